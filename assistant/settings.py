@@ -1,0 +1,107 @@
+"""The one settings object of a run, built at the entry point and passed down.
+
+Precedence: explicit value (command-line flag) > environment variable > default.
+Library code receives a ``Settings``; it never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.settings import IndexSettings
+
+ENV_PREFIX = "YOUJU_"
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat endpoint; disabled while ``base_url`` is empty."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key: str = ""
+    timeout: float = 60.0
+
+    @property
+    def enabled(self) -> bool:
+        """True when an endpoint and a model are configured."""
+        return bool(self.base_url and self.model)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run of the assistant needs to know."""
+
+    index: IndexSettings
+    llm: LLMSettings = LLMSettings()
+    top_k: int = 5
+    reranker_model: str = ""
+    language: str = "zh"
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str = ""
+
+
+# Environment variable (without prefix) -> (section, field, type)
+_ENV_FIELDS: dict[str, tuple[str, str, type]] = {
+    "DATA_DIR": ("index", "data_dir", Path),
+    "EMBEDDING_MODEL": ("index", "embedding_model", str),
+    "MODEL_CACHE_DIR": ("index", "model_cache_dir", Path),
+    "CHUNK_SIZE": ("index", "chunk_size", int),
+    "CHUNK_OVERLAP": ("index", "chunk_overlap", int),
+    "BATCH_SIZE": ("index", "batch_size", int),
+    "LLM_BASE_URL": ("llm", "base_url", str),
+    "LLM_MODEL": ("llm", "model", str),
+    "LLM_API_KEY": ("llm", "api_key", str),
+    "LLM_TIMEOUT": ("llm", "timeout", float),
+    "TOP_K": ("", "top_k", int),
+    "RERANKER_MODEL": ("", "reranker_model", str),
+    "LANGUAGE": ("", "language", str),
+    "HOST": ("", "host", str),
+    "PORT": ("", "port", int),
+    "AUTH": ("", "auth", str),
+}
+
+
+def build_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings from explicit overrides, then ``YOUJU_*`` variables, then defaults.
+
+    ``overrides`` uses the environment names in lower case without prefix
+    (``{"data_dir": "kb", "llm_model": "qwen2.5"}``); ``None`` values are ignored so
+    unset command-line flags fall through. Bad values raise ``ValueError`` naming them.
+    """
+    env = os.environ if env is None else env
+    overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
+    unknown = set(overrides) - set(_ENV_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    sections: dict[str, dict[str, Any]] = {"index": {}, "llm": {}, "": {}}
+    for name, (section, field_name, kind) in _ENV_FIELDS.items():
+        raw = overrides.get(name, env.get(ENV_PREFIX + name))
+        if raw is None or raw == "":
+            continue
+        try:
+            sections[section][field_name] = kind(raw)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}") from error
+    index_values = {"data_dir": Path("data"), **sections["index"]}
+    return Settings(
+        index=IndexSettings(**index_values),
+        llm=LLMSettings(**sections["llm"]),
+        **sections[""],
+    )
+
+
+def setting_names() -> list[str]:
+    """Every supported environment variable, for help texts and the README."""
+    return [ENV_PREFIX + name for name in _ENV_FIELDS]
+
+
+__all__ = ["LLMSettings", "Settings", "build_settings", "setting_names"]

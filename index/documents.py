@@ -1,0 +1,113 @@
+"""Plain data that travels between the stages of the write path and into the read path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DocumentError(Exception):
+    """A file that cannot be indexed; the message names the file and the problem."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """Page ``number`` (1-based) of a paginated file starts at character ``start``."""
+
+    start: int
+    number: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file's extracted text, before cleaning.
+
+    ``text`` is the *original* text every chunk span points into: the decoded file for
+    plain text and Markdown, the visible text for HTML, the text layer for PDF and the
+    paragraphs for DOCX. It is stored as-is so a citation can highlight the exact passage.
+    """
+
+    source: str
+    text: str
+    format: str
+    encoding: str | None = None
+    pages: tuple[PageStart, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """Page number holding character ``offset``, or None for unpaginated files."""
+        page = None
+        for start in self.pages:
+            if start.start > offset:
+                break
+            page = start.number
+        return page
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable passage of a document.
+
+    Invariant: ``document.text[start:end] == text``. ``search_text`` is the cleaned,
+    folded form (spam and pinyin removed, Traditional folded to Simplified, full-width to
+    half-width) used by both the lexical and the dense index.
+    """
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    search_text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with its identity and the file it came from."""
+
+    chunk_id: int
+    source: str
+    chunk: Chunk
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the knowledge base knows about one indexed (or refused) file."""
+
+    source: str
+    format: str
+    chunks: int
+    status: str  # "indexed" | "duplicate" | "error"
+    content_hash: str = ""
+    duplicate_of: str | None = None
+    error: str | None = None
+    indexed_at: str | None = None
+
+
+@dataclass
+class IndexReport:
+    """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    duplicates: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        """The report as the documented JSON object."""
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "chunks": self.chunks,
+            "errors": self.errors,
+        }
