@@ -1,0 +1,61 @@
+"""The search form of text: one spelling for Traditional/Simplified, full/half width, case.
+
+``fold`` is applied to every chunk and every query, so both sides of a match meet in the
+same form; ``tokenize`` cuts folded text into the words the lexical index counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from functools import lru_cache
+
+import jieba
+import opencc
+
+_STOPWORD_LIST = """
+的 了 和 与 及 或 是 在 对 为 以 于 其 之 而 也 就 都 并 被 把 由 等 这 那 个 一个
+我 你 他 她 它 我们 你们 他们 吗 呢 吧 啊 呀 么 什么 怎么 如何 哪些 请问
+a an the of and or to in is are
+"""
+_STOPWORDS = frozenset(_STOPWORD_LIST.split())
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    """The Traditional→Simplified converter (built once; construction reads its tables)."""
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    """jieba's tokenizer, initialised once and without chatter on stdout/stderr."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _half_width(text: str) -> str:
+    """Full-width ASCII forms and the ideographic space folded to their ASCII twins."""
+    return text.translate(_HALF_WIDTH)
+
+
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold(text: str) -> str:
+    """Fold ``text`` to its search form: Simplified, half-width ASCII, lower-case Latin."""
+    return _converter().convert(_half_width(text)).lower()
+
+
+def _is_word(token: str) -> bool:
+    """Whether a token carries meaning: not whitespace/punctuation only, not a stopword."""
+    if token in _STOPWORDS:
+        return False
+    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+
+
+def tokenize(folded: str) -> list[str]:
+    """The words of already folded text for BM25: jieba words minus punctuation/stopwords."""
+    return [token for token in _tokenizer().lcut(folded) if _is_word(token)]

@@ -1,0 +1,52 @@
+"""One file through the write path's CPU stages: load, clean, chunk, sign."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.chunking import chunk_document
+from index.cleaning import near_duplicate_signature
+from index.documents import Chunk, Document, DocumentError
+from index.loaders import load
+from index.settings import IndexSettings
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file ready to be embedded and stored.
+
+    ``content_hash`` is the SHA-256 of the file's bytes (change detection);
+    ``signature`` is its near-duplicate signature (see ``cleaning.near_duplicate_similarity``).
+    """
+
+    source: str
+    document: Document
+    chunks: list[Chunk]
+    content_hash: str
+    signature: bytes
+
+
+def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
+    """Read ``path`` and turn it into chunks; raises ``DocumentError`` for unusable files."""
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_bytes:
+            raise DocumentError(
+                source, f"文件过大（{size} 字节），上限为 {settings.max_file_bytes} 字节"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(source, f"无法读取文件：{error.strerror or error}") from error
+    document = load(path, source, data)
+    chunks = chunk_document(document, settings)
+    if not chunks:
+        raise DocumentError(source, "文件中没有可检索的文字内容")
+    return PreparedFile(
+        source=source,
+        document=document,
+        chunks=chunks,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        signature=near_duplicate_signature("".join(chunk.text for chunk in chunks)),
+    )
