@@ -1,0 +1,151 @@
+"""Plain data of the read path: numbered passages, verified citations and answers.
+
+``Answer.as_json()`` is the ``ask --json`` contract of the command line; the web app reads
+the same objects directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+AnswerMethod = Literal["extractive", "llm", "declined"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered context passage: one chunk, possibly merged with its neighbours.
+
+    ``document.text[start:end] == text`` in the original file; ``n`` (1-based) is the number
+    an answer cites as ``[n]``; ``chunk_id`` is the best-ranked chunk it contains.
+    """
+
+    n: int
+    chunk_id: int
+    chunk_ids: tuple[int, ...]
+    source: str
+    start: int
+    end: int
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[n]`` of an answer sentence, checked against passage ``n``.
+
+    ``start``/``end``/``text`` are the cited span: the part of the passage that best
+    supports the sentence, as exact offsets into the original file. ``score`` is that
+    support in [0, 1]; ``supported`` says whether it reached the calibrated threshold.
+    """
+
+    n: int
+    source: str
+    start: int
+    end: int
+    page: int | None
+    text: str
+    passage_start: int
+    passage_end: int
+    heading_path: tuple[str, ...]
+    score: float
+    supported: bool
+    chunk_id: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The citation as the documented JSON object."""
+        return {
+            "n": self.n,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "page": self.page,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "supported": self.supported,
+            "passage_start": self.passage_start,
+            "passage_end": self.passage_end,
+            "heading_path": list(self.heading_path),
+        }
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer (without its ``[n]`` markers) and what supports it.
+
+    ``supported`` is False when the sentence cites nothing or none of its citations holds;
+    such a sentence must be shown as unverified, never as cited.
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    supported: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of one question.
+
+    ``text`` carries ``[n]`` markers that refer to ``passages``; for a declined question it is
+    the Chinese "not in the documents" message and ``passages`` are the nearest ones found.
+    ``notice`` is a visible note for the user (for example an LLM fallback), empty if none.
+    """
+
+    question: str
+    text: str
+    found: bool
+    sentences: tuple[AnswerSentence, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    notice: str = ""
+    method: AnswerMethod = "extractive"
+
+    @property
+    def citations(self) -> list[Citation]:
+        """Every citation of every sentence, in order, each span listed once."""
+        seen: set[tuple[int, int, int]] = set()
+        result = []
+        for sentence in self.sentences:
+            for citation in sentence.citations:
+                key = (citation.n, citation.start, citation.end)
+                if key not in seen:
+                    seen.add(key)
+                    result.append(citation)
+        return result
+
+    @property
+    def nearest(self) -> tuple[Passage, ...]:
+        """The passages to offer instead of an answer when the question was declined."""
+        return () if self.found else self.passages
+
+    def as_json(self) -> dict[str, Any]:
+        """The answer as the ``ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "found": self.found,
+            "citations": [citation.as_json() for citation in self.citations],
+            "notice": self.notice,
+            "method": self.method,
+            "sentences": [
+                {
+                    "text": sentence.text,
+                    "supported": sentence.supported,
+                    "citations": [citation.n for citation in sentence.citations],
+                }
+                for sentence in self.sentences
+            ],
+            "nearest": [
+                {
+                    "n": passage.n,
+                    "source": passage.source,
+                    "start": passage.start,
+                    "end": passage.end,
+                    "page": passage.page,
+                    "text": passage.text,
+                    "score": round(passage.score, 4),
+                }
+                for passage in self.nearest
+            ],
+        }

@@ -1,0 +1,62 @@
+"""The offline extractive answer."""
+
+from __future__ import annotations
+
+from assistant.answers import Passage
+from assistant.citations import verify
+from assistant.extractive import extractive_answer
+
+MEETING = (
+    "2月27日，丹东市中级人民法院组织召开全市法院院长会议，总结2023年全市法院工作。"
+    "市委副书记、政法委书记李正古出席会议并讲话。"
+    "李正古指出：过去的一年，全市法院系统认真学习贯彻习近平法治思想。"
+    "会议要求，各级法院要坚持能动司法。"
+)
+HONOURS = (
+    "區法院獲評婁底市文明衛生單位、平安湖南建設先進集體等多項市級以上集體榮譽，"
+    "劉繼紅同志被評為全國法院政治工作先進個人，李永禎同志被評為全省法院先進個人，"
+    "陳容同志被評為全省法院辦案能手，一大批幹警獲得區級以上表彰獎勵。"
+)
+FILLER = "这是另一篇讲话稿的内容。" * 30
+
+
+def _passages() -> list[Passage]:
+    texts = [("other.txt", FILLER), ("meeting.txt", MEETING), ("honours.txt", HONOURS)]
+    return [
+        Passage(n, n, (n,), source, 0, len(text), text)
+        for n, (source, text) in enumerate(texts, start=1)
+    ]
+
+
+def test_answer_quotes_the_matching_sentence_with_its_number() -> None:
+    answer = extractive_answer("丹东中院的全市法院院长会议是哪天召开的？", _passages())
+    assert answer.startswith("2月27日，丹东市中级人民法院组织召开全市法院院长会议")
+    assert "[2]" in answer and "[1]" not in answer
+
+
+def test_long_sentence_is_narrowed_to_the_clauses_that_answer() -> None:
+    answer = extractive_answer("李永祯同志获得了什么荣誉？", _passages())
+    assert "李永禎同志被評為全省法院先進個人" in answer
+    assert "[3]" in answer
+    assert len(answer) < len(HONOURS)
+
+
+def test_answer_is_concise_and_in_reading_order() -> None:
+    passages = _passages()
+    answer = extractive_answer("全市法院会议李正古讲话", passages, max_sentences=3)
+    sentences = verify(answer, passages)
+    assert 1 <= len(sentences) <= 3
+    starts = [MEETING.index(s.text.rstrip("。")) for s in sentences]
+    assert starts == sorted(starts)
+
+
+def test_every_quoted_sentence_verifies_against_its_passage() -> None:
+    passages = _passages()
+    for question in ["丹东中院的全市法院院长会议是哪天召开的？", "李永祯同志获得了什么荣誉？"]:
+        sentences = verify(extractive_answer(question, passages), passages)
+        assert sentences and all(s.supported for s in sentences)
+        assert all(c.score == 1.0 for s in sentences for c in s.citations)
+
+
+def test_no_passages_no_answer() -> None:
+    assert extractive_answer("随便什么问题？", []) == ""
