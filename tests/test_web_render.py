@@ -1,0 +1,243 @@
+"""The web page's HTML: document text stays inert, highlights point at the exact span."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from assistant.answers import Answer, AnswerSentence, Citation, Passage
+from assistant.web import render
+from assistant.web.i18n import EN, ZH, ui_text
+from index.documents import Document, FileInfo, IndexReport, PageStart
+
+PAYLOADS = [
+    "<script>window.__xss = 1</script>",
+    '<img src=x onerror="window.__xss=1">',
+    '<a href="javascript:window.__xss=1">点我</a>',
+    "[点我](javascript:window.__xss=1)",
+    "![图](x onerror=alert(1))",
+    "<https://evil.example/>",
+    "www.evil.example",
+    "${window.__xss=1} {{constructor.constructor('x')()}}",
+    "$$x$$ `code` **粗体** # 标题",
+    "&lt;script&gt;已转义的也不能还原&lt;/script&gt;",
+]
+
+TAGS = {"a", "article", "blockquote", "button", "details", "div", "li", "mark", "p", "section"}
+TAGS |= {"span", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+ATTRIBUTES = {"class", "id", "href", "title", "type", "hidden", "data-source", "data-start"}
+ATTRIBUTES |= {"data-end"}
+
+
+class MarkupAudit(HTMLParser):
+    """Collects every tag and attribute the browser would build from a piece of markup."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in TAGS:
+            self.problems.append(f"tag <{tag}>")
+        for name, value in attrs:
+            if name not in ATTRIBUTES:
+                self.problems.append(f"attribute {name}={value!r} on <{tag}>")
+            if name == "href" and not (value or "").startswith("#yj-"):
+                self.problems.append(f"link to {value!r}")
+
+
+def audit(markup: str) -> list[str]:
+    """Tags, attributes, links and Markdown/template syntax the renderer must never emit."""
+    parser = MarkupAudit()
+    parser.feed(markup)
+    parser.close()
+    raw = [token for token in ("](", "${", "{{", "javascript:", "$$") if token in markup]
+    return parser.problems + raw
+
+
+def visible(markup: str) -> str:
+    """What a browser shows: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_escape_keeps_no_markup_and_shows_the_same_text(payload: str) -> None:
+    escaped = render.escape(payload)
+    assert not re.search(r"[<>\[\]()`*_{}$]|javascript:", escaped)
+    assert html.unescape(escaped) == payload
+
+
+def test_escape_inline_collapses_indentation_that_markdown_would_read_as_code() -> None:
+    assert render.escape_inline("    同志们:\n\n    大家好") == "同志们&#58; 大家好"
+
+
+def test_highlight_marks_the_exact_document_span_and_escapes_around_it() -> None:
+    text = "第一句<b>。第二句。"
+    markup = render.highlight(text, offset=100, spans=[(103, 107)], first_id="hit")
+    assert markup.startswith("第一句")
+    assert '<mark class="yj-hl" id="hit">&#60;b&#62;。</mark>' in markup
+    assert visible(markup) == text
+
+
+def test_highlight_clips_and_merges_overlapping_spans() -> None:
+    markup = render.highlight("abcdefghij", 10, [(8, 13), (12, 15), (18, 40), (5, 6)])
+    assert re.findall(r"<mark[^>]*>(.*?)</mark>", markup) == ["abcde", "ij"]
+
+
+def _citation(n: int, start: int, end: int, text: str, supported: bool = True) -> Citation:
+    return Citation(
+        n=n,
+        source="docs/报告.txt",
+        start=start,
+        end=end,
+        page=2,
+        text=text,
+        passage_start=0,
+        passage_end=40,
+        heading_path=("一、总体要求",),
+        score=0.87 if supported else 0.1,
+        supported=supported,
+        chunk_id=n,
+    )
+
+
+def _answer(payload: str = "") -> Answer:
+    passage_text = f"审判质效稳步提升。{payload}结案率达到98%。"
+    first = _citation(1, 0, 9, "审判质效稳步提升。")
+    passages = (
+        Passage(
+            1,
+            1,
+            (1,),
+            "docs/报告.txt",
+            0,
+            len(passage_text),
+            passage_text,
+            ("一、总体要求",),
+            2,
+            0.9,
+        ),
+        Passage(2, 2, (2,), "docs/other.md", 0, 6, "无关的段落。", (), None, 0.2),
+    )
+    return Answer(
+        question="审判质效如何？<script>",
+        text="审判质效稳步提升。[1]" + payload,
+        found=True,
+        sentences=(
+            AnswerSentence("审判质效稳步提升。", (first,), True),
+            AnswerSentence(payload + "这句没有依据。", (_citation(1, 9, 12, "x", False),), False),
+        ),
+        passages=passages,
+        notice="已改用摘录式回答",
+    )
+
+
+def test_answer_html_links_each_marker_to_its_passage_card() -> None:
+    markup = render.answer_html(_answer(), turn=3, text=ZH)
+    assert '<a class="yj-cite" href="#yj-t3-p1">[1]</a>' in markup
+    assert "\n" not in markup  # one HTML block for the chat's Markdown renderer
+
+
+def test_unsupported_sentences_are_marked_and_not_shown_as_cited() -> None:
+    markup = render.answer_html(_answer(), turn=1, text=ZH)
+    unsupported = re.search(r'<span class="yj-unsupported"[^>]*>(.*?)</span>(.*?)</p>', markup)
+    assert unsupported and visible(unsupported.group(1)) == "这句没有依据。"
+    assert ZH.unsupported in visible(unsupported.group(2))
+    assert 'class="yj-cite yj-cite-weak"' in unsupported.group(2)
+
+
+def test_declined_answer_says_so_and_the_panel_offers_the_nearest_passages() -> None:
+    passage = Passage(1, 7, (7,), "a.txt", 5, 10, "最接近的段", (), None, 0.1)
+    answer = Answer(
+        "天气如何？", "文档中没有找到相关内容", False, (), (passage,), method="declined"
+    )
+    assert "文档中没有找到相关内容" in visible(render.answer_html(answer, 1, ZH))
+    panel = render.sources_html([answer], ZH)
+    assert ZH.sources_nearest in visible(panel)
+    assert 'id="yj-t1-p1"' in panel and "最接近的段" in visible(panel)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_no_payload_becomes_markup_anywhere(payload: str) -> None:
+    answer = _answer(payload)
+    document = Document(source=f"{payload}.txt", text=answer.passages[0].text, format="txt")
+    pieces = [
+        render.answer_html(answer, 1, ZH),
+        render.sources_html([answer], ZH),
+        render.document_html(document, 3, 9, ZH),
+        render.question_html(payload),
+        render.streaming_html(payload),
+        render.files_html([FileInfo(payload, "txt", 0, "error", error=payload)], ZH),
+        render.message_html([payload, payload], "error"),
+    ]
+    for markup in pieces:
+        assert audit(markup) == [], markup
+        assert payload.split()[0] in visible(markup).replace("\n", " ")
+
+
+def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -> None:
+    panel = render.sources_html([_answer(), _answer()], ZH)
+    first, second = re.findall(r'<section class="yj-turn" id="yj-t(\d)"( hidden)?', panel)
+    assert first == ("1", " hidden") and second == ("2", "")
+    card = re.search(r'<article class="yj-card" id="yj-t2-p1">.*?</article>', panel).group(0)
+    assert re.findall(r"<mark[^>]*>(.*?)</mark>", card) == ["审判质效稳步提升。结案率"]
+    assert 'data-source="docs&#47;报告&#46;txt" data-start="0" data-end="9"' in card
+    assert "报告.txt" in visible(card) and "一、总体要求 · 第 2 页 · 支持度 87%" in visible(card)
+    turn_two = panel.split('id="yj-t2"')[1]
+    others = re.search(r'<details class="yj-others">.*?</details>', turn_two).group(0)
+    assert 'id="yj-t2-p2"' in others
+
+
+def test_empty_sources_panel_explains_itself() -> None:
+    assert visible(render.sources_html([], ZH)) == ZH.sources_empty
+
+
+def test_document_view_shows_the_whole_text_with_the_span_highlighted() -> None:
+    document = Document(
+        "卷宗/判决书.pdf",
+        "第一页内容。第二页<内容>。",
+        "pdf",
+        pages=(PageStart(0, 1), PageStart(6, 2)),
+    )
+    markup = render.document_html(document, 9, 13, ZH)
+    assert (
+        re.search(r'<mark class="yj-hl" id="yj-doc-hit">(.*?)</mark>', markup).group(1)
+        == "&#60;内容&#62;"
+    )
+    assert "判决书.pdf" in visible(markup) and "第 2 页" in visible(markup)
+    assert document.text in visible(markup)
+    assert visible(render.document_html(None, 0, 1, ZH)) == ZH.document_missing
+
+
+def test_file_table_shows_counts_duplicates_and_errors() -> None:
+    files = [
+        FileInfo("a.txt", "txt", 12, "indexed", indexed_at="2026-01-02T03:04:05+00:00"),
+        FileInfo("b.txt", "txt", 0, "duplicate", duplicate_of="a.txt"),
+        FileInfo("c.pdf", "pdf", 0, "error", error="文件中没有可检索的文字内容"),
+    ]
+    shown = visible(render.files_html(files, ZH))
+    assert "共 1 个文件，12 个段落" in shown
+    assert "重复（与 a.txt 相同）" in shown and "出错：文件中没有可检索的文字内容" in shown
+    assert "2026-01-02 03:04:05" in shown
+    assert visible(render.files_html([], ZH)) == ZH.files_empty
+
+
+def test_report_lines_summarise_an_indexing_run() -> None:
+    report = IndexReport(
+        added=["a.txt", "b.txt"],
+        duplicates=[{"source": "c.txt", "duplicate_of": "a.txt"}],
+        errors=[{"source": "d.pdf", "error": "无法读取"}],
+        chunks=30,
+    )
+    lines = render.report_lines(report, ZH)
+    assert lines[0] == "索引完成：新增 2 个文件，1 个文件与已有文件重复，1 个文件出错"
+    assert lines[1:] == ["c.txt → a.txt", "d.pdf：无法读取"]
+
+
+def test_ui_text_is_chinese_first_with_an_english_switch() -> None:
+    assert ui_text("zh") is ZH and ui_text("zh-CN") is ZH and ui_text("EN") is EN
+    with pytest.raises(ValueError, match="'fr'"):
+        ui_text("fr")
