@@ -7,6 +7,7 @@ same form; ``tokenize`` cuts folded text into the words the lexical index counts
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 from functools import lru_cache
 
@@ -59,3 +60,21 @@ def _is_word(token: str) -> bool:
 def tokenize(folded: str) -> list[str]:
     """The words of already folded text for BM25: jieba words minus punctuation/stopwords."""
     return [token for token in _tokenizer().lcut(folded) if _is_word(token)]
+
+
+def language_score(text: str) -> float:
+    """Mean log-probability per character of ``text`` under jieba's word dictionary.
+
+    Higher is more plausible Chinese. Used to choose between two decodings of the same
+    bytes: real text is made of dictionary words, a wrong decoding of rare characters.
+    """
+    folded = fold(text)
+    if not folded:
+        return 0.0
+    tokenizer = _tokenizer()
+    log_total = math.log(tokenizer.total)
+    log_probability = sum(
+        math.log(tokenizer.FREQ.get(word) or 1) - log_total
+        for word in tokenizer.lcut(folded, HMM=False)
+    )
+    return log_probability / len(folded)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.chunking import chunk_document
-from index.cleaning import near_duplicate_signature
+from index.cleaning import kept_regions, near_duplicate_signature, search_form
 from index.documents import Chunk, Document, DocumentError
 from index.loaders import load
 from index.settings import IndexSettings
@@ -48,5 +48,13 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
         document=document,
         chunks=chunks,
         content_hash=hashlib.sha256(data).hexdigest(),
-        signature=near_duplicate_signature("".join(chunk.text for chunk in chunks)),
+        signature=_signature(document),
     )
+
+
+def _signature(document: Document) -> bytes:
+    """Near-duplicate signature of the document's kept text in its search form."""
+    kept = "\n".join(
+        document.text[start:end] for start, end in kept_regions(document.text, document.format)
+    )
+    return near_duplicate_signature(search_form(kept))
