@@ -209,7 +209,10 @@ def _sections(document: Document) -> list[_Section]:
     sections: list[_Section] = []
     current: list[_Line] = []
 
-    def close() -> None:
+    def close(*, last: bool = False) -> None:
+        if last and current and not sections:
+            # A document of nothing but a title: its only content is that title.
+            current[:] = [_Line(line.start, line.end, "text", line.paragraph) for line in current]
         if any(line.kind != "heading" for line in current):
             section = _Section(tuple(title for _, title in stack), tuple(current))
             if sections and _is_tail_article(text, sections[-1], section, document.format):
@@ -233,7 +236,7 @@ def _sections(document: Document) -> list[_Section]:
             elif line.kind == "article" and has_body:
                 close()
             current.append(line)
-    close()
+    close(last=True)
     return sections
 
 

@@ -1,31 +1,247 @@
-"""Turn a file into a ``Document``: its original text, format and encoding."""
+"""Turn a file into a ``Document``: its original text, format, encoding and pages.
+
+One loader per format, chosen by extension. Content is checked against the extension
+first, so a ZIP archive or a PDF renamed to ``.txt`` is refused instead of being read as
+text by accident.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from index.documents import Document, DocumentError
+import docx
+import pypdf
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from docx.table import Table
+
+from index.documents import Document, DocumentError, PageStart
 from index.encoding import UndecodableError, decode
 
-_TEXT_FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+_BINARY_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "ZIP/Office"),
+    (b"\xd0\xcf\x11\xe0", "Office 97-2003"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"Rar!", "RAR"),
+    (b"7z\xbc\xaf", "7z"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x7fELF", "ELF"),
+)
+_HIDDEN_TAGS = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "head",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "option",
+]
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "br",
+        "hr",
+        "figure",
+        "figcaption",
+        "caption",
+        "title",
+        "address",
+    ]
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
 
 
 def load(path: Path, source: str, data: bytes | None = None) -> Document:
-    """Extract the text of ``path`` as a ``Document``.
+    """Extract the text of ``path`` as a ``Document``; raise ``DocumentError`` if unusable.
 
     ``data`` is the file's content when the caller has already read it (to hash it).
     """
+    loader = _LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise DocumentError(
+            source,
+            f"不支持的文件类型“{path.suffix or '无扩展名'}”（支持 .txt .md .html .htm .pdf .docx）",
+        )
     if data is None:
-        data = path.read_bytes()
-    fmt = _TEXT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DocumentError(source, f"不支持的文件类型“{path.suffix or '无扩展名'}”")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError(source, "文件内容是二进制数据，不是文本")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise DocumentError(source, f"无法读取文件：{error.strerror or error}") from error
+    if not data.strip():
+        raise DocumentError(source, "文件是空的")
+    document = loader(source, data)
+    if not document.text.strip():
+        raise DocumentError(source, "文件中没有文字内容")
+    return document
+
+
+def _refuse_binary(source: str, data: bytes) -> None:
+    """Raise when a file declared as text starts like a known binary format."""
+    for magic, kind in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise DocumentError(source, f"文件扩展名是文本，但内容是 {kind} 二进制文件")
+
+
+def _decode(source: str, data: bytes) -> tuple[str, str]:
+    """Decode a text file's bytes, turning failures into a user-facing error."""
+    _refuse_binary(source, data)
     try:
-        text, encoding = decode(data)
+        return decode(data)
     except UndecodableError as error:
         raise DocumentError(source, str(error)) from error
-    if not text.strip():
-        raise DocumentError(source, "文件中没有文字内容")
-    return Document(source=source, text=text, format=fmt, encoding=encoding)
+
+
+def _load_plain(fmt: str) -> Callable[[str, bytes], Document]:
+    """Loader of a plain-text format: the decoded file is the document text."""
+
+    def load_plain(source: str, data: bytes) -> Document:
+        text, encoding = _decode(source, data)
+        return Document(source=source, text=text, format=fmt, encoding=encoding)
+
+    return load_plain
+
+
+def _load_html(source: str, data: bytes) -> Document:
+    """Visible text of a web page: one line per block element, scripts and menus dropped."""
+    declared = _META_CHARSET.search(data[:4096])
+    text, encoding = _decode_html(source, data, declared.group(1).decode() if declared else None)
+    soup = BeautifulSoup(text, "lxml")
+    for tag in soup.find_all(_HIDDEN_TAGS):
+        tag.decompose()
+    lines = (_SPACES.sub(" ", line).strip() for line in "".join(_visible(soup)).split("\n"))
+    return Document(
+        source=source,
+        text="\n".join(line for line in lines if line),
+        format="html",
+        encoding=encoding,
+    )
+
+
+def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, str]:
+    """Decode a page by its declared charset when that works, else by detection."""
+    if declared:
+        name = "gb18030" if declared.lower() in {"gb2312", "gbk"} else declared.lower()
+        try:
+            return data.decode(name), name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return _decode(source, data)
+
+
+def _visible(node: Tag) -> Iterator[str]:
+    """Text pieces of ``node`` in document order, with line breaks around block elements."""
+    for child in node.children:
+        if isinstance(child, Comment) or (
+            isinstance(child, NavigableString) and type(child) is not NavigableString
+        ):
+            continue
+        if isinstance(child, NavigableString):
+            yield str(child).replace("\n", " ")
+        elif isinstance(child, Tag):
+            block = child.name in _BLOCK_TAGS
+            if block:
+                yield "\n"
+            yield from _visible(child)
+            if block:
+                yield "\n"
+
+
+def _load_pdf(source: str, data: bytes) -> Document:
+    """The text layer of a PDF, page by page; ``pages`` records where each page starts."""
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError(source, "文件扩展名是 .pdf，但内容不是 PDF")
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(source, "PDF 已加密，无法读取")
+        texts = [_CONTROL.sub("", page.extract_text() or "").strip() for page in reader.pages]
+    except DocumentError:
+        raise
+    except Exception as error:  # pypdf raises many types for damaged files
+        raise DocumentError(source, f"PDF 文件已损坏或无法解析（{error}）") from error
+    if not any(texts):
+        raise DocumentError(source, "PDF 没有文字层（可能是扫描件），无法检索")
+    pages, parts, offset = [], [], 0
+    for number, text in enumerate(texts, start=1):
+        pages.append(PageStart(start=offset, number=number))
+        parts.append(text)
+        offset += len(text) + 2
+    return Document(source=source, text="\n\n".join(parts), format="pdf", pages=tuple(pages))
+
+
+def _load_docx(source: str, data: bytes) -> Document:
+    """Paragraphs and tables of a Word file in reading order; table cells joined by tabs."""
+    if not data.startswith(b"PK\x03\x04"):
+        raise DocumentError(source, "文件扩展名是 .docx，但内容不是 Word 文档")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as error:  # python-docx raises many types for damaged files
+        raise DocumentError(source, f"Word 文档已损坏或无法解析（{error}）") from error
+    lines = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_table_lines(block))
+        else:
+            lines.append(block.text.strip())
+    return Document(source=source, text="\n".join(line for line in lines if line), format="docx")
+
+
+def _table_lines(table: Table) -> Iterator[str]:
+    """One line per table row; a merged cell appears once."""
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split())
+            if not cells or text != cells[-1]:
+                cells.append(text)
+        yield "\t".join(cells)
+
+
+_LOADERS: dict[str, Callable[[str, bytes], Document]] = {
+    ".txt": _load_plain("txt"),
+    ".text": _load_plain("txt"),
+    ".md": _load_plain("md"),
+    ".markdown": _load_plain("md"),
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+}
+SUPPORTED_SUFFIXES = frozenset(_LOADERS)
+"""File extensions ``load`` accepts (lower case, with the dot)."""

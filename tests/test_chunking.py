@@ -1,0 +1,159 @@
+"""Chunk spans, structure and sizes on the samples and on law texts."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from index.chunking import chunk_document
+from index.cleaning import kept_regions
+from index.documents import Document
+from index.ingest import prepare
+from index.settings import IndexSettings
+from tests.conftest import SAMPLES
+
+LAW = """# 中华人民共和国民法典
+
+# 总则
+
+2020年5月28日 第十三届全国人民代表大会第三次会议通过
+
+<!-- INFO END -->
+
+## 第一章 基本规定
+
+第一条 为了保护民事主体的合法权益，调整民事关系，维护社会和经济秩序，根据宪法，制定本法。
+
+第二条 民法调整平等主体的自然人、法人和非法人组织之间的人身关系和财产关系。
+
+第三条 民事主体的人身权利、财产权利以及其他合法权益受法律保护，任何组织或者个人不得侵犯。
+
+## 第二章 自然人
+
+### 第一节 民事权利能力和民事行为能力
+
+第十三条 自然人从出生时起到死亡时止，具有民事权利能力，依法享有民事权利，承担民事义务。
+
+第十四条 自然人的民事权利能力一律平等。
+
+第十五条 本法自公布之日起施行。
+"""
+
+SETTINGS = IndexSettings(data_dir=Path("unused"))
+
+
+def _law_chunks(settings: IndexSettings = SETTINGS):
+    document = Document(source="民法典.md", text=LAW, format="md", encoding="utf-8")
+    return document, chunk_document(document, settings)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.iterdir()), ids=lambda path: path.name[:3])
+@pytest.mark.parametrize(("size", "overlap"), [(300, 60), (120, 30), (40, 0)])
+def test_span_invariant_and_limits_on_samples(path: Path, size: int, overlap: int) -> None:
+    settings = IndexSettings(data_dir=Path("unused"), chunk_size=size, chunk_overlap=overlap)
+    prepared = prepare(path, path.name, settings)
+    document = prepared.document
+    regions = kept_regions(document.text, document.format)
+    assert prepared.chunks
+    for ordinal, chunk in enumerate(prepared.chunks):
+        assert chunk.ordinal == ordinal
+        assert document.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.text == chunk.text.strip()
+        # never across a dropped region
+        assert any(a <= chunk.start and chunk.end <= b for a, b in regions)
+        assert chunk.search_text
+
+
+def test_chunk_size_is_respected_except_for_leading_headings() -> None:
+    for path in sorted(SAMPLES.iterdir()):
+        for chunk in prepare(path, path.name, SETTINGS).chunks:
+            body = chunk.text
+            for title in chunk.heading_path:
+                body = body.replace(title, "")
+            assert len(body.strip()) <= SETTINGS.chunk_size
+
+
+def test_law_heading_paths_and_articles() -> None:
+    _, chunks = _law_chunks()
+    by_article = {chunk.text.split()[0]: chunk for chunk in chunks if "条" in chunk.text.split()[0]}
+    first = next(chunk for chunk in chunks if "第一条" in chunk.text)
+    assert first.heading_path == ("中华人民共和国民法典", "总则", "第一章 基本规定")
+    assert first.text.startswith("## 第一章 基本规定")
+    assert by_article["第二条"].heading_path == first.heading_path
+    thirteen = next(chunk for chunk in chunks if "第十三条" in chunk.text)
+    assert thirteen.heading_path == (
+        "中华人民共和国民法典",
+        "总则",
+        "第二章 自然人",
+        "第一节 民事权利能力和民事行为能力",
+    )
+    for article in ("第一条", "第二条", "第三条", "第十三条", "第十四条"):
+        holders = [chunk for chunk in chunks if article in chunk.text]
+        assert len(holders) == 1, article  # one article is never smeared over chunks
+    # a tiny closing article stays with the one before it
+    assert any("第十四条" in chunk.text and "第十五条" in chunk.text for chunk in chunks)
+
+
+def test_no_title_only_chunks() -> None:
+    _, chunks = _law_chunks()
+    for chunk in chunks:
+        lines = [line for line in chunk.text.splitlines() if line.strip()]
+        assert not all(line.startswith("#") for line in lines)
+
+
+def test_heading_context_prefixes_search_text() -> None:
+    document, chunks = _law_chunks()
+    second = next(chunk for chunk in chunks if "第二条" in chunk.text)
+    assert second.search_text.startswith("中华人民共和国民法典 / 总则 / 第一章基本规定\n")
+    plain = chunk_document(document, SETTINGS, heading_context=False)
+    assert all(not chunk.search_text.startswith("中华人民共和国民法典 /") for chunk in plain[1:])
+
+
+def test_long_sections_split_at_sentences_with_overlap() -> None:
+    sentences = [f"这是第{number}句话，用来测试按句切分的效果。" for number in range(1, 41)]
+    text = "一、测试章节\n" + "".join(sentences)
+    settings = IndexSettings(data_dir=Path("unused"), chunk_size=100, chunk_overlap=30)
+    chunks = chunk_document(Document("t.txt", text, "txt"), settings)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert len(chunk.text) <= 100 + len("一、测试章节\n")
+        assert chunk.heading_path == ("一、测试章节",)
+        assert chunk.text.endswith("。")
+    for previous, following in itertools.pairwise(chunks):
+        assert following.start < previous.end  # overlap ...
+        assert previous.end - following.start <= 30  # ... within budget
+        assert text[following.start - 1] == "。"  # ... of whole sentences
+    lengths = [len(chunk.text) for chunk in chunks]
+    assert min(lengths) > 0.5 * max(lengths)  # balanced: no tiny tail
+
+
+def test_overlong_sentence_is_cut_at_commas() -> None:
+    text = "，".join(f"第{number}个分句内容" for number in range(60)) + "。"
+    settings = IndexSettings(data_dir=Path("unused"), chunk_size=50, chunk_overlap=0)
+    chunks = chunk_document(Document("t.txt", text, "txt"), settings)
+    assert len(chunks) > 5
+    for chunk in chunks[:-1]:
+        assert len(chunk.text) <= 50
+        assert chunk.text.endswith("，")
+
+
+def test_no_overlap_across_headings_or_articles() -> None:
+    _, chunks = _law_chunks(IndexSettings(data_dir=Path("unused"), chunk_size=40, chunk_overlap=20))
+    for chunk in chunks:
+        assert chunk.text.count("条 ") <= 2
+    articles = [chunk for chunk in chunks if chunk.text.startswith("第二条")]
+    assert articles and all("第一条" not in chunk.text for chunk in articles)
+
+
+def test_sentence_ends_keep_closing_quotes() -> None:
+    text = "他说：“合同无效。”随后离开了会场。" * 20
+    settings = IndexSettings(data_dir=Path("unused"), chunk_size=40, chunk_overlap=0)
+    for chunk in chunk_document(Document("t.txt", text, "txt"), settings):
+        assert not chunk.text.startswith("”")
+
+
+def test_one_line_document_is_one_chunk() -> None:
+    chunks = chunk_document(Document("t.txt", "会议纪要", "txt"), SETTINGS)
+    assert [chunk.text for chunk in chunks] == ["会议纪要"]

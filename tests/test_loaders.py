@@ -1,0 +1,155 @@
+"""Every supported format from real files, and clear refusals for everything else."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from index.documents import DocumentError
+from index.ingest import prepare
+from index.settings import IndexSettings
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+PAGE_ONE = "第一条 为了保护民事主体的合法权益，调整民事关系，制定本法。"
+PAGE_TWO = "第二条 民法调整平等主体的自然人、法人和非法人组织之间的人身关系和财产关系。"
+
+
+def _check_spans(prepared) -> None:
+    for chunk in prepared.chunks:
+        assert prepared.document.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_html_keeps_visible_text_only(tmp_path: Path, index_settings: IndexSettings) -> None:
+    page = """<!DOCTYPE html><html><head><meta charset="gbk"><title>站点标题</title>
+    <style>.ad { color: red }</style><script>var tracking = "脚本内容";</script></head>
+    <body><nav>首页 搜索 登录</nav><header>网站页眉</header>
+    <h1>关于合同的说明</h1>
+    <p>合同是民事主体之间设立、变更、终止<b>民事法律关系</b>的协议。</p>
+    <div>依法成立的合同，<a href="#">受法律保护</a>。</div>
+    <!-- 注释不可见 --><footer>版权所有 页脚</footer></body></html>"""
+    path = tmp_path / "page.html"
+    path.write_bytes(page.encode("gbk"))
+    prepared = prepare(path, "page.html", index_settings)
+    text = prepared.document.text
+    assert prepared.document.format == "html"
+    assert prepared.document.encoding == "gb18030"
+    assert "合同是民事主体之间设立、变更、终止民事法律关系的协议。" in text
+    assert "依法成立的合同，受法律保护。" in text
+    for hidden in ("脚本内容", "color", "首页", "网站页眉", "页脚", "注释不可见", "站点标题"):
+        assert hidden not in text
+    _check_spans(prepared)
+
+
+@pytest.mark.skipif(not CJK_FONT.exists(), reason="needs the Noto CJK font (fonts-noto-cjk)")
+def test_pdf_text_layer_with_pages(tmp_path: Path, index_settings: IndexSettings) -> None:
+    pdf = FPDF()
+    pdf.add_font("noto", "", str(CJK_FONT))
+    pdf.set_font("noto", size=12)
+    for text in (PAGE_ONE, PAGE_TWO):
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    path = tmp_path / "law.pdf"
+    pdf.output(str(path))
+    settings = IndexSettings(data_dir=index_settings.data_dir, chunk_size=40, chunk_overlap=0)
+    prepared = prepare(path, "law.pdf", settings)
+    document = prepared.document
+    assert PAGE_ONE in document.text and PAGE_TWO in document.text
+    assert [page.number for page in document.pages] == [1, 2]
+    assert document.page_at(document.text.index(PAGE_TWO)) == 2
+    pages = {chunk.page for chunk in prepared.chunks}
+    assert pages == {1, 2}
+    for chunk in prepared.chunks:
+        assert chunk.page == document.page_at(chunk.start)
+    _check_spans(prepared)
+
+
+def test_pdf_without_text_layer_is_refused(tmp_path: Path, index_settings: IndexSettings) -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(10, 10, 50, 50)
+    path = tmp_path / "scan.pdf"
+    pdf.output(str(path))
+    with pytest.raises(DocumentError, match="没有文字层"):
+        prepare(path, "scan.pdf", index_settings)
+
+
+def test_docx_paragraphs_and_tables(tmp_path: Path, index_settings: IndexSettings) -> None:
+    document = docx.Document()
+    document.add_heading("劳动合同管理办法", level=1)
+    document.add_paragraph("第一条 用人单位应当与劳动者订立书面劳动合同。")
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in enumerate((("岗位", "试用期"), ("技术员", "三个月"))):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    document.add_paragraph("第二条 试用期包含在劳动合同期限内。")
+    path = tmp_path / "rules.docx"
+    document.save(str(path))
+    prepared = prepare(path, "rules.docx", index_settings)
+    text = prepared.document.text
+    assert text.splitlines() == [
+        "劳动合同管理办法",
+        "第一条 用人单位应当与劳动者订立书面劳动合同。",
+        "岗位\t试用期",
+        "技术员\t三个月",
+        "第二条 试用期包含在劳动合同期限内。",
+    ]
+    assert prepared.chunks[0].heading_path == ("劳动合同管理办法",)
+    _check_spans(prepared)
+
+
+def test_markdown_is_loaded_as_is(tmp_path: Path, index_settings: IndexSettings) -> None:
+    path = tmp_path / "law.md"
+    path.write_text("# 某某条例\n\n## 第一章 总则\n\n第一条 为了规范管理，制定本条例。\n", "utf-8")
+    prepared = prepare(path, "law.md", index_settings)
+    assert prepared.document.format == "md"
+    assert prepared.chunks[0].heading_path == ("某某条例", "第一章 总则")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "reason"),
+    [
+        ("table.xlsx", b"PK\x03\x04 whatever", "不支持的文件类型"),
+        ("noext", "正文".encode(), "不支持的文件类型"),
+        ("empty.txt", b"", "空"),
+        ("blank.md", b"  \n\n\t ", "空"),
+        ("fake.docx", "不是压缩包".encode(), "不是 Word"),
+        ("fake.pdf", "不是PDF".encode(), "不是 PDF"),
+        ("broken.pdf", b"%PDF-1.4\n garbage", "PDF"),
+        ("broken.docx", b"PK\x03\x04 not really a zip", "Word"),
+        ("photo.md", b"\xff\xd8\xff\xe0" + bytes(100), "二进制"),
+    ],
+)
+def test_unusable_files_are_refused_with_a_reason(
+    tmp_path: Path, index_settings: IndexSettings, name: str, payload: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(payload)
+    with pytest.raises(DocumentError) as raised:
+        prepare(path, name, index_settings)
+    assert raised.value.path == name
+    assert reason in raised.value.reason
+
+
+def test_files_over_the_size_limit_are_refused(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", max_file_bytes=100)
+    path = tmp_path / "big.txt"
+    path.write_text("内容。" * 100, "utf-8")
+    with pytest.raises(DocumentError, match="过大"):
+        prepare(path, "big.txt", settings)
+
+
+def test_missing_file_is_refused(tmp_path: Path, index_settings: IndexSettings) -> None:
+    with pytest.raises(DocumentError, match="无法读取"):
+        prepare(tmp_path / "gone.txt", "gone.txt", index_settings)
+
+
+def test_content_hash_is_of_the_bytes(tmp_path: Path, index_settings: IndexSettings) -> None:
+    data = "第一条 内容。".encode("gb18030")
+    path = tmp_path / "a.txt"
+    path.write_bytes(data)
+    assert prepare(path, "a.txt", index_settings).content_hash == hashlib.sha256(data).hexdigest()
