@@ -1,0 +1,151 @@
+"""The SQLite store: schema migrations, file replacement, reads and the embedding cache."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.documents import Chunk, Document, PageStart
+from index.store import MIGRATIONS, NewChunk, Store, StoreError, text_hash
+
+TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
+
+
+def _document(source: str = "/docs/law.txt", text: str = TEXT) -> Document:
+    return Document(source, text, "pdf", "utf-8", (PageStart(0, 1), PageStart(8, 2)))
+
+
+def _chunks(text: str = TEXT, size: int = 8) -> list[NewChunk]:
+    chunks = []
+    for ordinal, start in enumerate(range(0, len(text), size)):
+        piece = text[start : start + size]
+        chunk = Chunk(ordinal, start, start + len(piece), piece, piece, ("总则", "条文"), 1)
+        chunks.append(NewChunk(chunk, text_hash(piece), list(piece)))
+    return chunks
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(tmp_path / "kb" / "knowledge.sqlite3")
+    yield opened
+    opened.close()
+
+
+def test_new_database_has_every_migration_and_reopens(tmp_path: Path) -> None:
+    path = tmp_path / "knowledge.sqlite3"
+    store = Store.open(path)
+    assert store.schema_version == len(MIGRATIONS)
+    stamp = store.stamp()
+    store.close()
+    reopened = Store.open(path)
+    assert reopened.schema_version == len(MIGRATIONS)
+    assert reopened.stamp() == stamp
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reopened.close()
+
+
+def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "knowledge.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    connection.close()
+    with pytest.raises(StoreError, match="升级程序"):
+        Store.open(path)
+
+
+def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> None:
+    chunks = _chunks()
+    old_ids, new_ids = store.put_indexed(_document(), "hash-1", b"sig", chunks)
+    assert old_ids == []
+    assert store.document("/docs/law.txt") == _document()
+    records = store.chunk_records([*reversed(new_ids), 999_999])
+    assert [record.chunk_id for record in records] == list(reversed(new_ids))
+    assert [record.chunk for record in reversed(records)] == [item.chunk for item in chunks]
+    (info,) = store.files()
+    assert (info.source, info.format, info.chunks, info.status) == (
+        "/docs/law.txt",
+        "pdf",
+        len(chunks),
+        "indexed",
+    )
+    assert store.signatures() == {"/docs/law.txt": b"sig"}
+
+
+def test_replacing_a_file_swaps_its_chunks_and_never_reuses_ids(store: Store) -> None:
+    _, first_ids = store.put_indexed(_document(), "hash-1", b"sig", _chunks())
+    stamp = store.stamp()
+    old_ids, second_ids = store.put_indexed(_document(), "hash-2", b"sig", _chunks(size=5))
+    assert old_ids == first_ids
+    assert min(second_ids) > max(first_ids)
+    assert store.stamp() != stamp
+    assert store.chunk_count() == len(second_ids)
+    assert store.stored_file("/docs/law.txt").content_hash == "hash-2"
+    assert store.delete_file("/docs/law.txt") == second_ids
+    assert store.delete_file("/docs/law.txt") is None
+    _, third_ids = store.put_indexed(_document(), "hash-3", b"sig", _chunks())
+    assert min(third_ids) > max(second_ids)
+
+
+def test_neighbours_stay_within_the_file(store: Store) -> None:
+    _, ids = store.put_indexed(_document(), "h", b"s", _chunks())
+    store.put_indexed(_document("/docs/other.txt"), "h2", b"s", _chunks())
+    assert store.neighbours(ids[0]) == (None, ids[1])
+    assert store.neighbours(ids[1]) == (ids[0], ids[2])
+    assert store.neighbours(ids[-1]) == (ids[-2], None)
+
+
+def test_duplicates_and_errors_are_recorded_without_chunks(store: Store) -> None:
+    _, ids = store.put_indexed(_document(), "h", b"s", _chunks())
+    dropped = store.put_unindexed("/docs/law.txt", "txt", "h2", duplicate_of="/docs/a.txt")
+    assert dropped == ids
+    store.put_unindexed("/docs/bad.txt", "txt", "h3", error="文件内容是二进制数据")
+    by_source = {info.source: info for info in store.files()}
+    assert by_source["/docs/law.txt"].status == "duplicate"
+    assert by_source["/docs/law.txt"].duplicate_of == "/docs/a.txt"
+    assert by_source["/docs/bad.txt"].error == "文件内容是二进制数据"
+    assert store.chunk_count() == 0
+    assert store.document("/docs/law.txt") is None
+
+
+def test_embedding_cache_round_trips_float32_exactly(store: Store) -> None:
+    keys = [text_hash(text) for text in ("甲", "乙", "丙")]
+    vectors = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    store.put_vectors("model-a", keys, vectors)
+    assert store.cached("model-a", [*keys, text_hash("丁")]) == set(keys)
+    assert store.cached("model-b", keys) == set()
+    np.testing.assert_array_equal(store.vectors("model-a", [keys[2], keys[0]], 4), vectors[[2, 0]])
+
+
+def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
+    chunks = _chunks()
+    vectors = np.eye(len(chunks), 8, dtype=np.float32)
+    store.put_vectors("m", [item.text_hash for item in chunks], vectors)
+    _, ids = store.put_indexed(_document(), "h", b"s", chunks)
+    parts = list(store.iter_vectors("m", 8, batch_size=2))
+    assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
+    np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
+    tokens = [token for _, lists in store.iter_tokens(batch_size=2) for token in lists]
+    assert tokens == [item.tokens for item in chunks]
+    with pytest.raises(StoreError, match="缺少"):
+        list(store.iter_vectors("another-model", 8))
+
+
+def test_set_model_drops_other_models_vectors(store: Store) -> None:
+    key = text_hash("甲")
+    store.put_vectors("old", [key], np.ones((1, 2), np.float32))
+    store.put_vectors("new", [key], np.ones((1, 2), np.float32))
+    store.set_model("new", 2)
+    assert (store.get_meta("model_id"), store.get_meta("dimension")) == ("new", "2")
+    assert store.cached("old", [key]) == set()
+    assert store.cached("new", [key]) == {key}
+
+
+def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.set_meta("model_id", "half-written")
+        raise RuntimeError("interrupted")
+    assert store.get_meta("model_id") is None
