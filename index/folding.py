@@ -58,8 +58,15 @@ def _is_word(token: str) -> bool:
 
 
 def tokenize(folded: str) -> list[str]:
-    """The words of already folded text for BM25: jieba words minus punctuation/stopwords."""
-    return [token for token in _tokenizer().lcut(folded) if _is_word(token)]
+    """The words of already folded text for BM25: jieba words minus punctuation/stopwords.
+
+    jieba's search mode also emits the dictionary words inside a long word
+    (中华人民共和国 → 中华, 华人, 人民, 共和, 共和国, 中华人民共和国), so a query naming a
+    shorter form still matches. The HMM guesser of unknown words is off: it segments the
+    same name differently in different contexts, which would make a query miss the text
+    it was copied from; unknown words fall back to single characters on both sides.
+    """
+    return [token for token in _tokenizer().lcut_for_search(folded, HMM=False) if _is_word(token)]
 
 
 def language_score(text: str) -> float:
