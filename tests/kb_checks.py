@@ -1,0 +1,36 @@
+"""Consistency checks of a knowledge base folder, shared by the write-path tests."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from index.knowledge_base import DATABASE_NAME, KnowledgeBase
+
+
+def stored_chunk_ids(data_dir: Path) -> list[int]:
+    """Every chunk id in the database, read with plain SQL."""
+    with sqlite3.connect(data_dir / DATABASE_NAME) as db:
+        return [row[0] for row in db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
+
+
+def assert_consistent(kb: KnowledgeBase) -> None:
+    """Both indexes hold exactly the stored chunks; every file's chunks are complete."""
+    ids = stored_chunk_ids(kb.settings.data_dir)
+    vector_ids, lexical_ids = kb.index_ids()
+    assert vector_ids.tolist() == ids
+    assert lexical_ids.tolist() == ids
+    assert kb.chunk_count() == len(ids)
+    by_source: dict[str, list] = {}
+    for record in kb.chunks(ids):
+        by_source.setdefault(record.source, []).append(record.chunk)
+    for info in kb.files():
+        chunks = by_source.pop(info.source, [])
+        assert len(chunks) == info.chunks, info.source
+        if info.status != "indexed":
+            continue
+        assert [chunk.ordinal for chunk in chunks] == list(range(info.chunks)), info.source
+        text = kb.document(info.source).text
+        for chunk in chunks:
+            assert text[chunk.start : chunk.end] == chunk.text
+    assert not by_source, f"chunks without a file: {sorted(by_source)}"

@@ -1,0 +1,286 @@
+"""KnowledgeBase: incremental indexing, the embedding cache, duplicates, errors, models."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embedding import TextKind
+from index.knowledge_base import LEXICAL_NAME, VECTORS_NAME, KnowledgeBase, ModelMismatchError
+from index.settings import IndexSettings
+from tests.fakes import FakeEmbedder
+from tests.kb_checks import assert_consistent
+
+TRADITIONAL = "002_d24f66c46bf5adc8.txt"
+
+
+def _sources(folder: Path) -> list[str]:
+    return sorted(str(path.resolve()) for path in folder.iterdir())
+
+
+@pytest.fixture
+def kb(index_settings: IndexSettings, fake_embedder: FakeEmbedder) -> Iterator[KnowledgeBase]:
+    opened = KnowledgeBase.open(index_settings, fake_embedder)
+    yield opened
+    opened.close()
+
+
+def test_indexing_samples_twice_embeds_nothing_the_second_time(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    first = FakeEmbedder()
+    with KnowledgeBase.open(index_settings, first) as kb:
+        report = kb.index_paths([samples_dir])
+        assert sorted(report.added) == _sources(samples_dir)
+        assert report.chunks == kb.chunk_count() > 0
+        assert first.calls == report.chunks
+        assert_consistent(kb)
+    second = FakeEmbedder()
+    with KnowledgeBase.open(index_settings, second) as kb:
+        again = kb.index_paths([samples_dir])
+        assert sorted(again.unchanged) == _sources(samples_dir)
+        assert (again.added, again.updated, again.removed, again.chunks) == ([], [], [], 0)
+        assert second.calls == 0
+        assert kb.lexical_search("丹东中院 院长会议", 3)
+
+
+def test_changed_file_is_replaced_and_only_new_text_is_embedded(
+    kb: KnowledgeBase, fake_embedder: FakeEmbedder, samples_dir: Path
+) -> None:
+    kb.index_paths([samples_dir])
+    target = samples_dir / "003_9c45a506be796223.txt"
+    source = str(target.resolve())
+    old_ids = [
+        hit for hit, _ in kb.lexical_search("丹东", 100) if kb.chunks([hit])[0].source == source
+    ]
+    assert old_ids
+    before = fake_embedder.calls
+    with target.open("a", encoding="utf-8") as handle:
+        handle.write("\n\n附记：本次会议另行通报了鸭绿江畔冰雪节期间的安保值班安排。\n")
+    report = kb.index_paths([samples_dir])
+    assert report.updated == [source]
+    assert len(report.unchanged) == 4
+    assert 0 < fake_embedder.calls - before < report.chunks + 1
+    hits = kb.lexical_search("冰雪节 安保值班", 3)
+    assert kb.chunks([hits[0][0]])[0].source == source
+    assert not set(old_ids) & {hit for hit, _ in kb.lexical_search("丹东", 100)}
+    assert_consistent(kb)
+
+
+def test_files_gone_from_an_indexed_folder_are_removed(
+    kb: KnowledgeBase, samples_dir: Path
+) -> None:
+    kb.index_paths([samples_dir])
+    gone = samples_dir / "004_aa5bf18b57440218.txt"
+    gone.unlink()
+    assert kb.index_paths([samples_dir], remove_missing=False).removed == []
+    assert kb.add_files([samples_dir / TRADITIONAL]).removed == []
+    report = kb.index_paths([samples_dir])
+    assert report.removed == [str(gone.resolve())]
+    assert str(gone.resolve()) not in {info.source for info in kb.files()}
+    assert_consistent(kb)
+
+
+def test_a_renamed_file_reuses_every_cached_vector(
+    kb: KnowledgeBase, fake_embedder: FakeEmbedder, samples_dir: Path
+) -> None:
+    kb.index_paths([samples_dir])
+    before = fake_embedder.calls
+    old = samples_dir / "001_50e74c0a6f8bede4.txt"
+    new = samples_dir / "sub" / "renamed.txt"
+    new.parent.mkdir()
+    old.rename(new)
+    report = kb.index_paths([samples_dir])
+    assert report.removed == [str(old.resolve())]
+    assert report.added == [str(new.resolve())]
+    assert report.duplicates == []
+    assert fake_embedder.calls == before
+    assert_consistent(kb)
+
+
+def test_near_duplicates_are_reported_not_indexed_twice(
+    kb: KnowledgeBase, samples_dir: Path
+) -> None:
+    original = samples_dir / "003_9c45a506be796223.txt"
+    copy = samples_dir / "zz_repost.txt"
+    copy.write_text(original.read_text(encoding="utf-8") + "\n（转载）\n", encoding="utf-8")
+    report = kb.index_paths([samples_dir])
+    assert report.duplicates == [
+        {"file": str(copy.resolve()), "duplicate_of": str(original.resolve())}
+    ]
+    info = {item.source: item for item in kb.files()}[str(copy.resolve())]
+    assert (info.status, info.chunks) == ("duplicate", 0)
+    assert kb.index_paths([samples_dir]).duplicates == []  # unchanged on the next run
+    original.unlink()  # the duplicate now stands for itself
+    report = kb.index_paths([samples_dir])
+    assert report.added == [str(copy.resolve())]
+    assert_consistent(kb)
+
+
+def test_bad_files_are_reported_and_never_stop_the_run(
+    kb: KnowledgeBase, samples_dir: Path, tmp_path: Path
+) -> None:
+    (samples_dir / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (samples_dir / "empty.md").write_text("   \n", encoding="utf-8")
+    (samples_dir / "ignored.xyz").write_text("不是支持的类型", encoding="utf-8")
+    unknown = tmp_path / "notes.xyz"
+    unknown.write_text("单独给出的文件也会被尝试", encoding="utf-8")
+    report = kb.index_paths([samples_dir, unknown, tmp_path / "absent.txt"])
+    failed = {item["file"] for item in report.errors}
+    assert failed == {
+        str((samples_dir / "binary.txt").resolve()),
+        str((samples_dir / "empty.md").resolve()),
+        str(unknown.resolve()),
+        str((tmp_path / "absent.txt").resolve()),
+    }
+    assert all(item["error"] for item in report.errors)
+    assert len(report.added) == 5
+    statuses = {info.source: info.status for info in kb.files()}
+    assert statuses[str((samples_dir / "binary.txt").resolve())] == "error"
+    assert_consistent(kb)
+
+
+def test_a_file_that_turns_bad_keeps_its_indexed_version(
+    kb: KnowledgeBase, samples_dir: Path
+) -> None:
+    target = samples_dir / TRADITIONAL
+    kb.index_paths([samples_dir])
+    count = kb.chunk_count()
+    target.write_bytes(b"\x00\x01\x02" * 100)
+    report = kb.index_paths([samples_dir])
+    assert [item["file"] for item in report.errors] == [str(target.resolve())]
+    assert kb.chunk_count() == count
+    assert {info.source: info.status for info in kb.files()}[str(target.resolve())] == "indexed"
+    assert_consistent(kb)
+
+
+def test_remove_file(kb: KnowledgeBase, samples_dir: Path) -> None:
+    kb.index_paths([samples_dir])
+    source = str((samples_dir / TRADITIONAL).resolve())
+    assert kb.remove_file(source) is True
+    assert kb.remove_file(source) is False
+    assert kb.document(source) is None
+    assert all(kb.chunks([hit])[0].source != source for hit, _ in kb.lexical_search("李永祯", 10))
+    assert_consistent(kb)
+
+
+def test_progress_reports_every_file(kb: KnowledgeBase, samples_dir: Path) -> None:
+    calls: list[tuple[int, int, str]] = []
+    kb.index_paths(
+        [samples_dir], progress=lambda done, total, message: calls.append((done, total, message))
+    )
+    assert calls[0][:2] == (0, 5)
+    assert calls[-1][:2] == (5, 5)
+    dones = [done for done, _, _ in calls]
+    assert dones == sorted(dones)
+    assert all(message for _, _, message in calls)
+
+
+def test_another_model_is_refused_until_the_base_is_reembedded(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir])
+        count = kb.chunk_count()
+        expected = kb.dense_search("李永禎同志被評為全省法院先進個人", 1)
+    other = FakeEmbedder(dimension=32, model_id="fake-hash-32")
+    with pytest.raises(ModelMismatchError) as refused:
+        KnowledgeBase.open(index_settings, other)
+    message = str(refused.value)
+    assert "fake-hash-64" in message and "fake-hash-32" in message and "--reembed" in message
+    with KnowledgeBase.reembed(index_settings, other) as kb:
+        assert other.calls == count  # every vector recomputed, nothing stale reused
+        assert kb.chunk_count() == count
+        hit = kb.dense_search("李永禎同志被評為全省法院先進個人", 1)[0][0]
+        assert kb.chunks([hit])[0].source.endswith(TRADITIONAL)
+        assert_consistent(kb)
+    with pytest.raises(ModelMismatchError):
+        KnowledgeBase.open(index_settings, FakeEmbedder())
+    assert expected
+
+
+def test_an_empty_base_takes_any_model(index_settings: IndexSettings) -> None:
+    KnowledgeBase.open(index_settings, FakeEmbedder()).close()
+    with KnowledgeBase.open(index_settings, FakeEmbedder(32, "fake-hash-32")) as kb:
+        assert kb.chunk_count() == 0
+
+
+def test_derived_indexes_are_rebuilt_when_missing_or_stale(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    data = index_settings.data_dir
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir / TRADITIONAL])
+    stale = {name: (data / name).read_bytes() for name in (VECTORS_NAME, LEXICAL_NAME)}
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir])
+        lexical = kb.lexical_search("法院 会议", 5)
+        dense = kb.dense_search("法院工作会议", 5)
+    for name, content in stale.items():  # as if the saves had not happened
+        (data / name).write_bytes(content)
+    embedder = FakeEmbedder()
+    with KnowledgeBase.open(index_settings, embedder) as kb:
+        assert_consistent(kb)
+        assert kb.lexical_search("法院 会议", 5) == lexical
+        assert [hit for hit, _ in kb.dense_search("法院工作会议", 5)] == [hit for hit, _ in dense]
+        assert embedder.calls == 1  # the query only: vectors came from the cache
+    for name in stale:
+        (data / name).unlink()
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        assert_consistent(kb)
+        assert kb.lexical_search("法院 会议", 5) == lexical
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Takes its time per batch, so searches overlap with indexing."""
+
+    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        if kind == "document":
+            time.sleep(0.02)
+        return super().embed(texts, kind)
+
+
+def test_searches_run_while_indexing_runs_in_another_thread(
+    tmp_path: Path, samples_dir: Path
+) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", batch_size=2)
+    with KnowledgeBase.open(settings, SlowEmbedder()) as kb:
+        kb.index_paths([samples_dir / TRADITIONAL])
+        indexing = threading.Thread(target=kb.index_paths, args=([samples_dir],))
+        indexing.start()
+        searches = 0
+        while indexing.is_alive() or searches < 3:
+            hits = kb.lexical_search("法院", 5) + kb.dense_search("法院会议", 5)
+            assert len(kb.chunks([hit for hit, _ in hits])) == len(hits)
+            searches += 1
+        indexing.join()
+        assert searches > 3
+        assert len(kb.files()) == 5
+        assert_consistent(kb)
+
+
+def test_sources_are_absolute_resolved_paths(
+    kb: KnowledgeBase, samples_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(samples_dir.parent)
+    report = kb.index_paths([Path(samples_dir.name) / TRADITIONAL])
+    assert report.added == [str((samples_dir / TRADITIONAL).resolve())]
+    assert Path(report.added[0]).is_absolute()
+
+
+@pytest.mark.model
+def test_real_model_finds_the_traditional_passage_for_a_simplified_question(
+    tmp_path: Path, samples_dir: Path, default_embedder
+) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb")
+    with KnowledgeBase.open(settings, default_embedder) as kb:
+        kb.index_paths([samples_dir])
+        assert_consistent(kb)
+        top = kb.chunks([hit for hit, _ in kb.dense_search("李永祯同志获得了什么荣誉？", 3)])
+        assert any("李永禎" in record.chunk.text for record in top)
+        assert kb.index_paths([samples_dir]).unchanged
