@@ -24,6 +24,22 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session")
+def default_embedder(tmp_path_factory: pytest.TempPathFactory):
+    """The real default embedder, loaded once per test session (marker ``model``).
+
+    The model folder is built on first use into the ordinary model cache (or
+    ``YOUJU_MODEL_CACHE_DIR``) and reused by later sessions, like in production.
+    """
+    from index.embedders import load_embedder
+
+    cache = os.environ.get("YOUJU_MODEL_CACHE_DIR")
+    settings = IndexSettings(data_dir=tmp_path_factory.mktemp("kb"))
+    if cache:
+        settings = IndexSettings(data_dir=settings.data_dir, model_cache_dir=Path(cache))
+    return load_embedder(settings)
+
+
 @pytest.fixture
 def index_settings(tmp_path: Path) -> IndexSettings:
     """Settings of a knowledge base in a fresh temporary folder."""
