@@ -1,0 +1,144 @@
+"""``python -m assistant index``: JSON contract, exit codes, model refusal, a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import index.embedders
+from assistant.cli import main
+from index.knowledge_base import DATABASE_NAME
+from index.settings import IndexSettings
+from tests.conftest import PROJECT_ROOT
+from tests.fakes import FakeEmbedder
+
+KEYS = ["added", "updated", "removed", "unchanged", "duplicates", "chunks", "errors"]
+
+
+@pytest.fixture
+def embedders(monkeypatch: pytest.MonkeyPatch) -> list[FakeEmbedder]:
+    """Make the CLI load fake embedders named by ``--embedding-model``; lists those loaded."""
+    loaded: list[FakeEmbedder] = []
+
+    def load_fake(settings: IndexSettings) -> FakeEmbedder:
+        loaded.append(FakeEmbedder(model_id=settings.embedding_model))
+        return loaded[-1]
+
+    monkeypatch.setattr(index.embedders, "load_embedder", load_fake)
+    return loaded
+
+
+def _index_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+    code = main(["index", *args, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_json_report_and_a_second_run_that_embeds_nothing(
+    tmp_path: Path,
+    samples_dir: Path,
+    embedders: list[FakeEmbedder],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(tmp_path / "kb")
+    code, first = _index_json(capsys, str(samples_dir), "--data", data)
+    assert code == 0
+    assert list(first) == KEYS
+    assert len(first["added"]) == 5 and first["chunks"] > 0 and first["errors"] == []
+    code, second = _index_json(capsys, str(samples_dir), "--data", data)
+    assert code == 0
+    assert sorted(second["unchanged"]) == sorted(first["added"])
+    assert second["chunks"] == 0
+    assert embedders[-1].calls == 0
+
+
+def test_plain_output_is_a_chinese_summary(
+    tmp_path: Path, samples_dir: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (samples_dir / "broken.txt").write_bytes(b"\x00" * 64)
+    assert main(["index", str(samples_dir), "--data", str(tmp_path / "kb")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("新增 5 个文件")
+    assert "失败：" in out and "broken.txt" in out
+
+
+def test_exit_code_is_one_only_when_every_file_failed(
+    tmp_path: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"\x00\x01" * 64)
+    code, report = _index_json(capsys, str(broken), "--data", str(tmp_path / "kb"))
+    assert code == 1
+    assert report["errors"][0]["file"] == str(broken.resolve())
+
+
+def test_usage_errors_exit_with_two(
+    tmp_path: Path,
+    embedders: list,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert main(["index", "--data", str(tmp_path / "kb")]) == 2
+    assert "请给出至少一个文件或文件夹" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["index", "--no-such-flag", str(tmp_path)])
+    assert exited.value.code == 2
+    monkeypatch.setenv("YOUJU_BATCH_SIZE", "many")
+    assert main(["index", str(tmp_path), "--data", str(tmp_path / "kb")]) == 2
+    assert "YOUJU_BATCH_SIZE" in capsys.readouterr().err
+
+
+def test_another_model_is_refused_until_reembed(
+    tmp_path: Path,
+    samples_dir: Path,
+    embedders: list[FakeEmbedder],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(tmp_path / "kb")
+    assert main(["index", str(samples_dir), "--data", data, "--embedding-model", "m1"]) == 0
+    capsys.readouterr()
+    assert main(["index", str(samples_dir), "--data", data, "--embedding-model", "m2"]) == 2
+    error = capsys.readouterr().err
+    assert "m1" in error and "m2" in error and "--reembed" in error
+    code, report = _index_json(
+        capsys, str(samples_dir), "--data", data, "--embedding-model", "m2", "--reembed"
+    )
+    assert code == 0
+    assert len(report["unchanged"]) == 5
+    assert embedders[-1].calls > 0
+    assert main(["index", "--reembed", "--data", data, "--embedding-model", "m1"]) == 0
+
+
+@pytest.mark.model
+def test_real_process_indexes_the_samples_twice(tmp_path: Path, samples_dir: Path) -> None:
+    data = tmp_path / "kb"
+
+    def run() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "index", str(samples_dir), "--json"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "YOUJU_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    def cached_vectors() -> int:
+        with sqlite3.connect(data / DATABASE_NAME) as db:
+            return db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+
+    first = run()
+    assert len(first["added"]) == 5 and first["chunks"] > 0
+    vectors = cached_vectors()
+    second = run()
+    assert sorted(second["unchanged"]) == sorted(first["added"])
+    assert (second["added"], second["updated"], second["chunks"]) == ([], [], 0)
+    assert cached_vectors() == vectors
