@@ -35,6 +35,7 @@ from index.embedding import Embedder
 from index.folding import fold, tokenize
 from index.ingest import PreparedFile, prepare
 from index.lexical import LexicalIndex
+from index.loaders import SUPPORTED_SUFFIXES
 from index.settings import IndexSettings
 from index.store import NewChunk, Store, StoredFile, text_hash
 from index.vectors import VectorIndex
@@ -47,10 +48,6 @@ Progress = Callable[[int, int, str], None]
 DATABASE_NAME = "knowledge.sqlite3"
 VECTORS_NAME = "vectors.faiss"
 LEXICAL_NAME = "lexical.npz"
-
-FOLDER_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
-"""File types picked up when a folder is indexed (files named one by one may be anything:
-the loader refuses what it cannot read, with a reason)."""
 
 DUPLICATE_THRESHOLD = 0.9
 """Estimated Jaccard similarity at or above which a file is a near-duplicate."""
@@ -262,11 +259,12 @@ class KnowledgeBase:
     ) -> IndexReport:
         """Bring the files and folders ``paths`` up to date in the knowledge base.
 
-        Folders are walked recursively for the types in ``FOLDER_EXTENSIONS`` (hidden
-        entries skipped). With ``remove_missing``, indexed files under a given folder that
-        are no longer there are removed (before indexing, so a renamed file is indexed under
-        its new name, with its cached vectors). One bad file is reported in ``errors`` and
-        never stops the run; a file that fails after having been indexed keeps its
+        Folders are walked recursively for the types in ``loaders.SUPPORTED_SUFFIXES``
+        (hidden entries skipped); a file named explicitly is tried whatever its type.
+        With ``remove_missing``, indexed files under a given folder that are no longer
+        there are removed (before indexing, so a renamed file is indexed under its new
+        name, with its cached vectors). One bad file is reported in ``errors`` and never
+        stops the run; a file that fails after having been indexed keeps its
         previous version. ``report.chunks`` counts the chunks stored by this run.
         """
         progress = progress or _ignore_progress
@@ -330,7 +328,7 @@ class KnowledgeBase:
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in names:
                 path = Path(root, name)
-                if not name.startswith(".") and path.suffix.lower() in FOLDER_EXTENSIONS:
+                if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield path
 
     def _remove_missing(self, folders: Sequence[Path], seen: set[str], report: IndexReport) -> None:
