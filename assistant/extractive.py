@@ -8,6 +8,7 @@ each followed by its citation number, so verification finds every quote in its p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ LONG_SENTENCE = 100
 """Longer sentences are narrowed to their best run of clauses."""
 RANK_BONUS = 0.15
 _TRAILING = "，,、：:；; "
-_ENDS = "。！？!?…"
+_SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』）)\"']*$")
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _select(quotes: list[_Quote], max_sentences: int, max_chars: int) -> list[_Q
 def _render(quote: _Quote) -> str:
     """``text[n]。``: the quote without trailing clause punctuation, marker before the end."""
     body = quote.span.text.rstrip(_TRAILING)
-    stripped = body.rstrip(_ENDS + "”’」』）)\"'")
-    end = body[len(stripped) :] or "。"
-    return f"{stripped}[{quote.n}]{end}"
+    end = _SENTENCE_END.search(body)
+    if end is None:
+        return f"{body}[{quote.n}]。"
+    return f"{body[: end.start()]}[{quote.n}]{end.group()}"

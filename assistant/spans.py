@@ -69,6 +69,11 @@ def _is_content(char: str) -> bool:
     return unicodedata.category(char)[0] in "LN"
 
 
+def content_chars(text: str) -> str:
+    """The letters and digits of ``text`` (punctuation and spaces removed)."""
+    return "".join(char for char in text if _is_content(char))
+
+
 def bigrams(folded: str) -> set[str]:
     """Character bigrams inside each run of letters/digits of folded text.
 

@@ -1,0 +1,242 @@
+"""``Assistant``: the one object the command line, the web app and Python callers hold.
+
+A question goes through retrieval, a relevance check (decline rather than guess), an answer
+(extractive offline, or a streamed LLM answer with an extractive fallback) and citation
+verification. Nothing here raises for LLM trouble: the user gets the extractive answer and
+a visible notice instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from assistant.answers import Answer, AnswerSentence, Passage
+from assistant.citations import verify
+from assistant.extractive import extractive_answer
+from assistant.llm import ChatClient, LLMError
+from assistant.passages import build_passages
+from assistant.prompting import NOT_FOUND, answer_messages, rewrite_messages
+from assistant.relevance import is_relevant
+from assistant.reranking import CrossEncoderReranker
+from assistant.retrieval import Hit, Mode, Retriever
+from assistant.settings import Settings
+from assistant.spans import citation_marks, content_chars
+from index.embedders import load_embedder
+from index.folding import fold
+from index.knowledge_base import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+DECLINED = "资料中没有找到能回答这个问题的内容。下面列出最接近的段落，供参考。"
+LLM_FAILED = "大模型暂时不可用：{reason}。以下是直接从资料中摘录的回答。"
+LLM_UNVERIFIED = "大模型的回答无法在资料中核实，已改用直接摘录的回答。"
+PARTLY_UNVERIFIED = "标为“未核实”的句子在所引段落中找不到依据，请谨慎参考。"
+CONTEXT_FACTOR = 2
+"""Hits fetched per answer passage: lower-ranked neighbours of a top chunk merge into it."""
+NEAREST = 3
+"""How many passages a declined answer offers."""
+SHORT_FOLLOW_UP = 12
+"""Without an LLM, a follow-up with at most this many characters is searched together with
+the previous question (「那第二条呢？」 means little alone)."""
+
+
+class Assistant:
+    """Answers questions from one knowledge base, citing the exact spans it used."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        settings: Settings,
+        *,
+        chat: ChatClient | None = None,
+        retriever: Retriever | None = None,
+    ) -> None:
+        """Wrap an open knowledge base; the chat client and reranker come from ``settings``
+        unless given (tests pass their own)."""
+        self.kb = kb
+        self.settings = settings
+        if chat is None and settings.llm.enabled:
+            chat = ChatClient(settings.llm)
+        self.chat = chat
+        if retriever is None:
+            reranker = None
+            if settings.reranker_model:
+                reranker = CrossEncoderReranker(settings.reranker_model)
+            retriever = Retriever(kb, reranker=reranker)
+        self.retriever = retriever
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        """Load the embedder and open the knowledge base under ``settings.index.data_dir``."""
+        embedder = load_embedder(settings.index)
+        return cls(KnowledgeBase.open(settings.index, embedder), settings)
+
+    def close(self) -> None:
+        """Close the knowledge base."""
+        self.kb.close()
+
+    def retrieve(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        use_reranker: bool | None = None,
+    ) -> list[Passage]:
+        """The numbered passages an answer to ``question`` would be built from."""
+        k = k or self.settings.top_k
+        hits = self.retriever.search(question, k * CONTEXT_FACTOR, mode, self._rerank(use_reranker))
+        return build_passages(hits, k)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        *,
+        top_k: int | None = None,
+        use_llm: bool | None = None,
+        use_reranker: bool | None = None,
+        mode: Mode = "hybrid",
+    ) -> Answer:
+        """Answer ``question``; see ``ask_stream`` for the arguments."""
+        answer = None
+        for item in self.ask_stream(
+            question,
+            history,
+            top_k=top_k,
+            use_llm=use_llm,
+            use_reranker=use_reranker,
+            mode=mode,
+        ):
+            answer = item
+        assert isinstance(answer, Answer)
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        *,
+        top_k: int | None = None,
+        use_llm: bool | None = None,
+        use_reranker: bool | None = None,
+        mode: Mode = "hybrid",
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced, then the final verified ``Answer``.
+
+        Args:
+            question: The user's question.
+            history: Earlier ``(question, answer_text)`` turns, oldest first.
+            top_k: Passages to answer from (default ``settings.top_k``).
+            use_llm: Use the configured LLM (default: whenever one is configured).
+            use_reranker: Re-score with the cross-encoder (default: when one is configured).
+            mode: Retrieval mode, for comparisons.
+
+        The final ``Answer.text`` is authoritative: after an LLM failure mid-stream it is
+        the extractive fallback, which replaces whatever was streamed.
+        """
+        question = question.strip()
+        if not question:
+            raise ValueError("问题不能为空")
+        k = top_k or self.settings.top_k
+        chat = self._chat_for(use_llm)
+        query = self._standalone(question, history, chat)
+        hits = self.retriever.search(query, k * CONTEXT_FACTOR, mode, self._rerank(use_reranker))
+        yield from self._respond(question, query, hits, k, chat)
+
+    def answer(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        *,
+        top_k: int | None = None,
+        use_llm: bool | None = None,
+    ) -> Answer:
+        """Answer ``question`` from hits already retrieved for it (evaluation reuses one
+        retrieval for both the retrieval metrics and the answer)."""
+        k = top_k or self.settings.top_k
+        answer = None
+        for item in self._respond(question, question, hits, k, self._chat_for(use_llm)):
+            answer = item
+        assert isinstance(answer, Answer)
+        return answer
+
+    def _respond(
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        k: int,
+        chat: ChatClient | None,
+    ) -> Iterator[str | Answer]:
+        """Decline, or answer from the best ``k`` passages built from ``hits``."""
+        hits = hits[: k * CONTEXT_FACTOR]
+        passages = build_passages(hits, k)
+        if not is_relevant(query, hits):
+            yield _declined(question, passages)
+        elif chat is None:
+            answer = _extractive(question, passages)
+            yield answer.text
+            yield answer
+        else:
+            yield from _generated(chat, question, passages)
+
+    def _chat_for(self, use_llm: bool | None) -> ChatClient | None:
+        return self.chat if use_llm or use_llm is None else None
+
+    def _rerank(self, use_reranker: bool | None) -> bool:
+        return self.retriever.reranker is not None and use_reranker is not False
+
+    def _standalone(
+        self, question: str, history: Sequence[tuple[str, str]], chat: ChatClient | None
+    ) -> str:
+        """The question to search for: follow-ups made self-contained using ``history``."""
+        if not history:
+            return question
+        if chat is not None:
+            try:
+                return chat.complete(rewrite_messages(question, history)).strip()
+            except LLMError as error:
+                logger.warning("question rewrite failed, searching the raw question: %s", error)
+        if len(content_chars(fold(question))) <= SHORT_FOLLOW_UP:
+            return f"{history[-1][0]} {question}"
+        return question
+
+
+def _declined(question: str, passages: Sequence[Passage]) -> Answer:
+    return Answer(question, DECLINED, False, passages=tuple(passages[:NEAREST]), method="declined")
+
+
+def _extractive(question: str, passages: Sequence[Passage], notice: str = "") -> Answer:
+    text = extractive_answer(question, passages)
+    sentences = verify(text, passages)
+    return Answer(question, text, True, sentences, tuple(passages), notice, "extractive")
+
+
+def _generated(
+    chat: ChatClient, question: str, passages: Sequence[Passage]
+) -> Iterator[str | Answer]:
+    """Stream the LLM's answer, then verify it; fall back to the extractive answer if the
+    model fails or none of its sentences can be verified."""
+    pieces: list[str] = []
+    try:
+        for piece in chat.stream(answer_messages(question, passages)):
+            pieces.append(piece)
+            yield piece
+    except LLMError as error:
+        yield _extractive(question, passages, LLM_FAILED.format(reason=error))
+        return
+    text = "".join(pieces).strip()
+    if NOT_FOUND in text and not any(citation_marks(text)):
+        yield _declined(question, passages)
+        return
+    sentences = verify(text, passages)
+    if not any(sentence.supported for sentence in sentences):
+        yield _extractive(question, passages, LLM_UNVERIFIED)
+        return
+    notice = "" if all(s.supported for s in sentences) else PARTLY_UNVERIFIED
+    yield Answer(question, text, True, sentences, tuple(passages), notice, "llm")
+
+
+__all__ = ["Answer", "AnswerSentence", "Assistant", "Passage"]
