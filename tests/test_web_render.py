@@ -214,8 +214,8 @@ def test_document_view_shows_the_whole_text_with_the_span_highlighted() -> None:
 
 def test_file_table_shows_counts_duplicates_and_errors() -> None:
     files = [
-        FileInfo("a.txt", "txt", 12, "indexed", indexed_at="2026-01-02T03:04:05+00:00"),
-        FileInfo("b.txt", "txt", 0, "duplicate", duplicate_of="a.txt"),
+        FileInfo("/kb/a.txt", "txt", 12, "indexed", indexed_at="2026-01-02T03:04:05+00:00"),
+        FileInfo("/kb/b.txt", "txt", 0, "duplicate", duplicate_of="/kb/a.txt"),
         FileInfo("c.pdf", "pdf", 0, "error", error="文件中没有可检索的文字内容"),
     ]
     shown = visible(render.files_html(files, ZH))
@@ -228,8 +228,8 @@ def test_file_table_shows_counts_duplicates_and_errors() -> None:
 def test_report_lines_summarise_an_indexing_run() -> None:
     report = IndexReport(
         added=["a.txt", "b.txt"],
-        duplicates=[{"source": "c.txt", "duplicate_of": "a.txt"}],
-        errors=[{"source": "d.pdf", "error": "无法读取"}],
+        duplicates=[{"file": "/kb/new/c.txt", "duplicate_of": "/kb/a.txt"}],
+        errors=[{"file": "/kb/d.pdf", "error": "无法读取"}],
         chunks=30,
     )
     lines = render.report_lines(report, ZH)

@@ -81,7 +81,8 @@ class UiText:
     reindex_button: str
     reindex_missing: str
     refresh: str
-    busy: str
+    started: str
+    login: str
     empty_question: str
     error: str
 
@@ -157,7 +158,8 @@ ZH = UiText(
     reindex_button="重新索引",
     reindex_missing="文件夹不存在：{folder}",
     refresh="刷新列表",
-    busy="另一项索引任务正在进行，请稍候。",
+    started="有据已启动：{url}（按 Ctrl+C 退出）",
+    login="请输入用户名和密码",
     empty_question="请输入问题。",
     error="出错了：{message}",
 )
@@ -231,7 +233,8 @@ EN = UiText(
     reindex_button="Re-index",
     reindex_missing="No such folder: {folder}",
     refresh="Refresh",
-    busy="Another indexing job is running; please wait.",
+    started="Youju is running at {url} (Ctrl+C to stop)",
+    login="Please sign in",
     empty_question="Please type a question.",
     error="Something went wrong: {message}",
 )

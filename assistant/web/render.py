@@ -77,6 +77,16 @@ def file_name(source: str) -> str:
     return PurePosixPath(source.replace("\\", "/")).name or source
 
 
+def file_folder(source: str) -> str:
+    """The folder part of a source path (sources are absolute paths)."""
+    return str(PurePosixPath(source.replace("\\", "/")).parent)
+
+
+def file_label(source: str) -> str:
+    """``name  ·  folder``: a plain-text label for lists (not HTML)."""
+    return f"{file_name(source)}  ·  {file_folder(source)}"
+
+
 # --- chat messages -----------------------------------------------------------------------
 
 
@@ -194,7 +204,8 @@ def _card_html(passage: Passage, citations: Sequence[Citation], turn: int, text:
         meta.append(text.support.format(score=max(c.score for c in citations)))
     weak = "" if not citations or any(c.supported for c in citations) else " yj-card-weak"
     source = escape(passage.source)
-    quote = highlight(passage.text, passage.start, spans)
+    leading = len(passage.text) - len(passage.text.lstrip())
+    quote = highlight(passage.text.strip(), passage.start + leading, spans)
     return (
         f'<article class="yj-card{weak}" id="yj-t{turn}-p{passage.n}">'
         f'<div class="yj-card-head"><span class="yj-n">{passage.n}</span>'
@@ -263,13 +274,14 @@ def files_html(files: Sequence[FileInfo], text: UiText) -> str:
 
 def _file_row(info: FileInfo, text: UiText) -> str:
     if info.status == "duplicate":
-        status = text.status_duplicate.format(other=info.duplicate_of or "?")
+        status = text.status_duplicate.format(other=file_name(info.duplicate_of or "?"))
     elif info.status == "error":
         status = text.status_error.format(reason=info.error or "?")
     else:
         status = text.status_indexed
     cells = (
-        f'<td class="yj-file" title="{escape(info.source)}">{escape(info.source)}</td>',
+        f'<td title="{escape(info.source)}"><div class="yj-file">{escape(file_name(info.source))}'
+        f'</div><div class="yj-path">{escape(file_folder(info.source))}</div></td>',
         f"<td>{escape(info.format)}</td>",
         f'<td class="yj-num">{info.chunks}</td>',
         f'<td class="yj-status-{escape(info.status)}">{escape(status)}</td>',
@@ -290,8 +302,11 @@ def report_lines(report: IndexReport, text: UiText) -> list[str]:
     ]
     parts = [template.format(count=count) for template, count in counts if count]
     lines = [f"{text.index_done}：{'，'.join(parts) or '—'}"]
-    lines.extend(" → ".join(str(v) for v in item.values()) for item in report.duplicates)
-    lines.extend("：".join(str(v) for v in item.values()) for item in report.errors)
+    lines.extend(
+        f"{file_name(item['file'])} → {file_name(item['duplicate_of'])}"
+        for item in report.duplicates
+    )
+    lines.extend(f"{file_name(item['file'])}：{item['error']}" for item in report.errors)
     return lines
 
 

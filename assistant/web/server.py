@@ -1,0 +1,140 @@
+"""Starting the web app: ``python app.py`` and ``python -m assistant serve``.
+
+The command line builds the one ``Settings`` of the run and calls ``serve``, which opens
+the knowledge base, indexes the bundled sample corpus when the base is empty, and serves
+the page with Gradio's file access limited to its own uploads.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.service import Assistant
+from assistant.settings import Settings
+from assistant.web.actions import WebActions
+from assistant.web.i18n import ui_text
+from assistant.web.ui import PageOptions, build_ui, launch_options
+from assistant.web.uploads import UploadPolicy
+from index.embedding import Embedder
+from index.knowledge_base import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = PROJECT_ROOT / "samples"
+SAMPLE_QUESTIONS = (
+    "“三强三优”专项活动包括哪些内容？",
+    "丹东市中级人民法院院长会议部署了哪些2024年工作任务？",
+    "娄星区法院工作讲评会由谁主持？",
+)
+UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
+"""Per-file upload limit of the web page (the command line accepts bigger files)."""
+
+
+def parse_auth(value: str) -> tuple[str, str] | None:
+    """``"user:password"`` → ``("user", "password")``; ``""`` → no login."""
+    if not value:
+        return None
+    user, separator, password = value.partition(":")
+    if not separator or not user or not password:
+        raise ValueError("登录设置应为“用户名:密码”的形式（--auth 或 YOUJU_AUTH）")
+    return user, password
+
+
+def seed_samples(kb: KnowledgeBase, samples: Path, progress: Progress | None = None) -> None:
+    """Index ``samples`` when the knowledge base is empty, so a first start has something to ask."""
+    if kb.files() or not samples.is_dir():
+        return
+    logger.info("knowledge base is empty: indexing the sample corpus %s", samples)
+    started = time.perf_counter()
+    report = kb.index_paths([samples], progress=progress)
+    logger.info(
+        "indexed %d files (%d chunks) in %.1f s",
+        len(report.added),
+        report.chunks,
+        time.perf_counter() - started,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    samples: Path = SAMPLES,
+    progress: Progress | None = None,
+) -> tuple[gr.Blocks, Assistant]:
+    """Open the assistant (with ``embedder``, or the configured model) and build the page."""
+    if embedder is None:
+        assistant = Assistant.open(settings)
+    else:
+        assistant = Assistant(KnowledgeBase.open(settings.index, embedder), settings)
+    seed_samples(assistant.kb, samples, progress)
+    text = ui_text(settings.language)
+    policy = UploadPolicy(max_bytes=min(UPLOAD_LIMIT_BYTES, settings.index.max_file_bytes))
+    actions = WebActions(assistant, text, policy, settings.index.data_dir / "uploads")
+    has_samples = any(
+        Path(info.source).parent == samples.resolve() for info in assistant.kb.files()
+    )
+    options = PageOptions(
+        top_k=settings.top_k,
+        llm_available=settings.llm.enabled,
+        reranker_available=bool(settings.reranker_model),
+        examples=SAMPLE_QUESTIONS if has_samples else (),
+        reindex_folder=str(samples) if samples.is_dir() else "",
+    )
+    return build_ui(actions, options), assistant
+
+
+def launch(
+    page: gr.Blocks, settings: Settings, *, auth: tuple[str, str] | None = None, block: bool = True
+) -> str:
+    """Serve ``page`` on the configured host and port; returns the local URL.
+
+    Gradio may only serve the files it created itself (uploads in its cache): no allowed
+    paths, and the knowledge base folder and the project are blocked outright.
+    """
+    page.queue(default_concurrency_limit=2)
+    _, url, _ = page.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        auth=auth,
+        auth_message=ui_text(settings.language).login,
+        allowed_paths=[],
+        blocked_paths=[str(settings.index.data_dir.resolve()), str(PROJECT_ROOT)],
+        max_file_size=2 * UPLOAD_LIMIT_BYTES,
+        footer_links=["api"],
+        show_error=True,
+        quiet=True,
+        prevent_thread_lock=not block,
+        ssr_mode=False,
+        **launch_options(),
+    )
+    return url
+
+
+def serve(settings: Settings, progress: Progress | None = None) -> int:
+    """Run the web app until interrupted (``python app.py``, ``python -m assistant serve``).
+
+    ``progress`` reports the indexing of the sample corpus on a first start.
+    """
+    auth = parse_auth(settings.auth)  # refuse a malformed login before loading anything
+    page, assistant = create_app(settings, progress=progress)
+    try:
+        url = launch(page, settings, auth=auth, block=False)
+        sys.stdout.write(ui_text(settings.language).started.format(url=url) + "\n")
+        sys.stdout.flush()
+        page.block_thread()
+    except KeyboardInterrupt:
+        logger.info("interrupted: shutting down")
+    finally:
+        page.close()
+        assistant.close()
+    return 0

@@ -1,0 +1,226 @@
+"""The Gradio page: chat with a sources panel, and a knowledge-base tab.
+
+Only layout and wiring live here; what each button does is in ``actions.py`` and all
+HTML is built by ``render.py``. The one documented API endpoint is ``/ask``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.answers import Answer
+from assistant.web import render
+from assistant.web.actions import AnswerOptions, LibraryUpdate, WebActions
+from assistant.web.uploads import format_bytes
+
+STATIC = Path(__file__).parent / "static"
+API_NAME = "ask"
+"""Endpoint of the answer API: ``Client(url).predict(question, top_k, api_name="/ask")``."""
+
+_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "sans-serif")
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """What the page offers besides the defaults: switches that exist only when configured."""
+
+    top_k: int = 5
+    llm_available: bool = False
+    reranker_available: bool = False
+    examples: tuple[str, ...] = ()
+    reindex_folder: str = ""
+
+
+def build_ui(actions: WebActions, options: PageOptions) -> gr.Blocks:
+    """The whole page over ``actions``; launch it with ``launch_options()``."""
+    text = actions.text
+    with gr.Blocks(title=text.title, analytics_enabled=False) as page:
+        gr.HTML(
+            '<div class="yj-header"><div class="yj-logo">有据</div><div>'
+            f"<h1>{render.escape(text.title)}</h1><p>{render.escape(text.subtitle)}</p></div></div>"
+        )
+        with gr.Tabs():
+            _chat_tab(actions, options)
+            _library_tab(actions, options)
+
+        def ask(question: str, top_k: int = options.top_k) -> dict[str, Any]:
+            """Answer one question from the documents; returns the answer JSON with citations."""
+            return actions.ask_json(question, top_k)
+
+        gr.api(ask, api_name=API_NAME, concurrency_id="ask", concurrency_limit=4)
+    return page
+
+
+def launch_options() -> dict[str, Any]:
+    """Theme and stylesheet, which Gradio 6 takes at ``launch`` time."""
+    theme = gr.themes.Default(
+        primary_hue="blue", neutral_hue="slate", radius_size="md", font=_FONTS
+    )
+    return {"theme": theme, "css": (STATIC / "style.css").read_text(encoding="utf-8")}
+
+
+def _chat_tab(actions: WebActions, options: PageOptions) -> None:
+    text = actions.text
+    with gr.Tab(text.tab_chat, id="chat"), gr.Row(equal_height=False):
+        answers = gr.State([])
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(
+                elem_id="yj-chat",
+                label=text.chat_label,
+                height=600,
+                placeholder=render.escape(text.chat_placeholder),
+                latex_delimiters=[],
+                feedback_options=None,
+                buttons=["copy"],
+            )
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder=text.question_placeholder,
+                    elem_id="yj-question",
+                    scale=6,
+                    max_lines=4,
+                    autofocus=True,
+                )
+                send = gr.Button(
+                    text.send, variant="primary", scale=1, min_width=90, elem_id="yj-send"
+                )
+                clear = gr.Button(text.clear, scale=1, min_width=90)
+            if options.examples:
+                gr.Examples([[q] for q in options.examples], inputs=[question], label=text.examples)
+            with gr.Accordion(text.settings, open=False):
+                top_k = gr.Slider(
+                    1, 10, value=options.top_k, step=1, label=text.top_k, info=text.top_k_info
+                )
+                use_llm = gr.Checkbox(
+                    value=options.llm_available,
+                    interactive=options.llm_available,
+                    label=text.use_llm if options.llm_available else text.use_llm_off,
+                )
+                use_reranker = gr.Checkbox(
+                    value=options.reranker_available,
+                    interactive=options.reranker_available,
+                    label=text.use_reranker
+                    if options.reranker_available
+                    else text.use_reranker_off,
+                )
+        with gr.Column(scale=2, min_width=360):
+
+            def document_view(target: dict[str, Any]) -> str:
+                """The panel's script calls ``server.document_view({source, start, end})``."""
+                return actions.document_view(target["source"], target["start"], target["end"])
+
+            gr.HTML(f'<div class="yj-panel-title">{render.escape(text.sources_title)}</div>')
+            sources = gr.HTML(
+                render.sources_html([], text),
+                elem_id="yj-sources",
+                max_height=640,
+                js_on_load=(STATIC / "sources.js").read_text(encoding="utf-8"),
+                server_functions=[document_view],
+                close_label=text.close,
+            )
+
+    def submit(
+        message: str, chat: list, history: list[Answer], k: float, llm: bool, rerank: bool
+    ) -> Iterator[tuple]:
+        if not message.strip():
+            gr.Warning(text.empty_question)
+            return
+        answer_options = AnswerOptions(
+            top_k=int(k),
+            use_llm=llm if options.llm_available else None,
+            use_reranker=rerank if options.reranker_available else None,
+        )
+        try:
+            for update in actions.respond(message.strip(), chat, history, answer_options):
+                panel = gr.skip() if update.sources is None else update.sources
+                yield "", update.chat, update.answers, panel
+        except ValueError as error:
+            gr.Warning(str(error))
+
+    inputs = [question, chatbot, answers, top_k, use_llm, use_reranker]
+    outputs = [question, chatbot, answers, sources]
+    for trigger in (question.submit, send.click):
+        trigger(
+            submit,
+            inputs,
+            outputs,
+            api_visibility="private",
+            concurrency_id="ask",
+            concurrency_limit=4,
+        )
+    clear.click(
+        lambda: ("", [], [], render.sources_html([], text)),
+        outputs=outputs,
+        api_visibility="private",
+    )
+
+
+def _library_tab(actions: WebActions, options: PageOptions) -> None:
+    text = actions.text
+    types = ", ".join(actions.policy.suffixes)
+    with gr.Tab(text.tab_library, id="library") as tab, gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=360):
+            files_in = gr.File(
+                label=text.upload_label,
+                file_count="multiple",  # no file_types: refusals get our Chinese message
+                elem_id="yj-upload",
+            )
+            gr.Markdown(
+                render.escape(
+                    text.upload_hint.format(
+                        types=types, size=format_bytes(actions.policy.max_bytes)
+                    )
+                )
+            )
+            upload = gr.Button(text.upload_button, variant="primary", elem_id="yj-upload-button")
+            message = gr.HTML(elem_id="yj-library-message")
+            with gr.Group():
+                choice = gr.Dropdown(
+                    label=text.delete_label, choices=[], elem_id="yj-delete-choice"
+                )
+                delete = gr.Button(text.delete_button, variant="stop", elem_id="yj-delete")
+            with gr.Group():
+                folder = gr.Textbox(label=text.reindex_label, value=options.reindex_folder)
+                reindex = gr.Button(text.reindex_button)
+        with gr.Column(scale=3, min_width=420):
+            gr.HTML(f'<div class="yj-panel-title">{render.escape(text.files_title)}</div>')
+            table = gr.HTML(elem_id="yj-files")
+            refresh_button = gr.Button(text.refresh, size="sm")
+
+    def show(update: LibraryUpdate) -> tuple:
+        return update.message, update.files, gr.Dropdown(choices=update.sources, value=None)
+
+    def on_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        update = actions.upload(
+            [Path(p) for p in paths or []], progress=_bar(progress, text.indexing)
+        )
+        return (*show(update), None)
+
+    def on_reindex(path: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+        return show(actions.reindex(path, progress=_bar(progress, text.indexing)))
+
+    outputs = [message, table, choice]
+    writes = {"api_visibility": "private", "concurrency_id": "kb-write", "concurrency_limit": 1}
+    upload.click(on_upload, [files_in], [*outputs, files_in], **writes)
+    delete.click(lambda source: show(actions.delete(source)), [choice], outputs, **writes)
+    reindex.click(on_reindex, [folder], outputs, **writes)
+    for trigger in (tab.select, refresh_button.click):
+        trigger(lambda: show(actions.library()), outputs=outputs, api_visibility="private")
+
+
+def _bar(progress: gr.Progress, label: str) -> Any:
+    """Adapt the knowledge base's ``progress(done, total, message)`` to Gradio's bar."""
+
+    def report(done: int, total: int, message: str) -> None:
+        progress((done, total), desc=f"{label}：{message}" if message else label)
+
+    return report
+
+
+__all__ = ["API_NAME", "PageOptions", "build_ui", "launch_options"]

@@ -1,0 +1,212 @@
+"""End to end in a real browser: the served app driven through Debian's headless Chromium.
+
+The app runs in this process on a free loopback port over a temporary knowledge base
+seeded with the sample corpus. The embedder is ``FakeEmbedder`` (these tests are about the
+page, not retrieval quality; BM25 carries the questions). Screenshots of the main states go
+to ``test-output/``. Without /usr/bin/chromium the tests skip, except in CI (``CI=true``),
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeEmbedder
+from tests.web_harness import RunningApp, running_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output"
+WAIT_MS = 90_000
+SAMPLE_QUESTION = "“三强三优”专项活动包括哪些内容？"
+NEW_FILE = "档案室通知.txt"
+NEW_TEXT = (
+    "关于启用智能密集架的通知。\n本院档案室将于十二月启用智能密集架，由档案科统一负责管理和维护。\n"
+)
+NEW_QUESTION = "智能密集架由哪个部门负责管理？"
+XSS_FILE = "恶意样本.md"
+XSS_TEXT = (
+    "# 庭审记录归档规范\n\n"
+    "庭审记录归档规范要求书记员当日完成电子卷宗上传。"
+    "<script>window.__xss = 1; document.title = 'pwned'</script>"
+    "<img src=x onerror=\"window.__xss = 2; document.title = 'pwned'\">"
+    '<a href="javascript:window.__xss = 3">点我</a>'
+    "[链接](javascript:window.__xss=4) ![图片](x onerror=window.__xss=5) "
+    "${window.__xss = 6} {{constructor.constructor('window.__xss = 7')()}}"
+    "书记员应当在庭审结束后二十四小时内完成电子卷宗上传。\n"
+)
+XSS_QUESTION = "书记员应当在庭审结束后多久完成电子卷宗上传？"
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> Path:
+    """Debian's Chromium; never a browser downloaded by Playwright."""
+    if not CHROMIUM.exists():
+        reason = "/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: the browser tests must run in CI")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[RunningApp]:
+    with running_app(tmp_path_factory.mktemp("web"), FakeEmbedder()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object, app: RunningApp) -> Iterator[object]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(app.url)
+    page.wait_for_selector("#yj-question textarea")
+    yield page
+    context.close()
+
+
+def screenshot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def ask(page: object, question: str) -> object:
+    """Ask in the chat and wait for the final answer of this turn; returns its bubble."""
+    before = page.locator("#yj-chat .yj-answer:not(.yj-streaming)").count()
+    page.fill("#yj-question textarea", question)
+    page.click("#yj-send")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#yj-chat .yj-answer:not(.yj-streaming)').length > n",
+        arg=before,
+    )
+    return page.locator("#yj-chat .yj-answer:not(.yj-streaming)").last
+
+
+def open_library(page: object) -> None:
+    page.get_by_role("tab", name="知识库管理").click()
+    page.wait_for_selector("#yj-files table")
+
+
+def upload(page: object, path: Path) -> str:
+    """Upload one file in the knowledge-base tab; returns the status message shown."""
+    open_library(page)
+    page.set_input_files("#yj-upload input[type=file]", str(path))
+    page.wait_for_selector("#yj-upload :text('" + path.name + "')")
+    page.click("#yj-upload-button")
+    page.wait_for_selector("#yj-library-message .yj-msg")
+    return page.inner_text("#yj-library-message")
+
+
+def test_a_question_gets_a_cited_answer_and_the_citation_opens_its_span(page: object) -> None:
+    answer = ask(page, SAMPLE_QUESTION)
+    assert "三强三优" in answer.inner_text()
+    citations = answer.locator("a.yj-cite")
+    assert citations.count() >= 1
+    citations.first.click()
+    card = page.locator("#yj-sources .yj-card.yj-active")
+    card.wait_for()
+    assert card.locator("mark.yj-hl").count() >= 1
+    assert "000_ab94ecf35dd7c6ce.txt" in page.inner_text("#yj-sources") or card.is_visible()
+    screenshot(page, "chat-citation")
+    cited = card.locator("mark.yj-hl").first.inner_text()
+    card.locator("button.yj-open").click()
+    hit = page.locator("#yj-viewer:not([hidden]) #yj-doc-hit")
+    hit.wait_for()
+    assert hit.inner_text().strip() in cited
+    assert hit.is_visible() and hit.bounding_box()["y"] >= 0
+    screenshot(page, "document-viewer")
+    page.keyboard.press("Escape")
+    assert page.locator("#yj-viewer").is_hidden()
+
+
+def test_an_uploaded_file_is_cited_and_gone_after_deletion(
+    page: object, app: RunningApp, tmp_path: Path
+) -> None:
+    new_file = tmp_path / NEW_FILE
+    new_file.write_text(NEW_TEXT, encoding="gb18030")
+    assert "新增 1 个文件" in upload(page, new_file)
+    assert NEW_FILE in page.inner_text("#yj-files")
+    screenshot(page, "library-uploaded")
+
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, NEW_QUESTION)
+    assert "档案科" in answer.inner_text()
+    assert NEW_FILE in page.inner_text("#yj-sources section:not([hidden])")
+
+    open_library(page)
+    page.locator("#yj-delete-choice input").click()
+    page.get_by_role("option", name=NEW_FILE).click()
+    page.click("#yj-delete")
+    page.wait_for_selector("#yj-library-message :text('已删除')")
+    assert NEW_FILE not in page.inner_text("#yj-files")
+    assert all(NEW_FILE not in info.source for info in app.assistant.kb.files())
+
+    page.get_by_role("tab", name="问答").click()
+    ask(page, NEW_QUESTION)
+    assert NEW_FILE not in page.inner_text("#yj-sources section:not([hidden])")
+
+
+def test_a_refused_upload_says_why_and_leaves_the_knowledge_base_alone(
+    page: object, app: RunningApp, tmp_path: Path
+) -> None:
+    before = app.assistant.kb.files()
+    bad = tmp_path / "程序.exe"
+    bad.write_bytes(b"MZ\x90\x00")
+    message = upload(page, bad)
+    assert "未被接收" in message and "不支持的文件类型“.exe”" in message
+    assert app.assistant.kb.files() == before
+    screenshot(page, "library-refused")
+
+
+def test_a_document_with_html_and_markdown_payloads_stays_inert(
+    page: object, tmp_path: Path
+) -> None:
+    title = page.title()
+    payload = tmp_path / XSS_FILE
+    payload.write_text(XSS_TEXT, encoding="utf-8")
+    assert "新增 1 个文件" in upload(page, payload)
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, XSS_QUESTION)
+    assert "二十四小时" in answer.inner_text()
+    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
+    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+    assert "<script>" in page.inner_text("#yj-viewer")  # shown as text
+    screenshot(page, "xss-inert")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+    assert page.title() == title
+    for area in ("#yj-chat", "#yj-sources", "#yj-viewer"):
+        assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
+
+
+def test_a_question_outside_the_documents_is_declined_with_the_nearest_passages(
+    page: object,
+) -> None:
+    answer = ask(page, "火星上的天气怎么样？")
+    assert "文档中没有找到相关内容" in answer.inner_text()
+    panel = page.inner_text("#yj-sources section:not([hidden])")
+    assert "最接近的段落" in panel
