@@ -1,0 +1,114 @@
+"""``python -m assistant ask``: the JSON contract, question files, and the sample corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import main
+from tests.fakes import FakeEmbedder
+
+CITATION_KEYS = {"n", "source", "start", "end", "page", "text", "score", "supported"}
+ANSWER_KEYS = {"question", "answer", "found", "citations", "notice"}
+DANDONG = "丹东中院的全市法院院长会议是哪天召开的？"
+HONOURS = "李永祯同志获得了什么荣誉？"
+UNANSWERED = "量子计算机的工作原理是什么？"
+
+
+@pytest.fixture
+def indexed_samples(tmp_path: Path, samples_dir: Path, monkeypatch, request) -> Path:
+    """A knowledge base of the samples; the fake embedder unless the test is ``model``."""
+    if request.node.get_closest_marker("model"):
+        embedder = request.getfixturevalue("default_embedder")
+    else:
+        embedder = FakeEmbedder()
+    monkeypatch.setattr("index.embedders.load_embedder", lambda settings: embedder)
+    monkeypatch.setattr("assistant.service.load_embedder", lambda settings: embedder)
+    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
+        monkeypatch.delenv(f"YOUJU_{name}", raising=False)
+    data = tmp_path / "kb"
+    assert main(["index", str(samples_dir), "--data", str(data), "--json"]) == 0
+    return data
+
+
+def _answers(capsys, argv: list[str]) -> list[dict]:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _check_contract(answer: dict) -> None:
+    assert set(answer) >= ANSWER_KEYS
+    assert isinstance(answer["found"], bool) and isinstance(answer["notice"], str)
+    for citation in answer["citations"]:
+        assert set(citation) >= CITATION_KEYS
+        assert isinstance(citation["supported"], bool)
+        assert citation["start"] < citation["end"]
+
+
+def test_json_contract_and_exact_span(indexed_samples: Path, samples_dir: Path, capsys) -> None:
+    (answer,) = _answers(capsys, ["ask", DANDONG, "--data", str(indexed_samples), "--json"])
+    _check_contract(answer)
+    assert answer["question"] == DANDONG and answer["found"]
+    citation = answer["citations"][0]
+    assert Path(citation["source"]).name == "003_9c45a506be796223.txt"
+    original = Path(citation["source"]).read_text(encoding="utf-8")
+    assert original[citation["start"] : citation["end"]] == citation["text"]
+    assert "2月27日" in answer["answer"]
+
+
+def test_question_file_answers_each_line_in_one_process(
+    indexed_samples: Path, tmp_path: Path, capsys
+) -> None:
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f"{DANDONG}\n\n{HONOURS}\n{UNANSWERED}\n", encoding="utf-8")
+    argv = ["ask", "--questions", str(questions), "--data", str(indexed_samples), "--json"]
+    answers = _answers(capsys, argv)
+    assert [a["question"] for a in answers] == [DANDONG, HONOURS, UNANSWERED]
+    for answer in answers:
+        _check_contract(answer)
+    assert [a["found"] for a in answers] == [True, True, False]
+
+
+def test_plain_output_lists_the_citations(indexed_samples: Path, capsys) -> None:
+    assert main(["ask", DANDONG, "--data", str(indexed_samples)]) == 0
+    out = capsys.readouterr().out
+    assert "2月27日" in out and "[1] " in out and "003_9c45a506be796223.txt" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ask"], ["ask", "问题", "--questions", "q.txt"], ["ask", "   "]],
+)
+def test_usage_errors_exit_2(indexed_samples: Path, argv: list[str], capsys) -> None:
+    assert main([*argv, "--data", str(indexed_samples)]) == 2
+    assert "错误" in capsys.readouterr().err
+
+
+def test_unreadable_question_file_is_named(indexed_samples: Path, tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nope.txt"
+    assert main(["ask", "--questions", str(missing), "--data", str(indexed_samples)]) == 2
+    assert "nope.txt" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_done_when_checks_with_the_real_model(
+    indexed_samples: Path, tmp_path: Path, capsys
+) -> None:
+    """The issue's acceptance questions on the shipped samples, with the default model."""
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f"{DANDONG}\n{HONOURS}\n{UNANSWERED}\n", encoding="utf-8")
+    argv = ["ask", "--questions", str(questions), "--data", str(indexed_samples), "--json"]
+    dandong, honours, unanswered = _answers(capsys, argv)
+    assert dandong["found"] and "2月27日" in dandong["answer"]
+    assert Path(dandong["citations"][0]["source"]).name == "003_9c45a506be796223.txt"
+    assert honours["found"] and "全省法院先進個人" in honours["answer"]
+    assert Path(honours["citations"][0]["source"]).name == "002_d24f66c46bf5adc8.txt"
+    for answer in (dandong, honours):
+        citation = answer["citations"][0]
+        original = Path(citation["source"]).read_text(encoding="utf-8")
+        assert original[citation["start"] : citation["end"]] == citation["text"]
+        assert citation["supported"]
+    assert not unanswered["found"] and unanswered["citations"] == []
