@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +86,10 @@ class SentenceTransformerEmbedder:
         prompts: Prompts | None = None,
         batch_size: int = 32,
     ) -> None:
-        import torch
+        # Heavy imports stay local so importing this module (CLI help, settings) stays fast.
         from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Normalize
 
-        self._torch = torch
         self.model_path = model_path
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self._model.eval()
@@ -101,7 +102,11 @@ class SentenceTransformerEmbedder:
         max_length = self._model.max_seq_length or self._tokenizer.model_max_length
         self.window = int(max_length) - len(self._head) - len(self._tail)
         self._pad_id = self._tokenizer.pad_token_id or 0
-        self._pooling = [m for m in self._model if type(m).__name__ != "Normalize"]
+        # Everything up to the pooled vector; normalising comes after windows are combined.
+        self._pooling = [module for module in self._model if not isinstance(module, Normalize)]
+        # Fast tokenizers refuse concurrent use ("Already borrowed"); searches may embed
+        # queries while indexing embeds documents in another thread.
+        self._tokenizer_lock = threading.Lock()
 
     @property
     def model(self):
@@ -133,17 +138,23 @@ class SentenceTransformerEmbedder:
     def token_ids(self, text: str, kind: TextKind) -> list[int]:
         """Token ids of ``text`` with its prompt, before windowing and special tokens."""
         prompt = self.prompts.query if kind == "query" else self.prompts.document
-        return list(self._tokenizer(prompt + text, add_special_tokens=False)["input_ids"])
+        return self._tokenize([prompt + text])[0]
 
     def _windows(self, texts: list[str]) -> Iterator[_Window]:
-        encoded = self._tokenizer(texts, add_special_tokens=False)["input_ids"]
-        for index, ids in enumerate(encoded):
+        for index, ids in enumerate(self._tokenize(texts)):
             for start in range(0, max(len(ids), 1), self.window):
                 yield _Window(index, ids[start : start + self.window])
 
+    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+        # verbose=False: over-long texts are expected, they are windowed afterwards
+        with self._tokenizer_lock:
+            encoded = self._tokenizer(texts, add_special_tokens=False, verbose=False)
+        return [list(ids) for ids in encoded["input_ids"]]
+
     def _pool(self, batch: list[_Window]) -> np.ndarray:
         """Pooled, not yet normalised vectors of one batch of windows."""
-        torch = self._torch
+        import torch
+
         longest = max(len(window.ids) for window in batch) + len(self._head) + len(self._tail)
         input_ids = torch.full((len(batch), longest), self._pad_id, dtype=torch.long)
         attention = torch.zeros((len(batch), longest), dtype=torch.long)
