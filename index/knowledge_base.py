@@ -230,12 +230,19 @@ class KnowledgeBase:
         lexical.save(self.settings.data_dir / LEXICAL_NAME, stamp)
 
     def _save_indexes(self) -> None:
-        """Save the derived indexes if the database changed since they were last saved."""
+        """Save the derived indexes if the database changed since they were last saved.
+
+        Called by write operations only (under ``_writing``), so nothing changes the
+        indexes meanwhile; the BM25 file is written outside the search lock.
+        """
         with self._lock:
             stamp = self._store.stamp()
-            if stamp != self._saved_stamp:
-                self._save(self._vectors, self._lexical, stamp)
-                self._saved_stamp = stamp
+            if stamp == self._saved_stamp:
+                return
+            self._vectors.save(self.settings.data_dir / VECTORS_NAME, stamp)
+            lexical = self._lexical.snapshot()
+        lexical.save(self.settings.data_dir / LEXICAL_NAME, stamp)
+        self._saved_stamp = stamp
 
     def close(self) -> None:
         """Save what is pending and close the database."""

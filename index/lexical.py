@@ -75,6 +75,26 @@ def merge_segments(left: Segment, right: Segment) -> Segment:
     return Segment(*merged)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A lexical index frozen for saving (see ``LexicalIndex.snapshot``)."""
+
+    vocabulary: np.ndarray
+    row_ids: np.ndarray
+    row_len: np.ndarray
+    alive: np.ndarray
+    term: np.ndarray
+    row: np.ndarray
+    tf: np.ndarray
+
+    def save(self, path: Path, stamp: str) -> None:
+        """Atomically write the arrays and the store ``stamp`` they reflect (no pickle)."""
+        with atomic_write(path) as handle:
+            np.savez(
+                handle, stamp=np.frombuffer(stamp.encode("utf-8"), dtype=np.uint8), **vars(self)
+            )
+
+
 class _Growable:
     """A numpy array with amortised O(1) append."""
 
@@ -221,28 +241,36 @@ class LexicalIndex:
     def _compact(self) -> Segment:
         """Merge every segment into one without removed rows."""
         alive = self._alive.view
-        merged = Segment(*(np.zeros(0, dtype) for dtype in (np.int32, np.int32, np.uint16)))
-        for segment in self._segments:
-            merged = merge_segments(merged, segment.without_rows(alive))
+        segments = [segment.without_rows(alive) for segment in self._segments]
+        if not segments:
+            segments = [Segment(*(np.zeros(0, t) for t in (np.int32, np.int32, np.uint16)))]
+        merged = segments[-1]
+        for segment in reversed(segments[:-1]):  # smallest first: each merge about doubles
+            merged = merge_segments(segment, merged)
         self._segments = [merged]
         return merged
 
+    def snapshot(self) -> Snapshot:
+        """The current content as arrays that later changes to the index do not touch.
+
+        Cheap next to writing it: segments are never modified in place, only the per-row
+        arrays are copied. Lets a caller write the file without blocking searches.
+        """
+        segment = self._compact()
+        vocabulary = json.dumps(list(self._terms))  # insertion order is term id order
+        return Snapshot(
+            vocabulary=np.frombuffer(vocabulary.encode("utf-8"), dtype=np.uint8),
+            row_ids=self._row_ids.view.copy(),
+            row_len=self._row_len.view.copy(),
+            alive=self._alive.view.copy(),
+            term=segment.term,
+            row=segment.row,
+            tf=segment.tf,
+        )
+
     def save(self, path: Path, stamp: str) -> None:
         """Atomically write the index with the store ``stamp`` it reflects."""
-        segment = self._compact()
-        vocabulary = json.dumps(sorted(self._terms, key=self._terms.__getitem__))
-        with atomic_write(path) as handle:
-            np.savez(
-                handle,
-                stamp=np.frombuffer(stamp.encode("utf-8"), dtype=np.uint8),
-                vocabulary=np.frombuffer(vocabulary.encode("utf-8"), dtype=np.uint8),
-                row_ids=self._row_ids.view,
-                row_len=self._row_len.view,
-                alive=self._alive.view,
-                term=segment.term,
-                row=segment.row,
-                tf=segment.tf,
-            )
+        self.snapshot().save(path, stamp)
 
     @classmethod
     def load(cls, path: Path, **params: float) -> tuple[LexicalIndex, str] | None:
