@@ -148,6 +148,7 @@ class KnowledgeBase:
         self._store = store
         self._lock = threading.RLock()  # the in-memory indexes and their saved stamp
         self._writing = threading.Lock()  # one write operation at a time
+        self._closed = False
         self._vectors, self._lexical, self._saved_stamp = self._load_indexes()
 
     # -- opening ----------------------------------------------------------------------
@@ -245,10 +246,13 @@ class KnowledgeBase:
         self._saved_stamp = stamp
 
     def close(self) -> None:
-        """Save what is pending and close the database."""
+        """Save what is pending and close the database (a second call does nothing)."""
         with self._writing:
+            if self._closed:
+                return
             self._save_indexes()
             self._store.close()
+            self._closed = True
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -205,7 +205,9 @@ def test_another_model_is_refused_until_the_base_is_reembedded(
 
 
 def test_an_empty_base_takes_any_model(index_settings: IndexSettings) -> None:
-    KnowledgeBase.open(index_settings, FakeEmbedder()).close()
+    kb = KnowledgeBase.open(index_settings, FakeEmbedder())
+    kb.close()
+    kb.close()
     with KnowledgeBase.open(index_settings, FakeEmbedder(32, "fake-hash-32")) as kb:
         assert kb.chunk_count() == 0
 
