@@ -210,3 +210,23 @@ def test_a_question_outside_the_documents_is_declined_with_the_nearest_passages(
     assert "文档中没有找到相关内容" in answer.inner_text()
     panel = page.inner_text("#yj-sources section:not([hidden])")
     assert "最接近的段落" in panel
+
+
+@pytest.mark.model
+def test_with_the_default_model_a_sample_question_is_answered_and_cited(
+    browser: object, default_embedder: object, tmp_path: Path
+) -> None:
+    with running_app(tmp_path, default_embedder) as real_app:
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(real_app.url)
+        page.wait_for_selector("#yj-question textarea")
+        answer = ask(page, "丹东市中级人民法院院长会议部署了哪些2024年工作任务？")
+        answer.locator("a.yj-cite").first.click()
+        card = page.locator("#yj-sources .yj-card.yj-active")
+        card.wait_for()
+        assert "003_9c45a506be796223.txt" in card.inner_text()
+        assert card.locator("mark.yj-hl").count() >= 1
+        screenshot(page, "chat-default-model")
+        context.close()
