@@ -100,18 +100,16 @@ class Assistant:
         mode: Mode = "hybrid",
     ) -> Answer:
         """Answer ``question``; see ``ask_stream`` for the arguments."""
-        answer = None
-        for item in self.ask_stream(
-            question,
-            history,
-            top_k=top_k,
-            use_llm=use_llm,
-            use_reranker=use_reranker,
-            mode=mode,
-        ):
-            answer = item
-        assert isinstance(answer, Answer)
-        return answer
+        return _final(
+            self.ask_stream(
+                question,
+                history,
+                top_k=top_k,
+                use_llm=use_llm,
+                use_reranker=use_reranker,
+                mode=mode,
+            )
+        )
 
     def ask_stream(
         self,
@@ -156,11 +154,7 @@ class Assistant:
         """Answer ``question`` from hits already retrieved for it (evaluation reuses one
         retrieval for both the retrieval metrics and the answer)."""
         k = top_k or self.settings.top_k
-        answer = None
-        for item in self._respond(question, question, hits, k, self._chat_for(use_llm)):
-            answer = item
-        assert isinstance(answer, Answer)
-        return answer
+        return _final(self._respond(question, question, hits, k, self._chat_for(use_llm)))
 
     def _respond(
         self,
@@ -202,6 +196,13 @@ class Assistant:
         if len(content_chars(fold(question))) <= SHORT_FOLLOW_UP:
             return f"{history[-1][0]} {question}"
         return question
+
+
+def _final(items: Iterator[str | Answer]) -> Answer:
+    """The last item of an answer stream: the verified ``Answer``."""
+    *_, answer = items
+    assert isinstance(answer, Answer)
+    return answer
 
 
 def _declined(question: str, passages: Sequence[Passage]) -> Answer:

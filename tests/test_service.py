@@ -175,3 +175,19 @@ def test_follow_up_with_llm_is_rewritten_first(kb) -> None:
     assert not rewrite.get("stream") and "改写" in rewrite["messages"][0]["content"]
     assert "院长会议" in rewrite["messages"][1]["content"]
     assert answer["stream"] is True
+
+
+def test_langchain_retriever_returns_documents_with_provenance(kb) -> None:
+    from langchain_core.documents import Document
+
+    from assistant.lc_retriever import KnowledgeBaseRetriever
+
+    retriever = KnowledgeBaseRetriever(assistant=_assistant(kb), k=2)
+    documents = retriever.invoke("李永祯同志获得了什么荣誉？")
+    assert 1 <= len(documents) <= 2 and all(isinstance(d, Document) for d in documents)
+    top = documents[0]
+    assert Path(top.metadata["source"]).name == "honours.txt"
+    original = kb.document(top.metadata["source"]).text
+    assert original[top.metadata["start"] : top.metadata["end"]] == top.page_content
+    assert isinstance(top.metadata["heading_path"], list)
+    assert {"page", "score", "n", "chunk_ids"} <= set(top.metadata)
