@@ -67,3 +67,39 @@ def test_missing_damaged_or_mismatched_files_load_as_none(tmp_path: Path) -> Non
     assert VectorIndex.load(path, 16) is None
     path.write_bytes(b"something else entirely")
     assert VectorIndex.load(path, 16) is None
+
+
+def test_a_large_index_is_clustered_and_keeps_ids_removal_and_saves(tmp_path: Path) -> None:
+    vectors = _unit(600)
+    ids = list(range(1000, 1600))
+    index = VectorIndex.build(
+        16, [(ids[:300], vectors[:300]), (ids[300:], vectors[300:])], 600, exact_limit=500
+    )
+    assert index.kind == "ivf24"
+    assert sorted(index.ids().tolist()) == ids
+    assert [index.search(vectors[row], 1)[0][0] for row in (0, 299, 300, 599)] == [
+        1000,
+        1299,
+        1300,
+        1599,
+    ]
+    assert index.remove([1000, 1001, 5]) == 2
+    assert all(chunk_id not in (1000, 1001) for chunk_id, _ in index.search(vectors[0], 50))
+    path = tmp_path / "vectors.faiss"
+    index.save(path, "s:2")
+    loaded, _ = VectorIndex.load(path, 16)
+    assert loaded.kind == "ivf24"
+    assert loaded.search(vectors[42], 5) == index.search(vectors[42], 5)
+
+
+def test_adding_past_the_limit_clusters_and_an_outgrown_index_is_clustered_again() -> None:
+    vectors = _unit(1100)
+    index = VectorIndex(16, exact_limit=100)
+    index.add(list(range(100)), vectors[:100])
+    assert index.kind == "flat"
+    index.add([100], vectors[100:101])
+    assert index.kind == "ivf16"
+    index.add(list(range(101, 1100)), vectors[101:])
+    assert index.kind == "ivf33"
+    assert len(index) == 1100
+    assert index.search(vectors[1050], 1)[0][0] == 1050
