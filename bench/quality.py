@@ -164,7 +164,7 @@ def main() -> None:
         "--limit-file-sets", type=int, default=200, help="questions per docs/ set (laws-lecoqa)"
     )
     parser.add_argument(
-        "--distractors", type=int, default=100, help="extra documents for corpus.jsonl sets"
+        "--distractors", type=int, default=50, help="extra documents for corpus.jsonl sets"
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
