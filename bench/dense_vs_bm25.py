@@ -140,7 +140,7 @@ def main() -> None:
     sys.stdout.write(
         f"laws-lecoqa: {len(questions)} questions, {len(documents)} gold articles as documents; "
         f"model {embedder.model_id}; embedding took {dense_seconds:.0f} s, "
-        f"BM25 {bm25_seconds:.0f} s\n"
+        f"BM25 {bm25_seconds:.0f} s\n\n"
     )
     sys.stdout.write("| retrieval | hit@5 | MRR@10 |\n| --- | ---: | ---: |\n")
     for name, ranked in (

@@ -80,7 +80,7 @@ def main() -> None:
 
     sys.stdout.write(
         f"{len(chunks)} chunks of 300 characters, {os.cpu_count()} CPU cores, "
-        f"batch size {args.batch_size}, median of {args.rounds} rounds\n"
+        f"batch size {args.batch_size}, median of {args.rounds} rounds\n\n"
     )
     sys.stdout.write("| embedder | passages/s |\n| --- | ---: |\n")
     for name, values in rates.items():
