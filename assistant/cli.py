@@ -269,6 +269,12 @@ def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) ->
     parser.add_argument("--k", type=int, default=10, help="检索深度（默认 10）")
     parser.add_argument("--json", action="store_true", help="输出 JSON")
     parser.add_argument("--mode", choices=["lexical", "dense", "hybrid"], default="hybrid")
+    parser.add_argument(
+        "--fusion",
+        choices=["score", "rrf"],
+        default="score",
+        help="混合检索的融合方法：score（归一化分数加权，默认）或 rrf（倒数排名融合）",
+    )
     parser.add_argument("--limit", type=int, metavar="N", help="只评测前 N 个问题")
     parser.add_argument(
         "--scope",
@@ -311,6 +317,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     settings = replace(settings, index=replace(settings.index, data_dir=data_dir))
     names = evaluation.materialise(eval_set, run.doc_ids, data_dir / "corpus")
     assistant = Assistant.open(settings)
+    assistant.retriever.fusion = args.fusion
     try:
         with ProgressBar("个文件") as bar:
             assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
@@ -328,6 +335,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             )
     finally:
         assistant.close()
+    if args.mode == "hybrid":
+        report["fusion"] = args.fusion
     say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
     return EXIT_OK
 

@@ -212,6 +212,10 @@ class GoldMatcher:
         self.names = names
         self._doc_ids: dict[str, str | None] = {}
         self._spans: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self._duplicates: dict[str, list[str]] = {}
+        for info in assistant.kb.files():
+            if info.duplicate_of:
+                self._duplicates.setdefault(info.duplicate_of, []).append(info.source)
 
     def doc_id(self, source: str) -> str | None:
         """The evaluation doc id of an indexed source path."""
@@ -226,10 +230,14 @@ class GoldMatcher:
         return self._doc_ids[source]
 
     def is_gold(self, question: Question, source: str, start: int, end: int) -> bool:
-        """Whether ``[start, end)`` of ``source`` comes from a gold document and passage."""
-        doc = self.doc_id(source)
+        """Whether ``[start, end)`` of ``source`` comes from a gold document and passage.
+
+        A file the knowledge base skipped as a near-duplicate of ``source`` counts as
+        ``source`` (the gold passage is then looked up in ``source``'s text).
+        """
+        docs = {self.doc_id(alias) for alias in [source, *self._duplicates.get(source, [])]}
         for gold in question.gold:
-            if gold.doc != doc:
+            if gold.doc not in docs:
                 continue
             if gold.text is None:
                 return True

@@ -1,8 +1,13 @@
-"""Reciprocal rank fusion: several ranked ``(id, score)`` lists into one ranking.
+"""Fusion of several ranked ``(id, score)`` lists into one ranking, as pure functions.
 
-Only ranks count, never raw scores, so BM25 scores (unbounded) and cosine similarities
-(in [-1, 1]) combine without calibration. A weight per list lets the stronger retriever
-lead while the other one adds what it alone finds and reorders close calls.
+Two methods, compared on the evaluation sets (docs/read-path.md):
+
+- ``reciprocal_rank_fusion``: only ranks count, so BM25 scores (unbounded) and cosine
+  similarities combine without calibration; but a retriever that is confidently right and
+  one that is unsure pull with the same force, so the fusion lands between them.
+- ``score_fusion``: each list's scores are min-max normalised over its candidates and
+  summed with weights. A retriever whose best hit stands far above the rest keeps it on
+  top; one whose scores are flat spreads its weight thin. This is the default.
 """
 
 from __future__ import annotations
@@ -33,12 +38,7 @@ def reciprocal_rank_fusion(
         ``(id, fused score)`` best first; ties keep the order of first appearance, taking
         the lists in the given order.
     """
-    if weights is None:
-        weights = [1.0] * len(rankings)
-    if len(weights) != len(rankings):
-        raise ValueError(f"got {len(weights)} weights for {len(rankings)} rankings")
-    if any(weight < 0 for weight in weights):
-        raise ValueError(f"weights must be non-negative, got {list(weights)}")
+    weights = _checked_weights(rankings, weights)
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     fused: dict[Key, float] = {}
@@ -47,3 +47,45 @@ def reciprocal_rank_fusion(
         for rank, key in enumerate(unique, start=1):
             fused[key] = fused.get(key, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda item: -item[1])  # stable: ties keep first appearance
+
+
+def score_fusion(
+    rankings: Sequence[Sequence[tuple[Key, float]]],
+    weights: Sequence[float] | None = None,
+) -> list[tuple[Key, float]]:
+    """Fuse ranked lists by the weighted sum of min-max normalised scores.
+
+    Within each list the best score maps to 1 and the worst to 0 (all to 1 when the list's
+    scores are equal); an id missing from a list gets 0 from it. A repeated id counts once,
+    at its first (best) score.
+
+    Returns:
+        ``(id, fused score)`` best first; ties keep the order of first appearance.
+    """
+    weights = _checked_weights(rankings, weights)
+    fused: dict[Key, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        first: dict[Key, float] = {}
+        for key, score in ranking:
+            first.setdefault(key, score)
+        if not first:
+            continue
+        high, low = max(first.values()), min(first.values())
+        spread = high - low
+        for key, score in first.items():
+            normalised = (score - low) / spread if spread > 0 else 1.0
+            fused[key] = fused.get(key, 0.0) + weight * normalised
+    return sorted(fused.items(), key=lambda item: -item[1])  # stable: ties keep first appearance
+
+
+def _checked_weights(
+    rankings: Sequence[Sequence[tuple[Key, float]]], weights: Sequence[float] | None
+) -> Sequence[float]:
+    """``weights`` (all 1.0 when None), refused unless one non-negative weight per list."""
+    if weights is None:
+        return [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError(f"got {len(weights)} weights for {len(rankings)} rankings")
+    if any(weight < 0 for weight in weights):
+        raise ValueError(f"weights must be non-negative, got {list(weights)}")
+    return weights

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
-from assistant.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion
+from assistant.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
 from index.documents import ChunkRecord
 
 Mode = Literal["lexical", "dense", "hybrid"]
 MODES: tuple[str, ...] = get_args(Mode)
+Fusion = Literal["score", "rrf"]
+FUSIONS: tuple[str, ...] = get_args(Fusion)
 
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5
@@ -66,11 +68,15 @@ class Retriever:
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         dense_weight: float = DENSE_WEIGHT,
+        fusion: Fusion = "score",
         rrf_k: int = DEFAULT_RRF_K,
         candidates: int = CANDIDATES,
         reranker: Reranker | None = None,
     ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
+        self.fusion = fusion
         self.weights = (lexical_weight, dense_weight)
         self.rrf_k = rrf_k
         self.candidates = candidates
@@ -87,8 +93,10 @@ class Retriever:
         depth = max(k, self.candidates)
         lexical = self.index.lexical_search(query, depth) if mode != "dense" else []
         dense = self.index.dense_search(query, depth) if mode != "lexical" else []
-        if mode == "hybrid":
+        if mode == "hybrid" and self.fusion == "rrf":
             ranked = reciprocal_rank_fusion([lexical, dense], self.weights, self.rrf_k)
+        elif mode == "hybrid":
+            ranked = score_fusion([lexical, dense], self.weights)
         else:
             ranked = lexical or dense
         rerank = rerank and self.reranker is not None

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import evaluation
 from assistant.cli import main
-from index.documents import Document
+from index.documents import Document, FileInfo
 from tests.fakes import FakeEmbedder
 
 REPORT_KEYS = {"set", "questions", "retrieval", "answers"}
@@ -183,6 +183,9 @@ def test_gold_matcher_requires_the_gold_document_and_passage(tmp_path: Path) -> 
         def document(self, source: str) -> Document:
             return Document(source, LAW, "md")
 
+        def files(self) -> list[FileInfo]:
+            return []
+
     name = "法律/某某法.md"
     matcher = evaluation.GoldMatcher(SimpleNamespace(kb=Documents()), tmp_path, {name: name})
     gold = evaluation.Gold(name, ARTICLE_TWO)
@@ -192,3 +195,22 @@ def test_gold_matcher_requires_the_gold_document_and_passage(tmp_path: Path) -> 
     assert matcher.is_gold(question, source, article - 3, article + 5)
     assert not matcher.is_gold(question, source, 0, LAW.index("第一条") + 5)
     assert not matcher.is_gold(question, str(tmp_path / "其他.md"), article, article + 5)
+
+
+def test_near_duplicate_of_the_gold_file_counts_as_gold(tmp_path: Path) -> None:
+    original, copy = str(tmp_path / "法律/某某法.md"), str(tmp_path / "法律/某某法(副本).md")
+
+    class Documents:
+        def document(self, source: str) -> Document:
+            return Document(source, LAW, "md")
+
+        def files(self) -> list[FileInfo]:
+            return [FileInfo(copy, "md", 0, "duplicate", duplicate_of=original)]
+
+    names = {"法律/某某法.md": "法律/某某法.md", "法律/某某法(副本).md": "法律/某某法(副本).md"}
+    matcher = evaluation.GoldMatcher(SimpleNamespace(kb=Documents()), tmp_path, names)
+    gold = evaluation.Gold("法律/某某法(副本).md", ARTICLE_TWO)
+    question = evaluation.Question("l1", "问题", (), "free_text", (gold,))
+    article = LAW.index("第二条")
+    assert matcher.is_gold(question, original, article, article + 5)
+    assert not matcher.is_gold(question, original, 0, 5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import reciprocal_rank_fusion
+from assistant.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_ids_found_by_both_lists_rise_to_the_top() -> None:
@@ -51,3 +51,25 @@ def test_zero_weight_silences_a_list_and_empty_input_is_empty() -> None:
 def test_bad_arguments_are_refused(weights, k, message) -> None:
     with pytest.raises(ValueError, match=message):
         reciprocal_rank_fusion([[(1, 0)], [(2, 0)]], weights, k)
+
+
+def test_score_fusion_normalises_each_list() -> None:
+    lexical = [(1, 30.0), (2, 20.0), (3, 10.0)]  # BM25: 1.0, 0.5, 0.0 after normalising
+    dense = [(2, 0.9), (4, 0.8), (1, 0.7)]  # cosine: 1.0, 0.5, 0.0
+    fused = dict(score_fusion([lexical, dense], [1.0, 1.0]))
+    assert fused == pytest.approx({1: 1.0, 2: 1.5, 3: 0.0, 4: 0.5})
+
+
+def test_score_fusion_keeps_a_confident_winner_on_top() -> None:
+    """A list whose best hit stands far above the rest is not outvoted by a flat list."""
+    confident = [(1, 50.0), (2, 5.0), (3, 4.9), (4, 4.8)]
+    flat = [(2, 0.85), (3, 0.849), (4, 0.848), (1, 0.847), (5, 0.70)]
+    assert score_fusion([confident, flat], [0.5, 0.5])[0][0] == 1
+    assert reciprocal_rank_fusion([confident, flat], [0.5, 0.5])[0][0] == 2
+
+
+def test_score_fusion_edge_cases() -> None:
+    assert score_fusion([[("a", 3.0), ("a", 1.0), ("b", 1.0)]]) == [("a", 1.0), ("b", 0.0)]
+    assert score_fusion([[("x", 0.5), ("y", 0.5)], []]) == [("x", 1.0), ("y", 1.0)]
+    with pytest.raises(ValueError, match="non-negative"):
+        score_fusion([[(1, 1.0)]], [-1.0])
