@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,22 @@ def launch(
     return url
 
 
+def warm_up(assistant: Assistant) -> threading.Thread:
+    """Load the embedding model in the background while the page is already served.
+
+    Weights load on first use; without this, the first question would wait for them.
+    """
+
+    def embed_once() -> None:
+        started = time.perf_counter()
+        assistant.kb.embedder.embed(["预热"], "query")
+        logger.info("embedding model ready in %.1f s", time.perf_counter() - started)
+
+    thread = threading.Thread(target=embed_once, name="model-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(settings: Settings, progress: Progress | None = None) -> int:
     """Run the web app until interrupted (``python app.py``, ``python -m assistant serve``).
 
@@ -129,6 +146,7 @@ def serve(settings: Settings, progress: Progress | None = None) -> int:
     page, assistant = create_app(settings, progress=progress)
     try:
         url = launch(page, settings, auth=auth, block=False)
+        warm_up(assistant)
         sys.stdout.write(ui_text(settings.language).started.format(url=url) + "\n")
         sys.stdout.flush()
         page.block_thread()
