@@ -30,6 +30,8 @@ from index.folding import fold
 logger = logging.getLogger(__name__)
 
 HIT_RANKS = (1, 3, 5, 10)
+ANCHOR = 10
+"""Characters of a gold passage's start or end used to find it when it differs slightly."""
 Progress = Callable[[int, int, str], None]
 
 
@@ -261,12 +263,25 @@ class GoldMatcher:
 
 
 def locate(passage: str, text: str) -> tuple[int, int] | None:
-    """Span of ``passage`` in ``text``, ignoring differences in whitespace."""
+    """Span of ``passage`` in ``text``, ignoring differences in whitespace.
+
+    Statute versions differ slightly, so when the whole passage is not found, a piece of
+    its start or end (``ANCHOR`` characters) is looked for and the span extended to the
+    passage's length from there.
+    """
     chars = [re.escape(char) for char in passage if not char.isspace()]
     if not chars:
         return None
     match = re.search(r"\s*".join(chars), text)
-    return (match.start(), match.end()) if match else None
+    if match:
+        return match.start(), match.end()
+    head = re.search(r"\s*".join(chars[:ANCHOR]), text)
+    if head:
+        return head.start(), min(len(text), head.start() + len(passage))
+    tail = re.search(r"\s*".join(chars[-ANCHOR:]), text)
+    if tail:
+        return max(0, tail.end() - len(passage)), tail.end()
+    return None
 
 
 @dataclass

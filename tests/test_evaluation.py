@@ -162,6 +162,8 @@ def test_locate_ignores_whitespace() -> None:
     start, end = evaluation.locate("第二条 公民每年应当参加义务植树，具体办法。", text)
     assert text[start:end].startswith("第二条") and text[start:end].endswith("具体办法。")
     assert evaluation.locate("不存在的条文", text) is None
+    start, end = evaluation.locate("第二条 公民每年应当参加义务植树，具体另行规定。", text)
+    assert text[start:].startswith("第二条")  # another version of the article: its start
 
 
 def test_bad_question_file_names_the_line(tmp_path: Path, capsys) -> None:
