@@ -375,6 +375,8 @@ def summary(results: dict[str, Any]) -> str:
             entry["product_index"],
             f"{timing['p50_ms']:.1f}",
             f"{timing['p95_ms']:.1f}",
+            f"{timing['cpu_p50_ms']:.1f}",
+            f"{timing['cpu_p95_ms']:.1f}",
             f"{timing['lexical_p50_ms']:.1f}",
             f"{timing['dense_p50_ms']:.1f}",
             f"{timing['fusion_and_records_p50_ms']:.2f}",
@@ -392,6 +394,8 @@ def summary(results: dict[str, Any]) -> str:
             "dense index",
             "p50 ms",
             "p95 ms",
+            "CPU p50 ms",
+            "CPU p95 ms",
             "BM25 p50",
             "dense p50",
             "fusion p50",
@@ -408,6 +412,7 @@ def summary(results: dict[str, Any]) -> str:
             option["index"],
             f"{option['p50_ms']:.1f}",
             f"{option['p95_ms']:.1f}",
+            f"{option['cpu_p50_ms']:.1f}",
             f"{option['dense_p50_ms']:.2f}",
             f"{option['dense_recall@50']:.3f}",
             f"{option['top10_overlap']:.3f}",
@@ -423,6 +428,7 @@ def summary(results: dict[str, Any]) -> str:
             "dense index",
             "p50 ms",
             "p95 ms",
+            "CPU p50 ms",
             "dense p50",
             "dense recall@50",
             "top-10 = exact",
@@ -455,10 +461,14 @@ def main() -> None:
         help="other nprobe values to measure where the product's index is IVF",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tables", type=Path, help="only print the tables of a saved JSON result")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--vectors-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_logging(args.verbose)
+    if args.tables:
+        emit(summary(json.loads(args.tables.read_text(encoding="utf-8"))))
+        return
     if args.child:
         emit(json.dumps(measure_size(args)))
         return
