@@ -96,6 +96,7 @@ def one_start(data_dir: Path, args: Any, log_file: Path) -> dict[str, Any]:
 
 def run(args: Any) -> dict[str, Any]:
     """A warm-up start when the knowledge base is new, then the timed restarts."""
+    info = machine()
     work = Path(tempfile.mkdtemp(prefix="youju-bench-startup-"))
     data_dir = args.data or work / "kb"
     log_file = work / "app.log"
@@ -108,7 +109,7 @@ def run(args: Any) -> dict[str, Any]:
         for number in range(args.rounds):
             starts.append(one_start(data_dir, args, log_file))
             log.info("start %d: %s", number + 1, starts[-1])
-        return {"machine": machine(), "first_start_with_indexing": first, "starts": starts}
+        return {"machine": info, "first_start_with_indexing": first, "starts": starts}
     except Exception:
         sys.stderr.write(log_file.read_text(encoding="utf-8", errors="replace")[-4000:])
         raise
