@@ -12,6 +12,10 @@ from index.documents import Chunk, Document, DocumentError
 from index.loaders import load
 from index.settings import IndexSettings
 
+PIPELINE_VERSION = 2
+"""Bump whenever loading, cleaning, chunking or tokenizing changes what a file yields, so
+knowledge bases built by an older version re-prepare their files on the next index run."""
+
 
 @dataclass(frozen=True)
 class PreparedFile:
@@ -26,6 +30,15 @@ class PreparedFile:
     chunks: list[Chunk]
     content_hash: str
     signature: bytes
+
+
+def recipe(settings: IndexSettings) -> str:
+    """Everything besides the file's bytes that decides its chunks and BM25 tokens.
+
+    Stored with each indexed file: a file is only "unchanged" when both its bytes and its
+    recipe are, so a new chunk size or a new version of the pipeline takes effect.
+    """
+    return f"v{PIPELINE_VERSION}/size{settings.chunk_size}/overlap{settings.chunk_overlap}"
 
 
 def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:

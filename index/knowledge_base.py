@@ -33,7 +33,7 @@ from index.cleaning import near_duplicate_similarity
 from index.documents import ChunkRecord, Document, DocumentError, FileInfo, IndexReport
 from index.embedding import Embedder
 from index.folding import fold, tokenize
-from index.ingest import PreparedFile, prepare
+from index.ingest import PreparedFile, prepare, recipe
 from index.lexical import LexicalIndex
 from index.loaders import SUPPORTED_SUFFIXES
 from index.settings import IndexSettings
@@ -419,13 +419,13 @@ class KnowledgeBase:
         return _Pending(prepared, chunks, outcome)
 
     def _is_unchanged(self, stored: StoredFile | None, content_hash: str) -> bool:
-        """Same bytes, and not a failure to retry or a duplicate of a file now gone."""
+        """Same bytes and recipe, and not a failure to retry or a duplicate of a file now gone."""
         if stored is None or stored.content_hash != content_hash or stored.status == "error":
             return False
         if stored.status == "duplicate":
             original = self._store.stored_file(stored.duplicate_of or "")
             return original is not None and original.status == "indexed"
-        return True
+        return stored.recipe == recipe(self.settings)
 
     @staticmethod
     def _duplicate_of(source: str, signature: bytes, signatures: dict[str, bytes]) -> str | None:
@@ -466,7 +466,11 @@ class KnowledgeBase:
             prepared = pending.prepared
             with self._lock:
                 old_ids, new_ids = self._store.put_indexed(
-                    prepared.document, prepared.content_hash, prepared.signature, pending.chunks
+                    prepared.document,
+                    prepared.content_hash,
+                    prepared.signature,
+                    pending.chunks,
+                    recipe=recipe(self.settings),
                 )
                 self._drop(old_ids)
                 self._vectors.add(new_ids, vectors)

@@ -69,6 +69,8 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model_id, text_hash)
     ) WITHOUT ROWID;
     """,
+    # 2: how an indexed file was prepared (see ``index.ingest.recipe``)
+    "ALTER TABLE files ADD COLUMN recipe TEXT NOT NULL DEFAULT '';",
 )
 """Schema migrations in order; migration ``n`` (1-based) brings ``PRAGMA user_version`` to n.
 
@@ -99,6 +101,7 @@ class StoredFile:
     status: str
     chunk_count: int
     duplicate_of: str | None
+    recipe: str
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class Store:
         """The stored state of ``source``, or None when it was never recorded."""
         with self._lock:
             row = self._db.execute(
-                "SELECT source, content_hash, status, chunk_count, duplicate_of FROM files "
+                "SELECT source, content_hash, status, chunk_count, duplicate_of, recipe FROM files "
                 "WHERE source = ?",
                 (source,),
             ).fetchone()
@@ -268,16 +271,19 @@ class Store:
         content_hash: str,
         signature: bytes,
         chunks: Sequence[NewChunk],
+        *,
+        recipe: str,
     ) -> tuple[list[int], list[int]]:
         """Replace a file by its new content in one transaction.
 
-        Returns ``(old_chunk_ids, new_chunk_ids)``; the new ids follow chunk order.
+        ``recipe`` records how the chunks were made (``index.ingest.recipe``). Returns
+        ``(old_chunk_ids, new_chunk_ids)``; the new ids follow chunk order.
         """
         with self.transaction():
             old_ids = self._delete_file(document.source)
             cursor = self._db.execute(
                 "INSERT INTO files (source, format, encoding, content_hash, signature, status, "
-                "chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?)",
+                "chunk_count, indexed_at, recipe) VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?)",
                 (
                     document.source,
                     document.format,
@@ -286,6 +292,7 @@ class Store:
                     signature,
                     len(chunks),
                     _now(),
+                    recipe,
                 ),
             )
             file_id = cursor.lastrowid

@@ -49,6 +49,21 @@ def test_indexing_samples_twice_embeds_nothing_the_second_time(
         assert kb.lexical_search("丹东中院 院长会议", 3)
 
 
+def test_a_new_chunk_size_re_chunks_files_whose_bytes_did_not_change(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir])
+        before = kb.chunk_count()
+    smaller = IndexSettings(data_dir=index_settings.data_dir, chunk_size=120, chunk_overlap=0)
+    with KnowledgeBase.open(smaller, FakeEmbedder()) as kb:
+        report = kb.index_paths([samples_dir])
+        assert sorted(report.updated) == _sources(samples_dir)
+        assert kb.chunk_count() > before
+        assert_consistent(kb)
+        assert sorted(kb.index_paths([samples_dir]).unchanged) == _sources(samples_dir)
+
+
 def test_changed_file_is_replaced_and_only_new_text_is_embedded(
     kb: KnowledgeBase, fake_embedder: FakeEmbedder, samples_dir: Path
 ) -> None:

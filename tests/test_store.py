@@ -59,7 +59,7 @@ def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
 
 def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> None:
     chunks = _chunks()
-    old_ids, new_ids = store.put_indexed(_document(), "hash-1", b"sig", chunks)
+    old_ids, new_ids = store.put_indexed(_document(), "hash-1", b"sig", chunks, recipe="r")
     assert old_ids == []
     assert store.document("/docs/law.txt") == _document()
     records = store.chunk_records([*reversed(new_ids), 999_999])
@@ -76,9 +76,11 @@ def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> No
 
 
 def test_replacing_a_file_swaps_its_chunks_and_never_reuses_ids(store: Store) -> None:
-    _, first_ids = store.put_indexed(_document(), "hash-1", b"sig", _chunks())
+    _, first_ids = store.put_indexed(_document(), "hash-1", b"sig", _chunks(), recipe="r")
     stamp = store.stamp()
-    old_ids, second_ids = store.put_indexed(_document(), "hash-2", b"sig", _chunks(size=5))
+    old_ids, second_ids = store.put_indexed(
+        _document(), "hash-2", b"sig", _chunks(size=5), recipe="r"
+    )
     assert old_ids == first_ids
     assert min(second_ids) > max(first_ids)
     assert store.stamp() != stamp
@@ -86,20 +88,20 @@ def test_replacing_a_file_swaps_its_chunks_and_never_reuses_ids(store: Store) ->
     assert store.stored_file("/docs/law.txt").content_hash == "hash-2"
     assert store.delete_file("/docs/law.txt") == second_ids
     assert store.delete_file("/docs/law.txt") is None
-    _, third_ids = store.put_indexed(_document(), "hash-3", b"sig", _chunks())
+    _, third_ids = store.put_indexed(_document(), "hash-3", b"sig", _chunks(), recipe="r")
     assert min(third_ids) > max(second_ids)
 
 
 def test_neighbours_stay_within_the_file(store: Store) -> None:
-    _, ids = store.put_indexed(_document(), "h", b"s", _chunks())
-    store.put_indexed(_document("/docs/other.txt"), "h2", b"s", _chunks())
+    _, ids = store.put_indexed(_document(), "h", b"s", _chunks(), recipe="r")
+    store.put_indexed(_document("/docs/other.txt"), "h2", b"s", _chunks(), recipe="r")
     assert store.neighbours(ids[0]) == (None, ids[1])
     assert store.neighbours(ids[1]) == (ids[0], ids[2])
     assert store.neighbours(ids[-1]) == (ids[-2], None)
 
 
 def test_duplicates_and_errors_are_recorded_without_chunks(store: Store) -> None:
-    _, ids = store.put_indexed(_document(), "h", b"s", _chunks())
+    _, ids = store.put_indexed(_document(), "h", b"s", _chunks(), recipe="r")
     dropped = store.put_unindexed("/docs/law.txt", "txt", "h2", duplicate_of="/docs/a.txt")
     assert dropped == ids
     store.put_unindexed("/docs/bad.txt", "txt", "h3", error="文件内容是二进制数据")
@@ -124,7 +126,7 @@ def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     chunks = _chunks()
     vectors = np.eye(len(chunks), 8, dtype=np.float32)
     store.put_vectors("m", [item.text_hash for item in chunks], vectors)
-    _, ids = store.put_indexed(_document(), "h", b"s", chunks)
+    _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
     parts = list(store.iter_vectors("m", 8, batch_size=2))
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
     np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
