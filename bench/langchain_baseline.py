@@ -57,13 +57,19 @@ class LangChainBaseline:
         """The text each file was loaded as (to check spans point into the same text)."""
 
     @classmethod
-    def build(cls, files: Sequence[Path], embedder: Embedder) -> LangChainBaseline:
+    def build(
+        cls,
+        files: Sequence[Path],
+        embedder: Embedder,
+        splitter: RecursiveCharacterTextSplitter | None = None,
+    ) -> LangChainBaseline:
+        """Index ``files``; ``splitter`` defaults to LangChain's own defaults."""
         documents = []
         for path in files:
             documents += TextLoader(str(path), encoding="utf-8").load()
         for document in documents:
             document.metadata["source"] = str(Path(document.metadata["source"]).resolve())
-        splitter = RecursiveCharacterTextSplitter(add_start_index=True)
+        splitter = splitter or RecursiveCharacterTextSplitter(add_start_index=True)
         chunks = splitter.split_documents(documents)
         store = FAISS.from_documents(chunks, ProductEmbeddings(embedder))
         texts = {d.metadata["source"]: d.page_content for d in documents}

@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
 from assistant import evaluation
 from assistant.service import Assistant
 from assistant.settings import Settings
@@ -69,7 +71,7 @@ def compare(root: Path, embedder: Embedder, args: Any, work: Path) -> dict[str, 
         with stopwatch() as ours_indexing:
             report = assistant.kb.index_paths([corpus])
         with stopwatch() as theirs_indexing:
-            baseline = LangChainBaseline.build(files, embedder)
+            baseline = LangChainBaseline.build(files, embedder, _splitter(args))
         matcher = evaluation.GoldMatcher(assistant, corpus, names)
         mismatched = [
             source
@@ -125,6 +127,16 @@ def _system(
     }
 
 
+def _splitter(args: Any) -> RecursiveCharacterTextSplitter | None:
+    """The baseline's splitter: LangChain's defaults unless ``--baseline-chunk-size``."""
+    if args.baseline_chunk_size is None:
+        return None
+    size, overlap = args.baseline_chunk_size
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=overlap, add_start_index=True
+    )
+
+
 def summary(results: dict[str, Any]) -> str:
     """The Markdown table of a run."""
     rows = []
@@ -167,6 +179,14 @@ def main() -> None:
         "--distractors", type=int, default=50, help="extra documents for corpus.jsonl sets"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--baseline-chunk-size",
+        type=int,
+        default=None,
+        help="baseline splitter chunk size and overlap as SIZE OVERLAP (default: LangChain's)",
+        nargs=2,
+        metavar=("SIZE", "OVERLAP"),
+    )
     args = parser.parse_args()
     setup_logging(args.verbose)
     info = machine()
