@@ -29,7 +29,7 @@ def default_embedder(tmp_path_factory: pytest.TempPathFactory):
     """The real default embedder, loaded once per test session (marker ``model``).
 
     The model folder is built on first use into the ordinary model cache (or
-    ``YOUJU_MODEL_CACHE_DIR``) and reused by later sessions, like in production.
+    ``YOUJU_MODEL_CACHE_DIR``) and reused by later test runs, like in production.
     """
     from index.embedders import load_embedder
 
