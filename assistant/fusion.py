@@ -7,7 +7,9 @@ Two methods, compared on the evaluation sets (docs/read-path.md):
   one that is unsure pull with the same force, so the fusion lands between them.
 - ``score_fusion``: each list's scores are min-max normalised over its candidates and
   summed with weights. A retriever whose best hit stands far above the rest keeps it on
-  top; one whose scores are flat spreads its weight thin. This is the default.
+  top. Min-max stretches every list to [0, 1], so an uninformative list still pulls with
+  its full weight: the weights, not the normalisation, protect against a weak retriever
+  (see ``assistant.retrieval``). This is the default.
 """
 
 from __future__ import annotations
