@@ -28,11 +28,12 @@ from tqdm import tqdm
 
 from assistant.settings import Settings, build_settings
 from index.documents import IndexReport
-from index.knowledge_base import KnowledgeBase, ModelMismatchError
-from index.store import StoreError
+from index.errors import YoujuError
+from index.ingest.loaders import describe_suffixes
+from index.knowledge_base import KnowledgeBase
 
 if TYPE_CHECKING:
-    from assistant.answers import Answer
+    from assistant.answer.types import Answer
 
 EXIT_OK = 0
 EXIT_ALL_FAILED = 1
@@ -51,7 +52,7 @@ SETTING_FLAGS: dict[str, str] = {
 }
 """Argument name (``args.<name>``) → setting name for ``build_settings``."""
 
-USER_ERRORS: tuple[type[Exception], ...] = (ModelMismatchError, StoreError, FileNotFoundError)
+USER_ERRORS: tuple[type[Exception], ...] = (YoujuError, FileNotFoundError)
 """Exceptions whose message is meant for the user (shown without a traceback, exit 2)."""
 
 Subparsers = argparse._SubParsersAction  # argparse has no public name for this type
@@ -115,7 +116,7 @@ def add_index_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
         help="把文件或文件夹加入知识库（增量更新）",
         description=(
             "新文件加入，改动过的文件替换，未改动的跳过，已索引文件夹中消失的文件删除。"
-            "文件夹会递归读取 .txt .md .html .htm .pdf .docx 文件。"
+            f"文件夹会递归读取 {describe_suffixes()} 文件。"
         ),
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="文件或文件夹")
@@ -137,7 +138,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     if not args.paths and not args.reembed:
         say_error("请给出至少一个文件或文件夹")
         return EXIT_USAGE
-    from index.embedders import load_embedder  # loads torch: only when a command needs it
+    from index.embed.factory import load_embedder  # loads torch: only when a command needs it
 
     embedder = load_embedder(settings.index)
     if args.reembed:

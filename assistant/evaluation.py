@@ -16,23 +16,23 @@ import json
 import logging
 import random
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answers import Answer
-from assistant.retrieval import Hit, Mode
+from assistant.answer.spans import strip_citation_marks
+from assistant.answer.types import Answer
+from assistant.retrieval.retriever import Hit, Mode
 from assistant.service import Assistant
-from assistant.spans import strip_citation_marks
-from index.folding import fold
+from index.progress import Progress
+from index.text.folding import fold
 
 logger = logging.getLogger(__name__)
 
 HIT_RANKS = (1, 3, 5, 10)
 ANCHOR = 10
 """Characters of a gold passage's start or end used to find it when it differs slightly."""
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-from assistant.answers import Answer, AnswerSentence, Passage
-from assistant.citations import verify
-from assistant.extractive import extractive_answer
-from assistant.llm import ChatClient, LLMError
-from assistant.passages import build_passages
-from assistant.prompting import NOT_FOUND, answer_messages, rewrite_messages
-from assistant.relevance import is_relevant
-from assistant.reranking import CrossEncoderReranker
-from assistant.retrieval import Hit, Mode, Retriever
+from assistant.answer.citations import verify
+from assistant.answer.extractive import extractive_answer
+from assistant.answer.llm import ChatClient
+from assistant.answer.prompting import NOT_FOUND, answer_messages, rewrite_messages
+from assistant.answer.spans import citation_marks, content_chars
+from assistant.answer.types import Answer, AnswerSentence, Passage
+from assistant.retrieval.passages import build_passages
+from assistant.retrieval.relevance import is_relevant
+from assistant.retrieval.reranking import CrossEncoderReranker
+from assistant.retrieval.retriever import Hit, Mode, Retriever
 from assistant.settings import Settings
-from assistant.spans import citation_marks, content_chars
-from index.embedders import load_embedder
-from index.folding import fold
+from index.embed.factory import load_embedder
+from index.errors import LLMError
 from index.knowledge_base import KnowledgeBase
+from index.text.folding import fold
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Embedder, TextKind
+from index.embed.protocol import Embedder, TextKind
 from index.settings import IndexSettings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

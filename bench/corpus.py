@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import RESULTS, log
-from index.chunking import chunk_document
 from index.documents import Document
-from index.embedding import Embedder
-from index.folding import fold, tokenize
+from index.embed.protocol import Embedder
+from index.ingest.chunking import chunk_document
 from index.settings import IndexSettings
+from index.text.folding import fold, tokenize
 
 DROP = 0.10
 REPLACE = 0.10

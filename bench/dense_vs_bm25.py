@@ -26,7 +26,7 @@ from scipy import sparse
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.embedders import load_embedder
+from index.embed.factory import load_embedder
 from index.settings import DEFAULT_MODEL, IndexSettings
 
 QUESTIONS = (

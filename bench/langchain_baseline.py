@@ -17,7 +17,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from index.embedding import Embedder
+from index.embed.protocol import Embedder
 
 with warnings.catch_warnings():  # langchain-community announces its own sunset on import
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -7,7 +7,7 @@ record lookup). Query vectors are computed once by the real model in the parent,
 one question at a time, so the model's share is reported on its own; the index-side
 latency excludes it. Each size runs in its own process so its peak memory is its own.
 
-Where the product's dense index is approximate (IVF beyond ``index.vectors.EXACT_LIMIT``),
+Where the product's dense index is approximate (IVF beyond ``index.storage.vectors.EXACT_LIMIT``),
 exact search and other ``--nprobe`` values are measured too, with the recall each costs
 against exact search: dense recall@50 and the share of the exact-search fused top 10 kept.
 
@@ -29,7 +29,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from assistant.retrieval import CANDIDATES, Retriever
+from assistant.retrieval.retriever import CANDIDATES, Retriever
 from bench.common import (
     RESULTS,
     base_parser,
@@ -56,9 +56,9 @@ from bench.corpus import (
     vectors_path,
 )
 from index.documents import Chunk, ChunkRecord
-from index.folding import fold, tokenize
-from index.lexical import LexicalIndex
-from index.vectors import NPROBE, VectorIndex
+from index.storage.lexical import LexicalIndex
+from index.storage.vectors import NPROBE, VectorIndex
+from index.text.folding import fold, tokenize
 
 QUERY_SETS = ("cmrc2018", "drcd", "laws-lecoqa")
 TOP_K = 10
@@ -278,7 +278,7 @@ def measure_size(args: Any) -> dict[str, Any]:
     exact_index = VectorIndex.build(
         dimension, vector_parts(base_vecs, size, args.seed), size, exact_limit=size
     )
-    index.vectors = exact_index
+    index.storage.vectors = exact_index
     exact_timing = time_queries(retriever, index, questions, 1)  # slow at 1M: one pass
     exact_top = exact_timing.pop("top10")
     exact = dict(index.dense_results)
@@ -286,7 +286,7 @@ def measure_size(args: Any) -> dict[str, Any]:
         {"index": "flat (exact)", **exact_timing, "dense_recall@50": 1.0, "top10_overlap": 1.0}
     )
     result["product"] = with_recall(product, vectors, exact, exact_top, queries)
-    index.vectors = vectors
+    index.storage.vectors = vectors
     result["options"] += nprobe_sweep(
         vectors, args.nprobe, index, retriever, questions, args.repeats, exact, exact_top
     )
@@ -301,7 +301,7 @@ def embed_queries(args: Any) -> dict[str, Any]:
     so a rerun only re-times): the timing covers the first ``--timed-queries`` questions
     of this run, spread over the three sets.
     """
-    from index.embedders import load_embedder
+    from index.embed.factory import load_embedder
 
     embedder = load_embedder(index_settings(Path(), args.model_cache))
     base = load_base(args.eval_root, args.base_chunks, args.seed)

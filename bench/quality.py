@@ -42,8 +42,8 @@ from bench.common import (
     stopwatch,
 )
 from bench.langchain_baseline import LangChainBaseline
-from index.embedders import load_embedder
-from index.embedding import Embedder
+from index.embed.factory import load_embedder
+from index.embed.protocol import Embedder
 from index.knowledge_base import KnowledgeBase
 
 K = 10

@@ -5,15 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class DocumentError(Exception):
-    """A file that cannot be indexed; the message names the file and the problem."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class PageStart:
     """Page ``number`` (1-based) of a paginated file starts at character ``start``."""

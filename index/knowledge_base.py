@@ -1,7 +1,7 @@
 """``KnowledgeBase``: the write path's public API over one data folder.
 
 A knowledge base is a folder holding ``knowledge.sqlite3`` (the source of truth, see
-``index.store``), ``vectors.faiss`` and ``lexical.npz`` (derived indexes, rebuilt from the
+``index.storage.store``), ``vectors.faiss`` and ``lexical.npz`` (derived indexes, rebuilt from the
 database whenever their stamp lags behind it).
 
 Files are identified by ``source``: the absolute, resolved path of the file as indexed.
@@ -23,27 +23,27 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.cleaning import near_duplicate_similarity
-from index.documents import ChunkRecord, Document, DocumentError, FileInfo, IndexReport
-from index.embedding import Embedder
-from index.folding import fold, tokenize
-from index.ingest import PreparedFile, prepare, recipe
-from index.lexical import LexicalIndex
-from index.loaders import SUPPORTED_SUFFIXES
+from index.documents import ChunkRecord, Document, FileInfo, IndexReport
+from index.embed.protocol import Embedder
+from index.errors import DocumentError, ModelMismatchError
+from index.ingest.cleaning import near_duplicate_similarity
+from index.ingest.loaders import SUPPORTED_SUFFIXES
+from index.ingest.prepare import PreparedFile, prepare, recipe
+from index.progress import Progress, ignore_progress
 from index.settings import IndexSettings
-from index.store import NewChunk, Store, StoredFile, text_hash
-from index.vectors import VectorIndex
+from index.storage.lexical import LexicalIndex
+from index.storage.store import NewChunk, Store, StoredFile, text_hash
+from index.storage.vectors import VectorIndex
+from index.text.folding import fold, tokenize
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
-"""``progress(done, total, message)``: files done out of total, and what happens now."""
 
 DATABASE_NAME = "knowledge.sqlite3"
 VECTORS_NAME = "vectors.faiss"
@@ -56,14 +56,6 @@ plain ``encode`` over the same texts); each call is still cached in one transact
 
 DUPLICATE_THRESHOLD = 0.9
 """Estimated Jaccard similarity at or above which a file is a near-duplicate."""
-
-
-class ModelMismatchError(Exception):
-    """The knowledge base was embedded with another model; the message says what to do."""
-
-
-def _ignore_progress(done: int, total: int, message: str) -> None:
-    """The default progress callback: nothing to show."""
 
 
 def file_hash(path: Path) -> str:
@@ -191,7 +183,7 @@ class KnowledgeBase:
         done the base keeps its old model, so an interrupted run leaves it usable as it
         was; running ``reembed`` again starts over.
         """
-        progress = progress or _ignore_progress
+        progress = progress or ignore_progress
         store = Store.open(settings.data_dir / DATABASE_NAME)
         try:
             texts = list(store.all_text_hashes().items())
@@ -283,7 +275,7 @@ class KnowledgeBase:
         stops the run; a file that fails after having been indexed keeps its
         previous version. ``report.chunks`` counts the chunks stored by this run.
         """
-        progress = progress or _ignore_progress
+        progress = progress or ignore_progress
         report = IndexReport()
         with self._writing:
             try:

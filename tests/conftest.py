@@ -31,7 +31,7 @@ def default_embedder(tmp_path_factory: pytest.TempPathFactory):
     The model folder is built on first use into the ordinary model cache (or
     ``YOUJU_MODEL_CACHE_DIR``) and reused by later test runs, like in production.
     """
-    from index.embedders import load_embedder
+    from index.embed.factory import load_embedder
 
     cache = os.environ.get("YOUJU_MODEL_CACHE_DIR")
     settings = IndexSettings(data_dir=tmp_path_factory.mktemp("kb"))

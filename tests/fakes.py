@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.embedding import TextKind
+from index.embed.protocol import TextKind
 
 
 class FakeEmbedder:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from index.chunking import chunk_document
-from index.cleaning import kept_regions
 from index.documents import Document
-from index.ingest import prepare
+from index.ingest.chunking import chunk_document
+from index.ingest.cleaning import kept_regions
+from index.ingest.prepare import prepare
 from index.settings import IndexSettings
 from tests.conftest import SAMPLES
 

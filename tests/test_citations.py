@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistant.answers import Passage
-from assistant.citations import support, verify
+from assistant.answer.citations import support, verify
+from assistant.answer.types import Passage
 
 DOCUMENT = (
     "标题\n"

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from index.cleaning import (
+from index.ingest.cleaning import (
     kept_regions,
     near_duplicate_signature,
     near_duplicate_similarity,
     search_form,
 )
-from index.folding import fold
-from index.ingest import PreparedFile, prepare
+from index.ingest.prepare import PreparedFile, prepare
 from index.settings import IndexSettings
+from index.text.folding import fold
 from tests.conftest import SAMPLES
 
 SPAM = {

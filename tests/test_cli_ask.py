@@ -24,7 +24,7 @@ def indexed_samples(tmp_path: Path, samples_dir: Path, monkeypatch, request) -> 
         embedder = request.getfixturevalue("default_embedder")
     else:
         embedder = FakeEmbedder()
-    monkeypatch.setattr("index.embedders.load_embedder", lambda settings: embedder)
+    monkeypatch.setattr("index.embed.factory.load_embedder", lambda settings: embedder)
     monkeypatch.setattr("assistant.service.load_embedder", lambda settings: embedder)
     for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
         monkeypatch.delenv(f"YOUJU_{name}", raising=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import index.embedders
+import index.embed.factory
 from assistant.cli import main
 from index.knowledge_base import DATABASE_NAME
 from index.settings import IndexSettings
@@ -30,7 +30,7 @@ def embedders(monkeypatch: pytest.MonkeyPatch) -> list[FakeEmbedder]:
         loaded.append(FakeEmbedder(model_id=settings.embedding_model))
         return loaded[-1]
 
-    monkeypatch.setattr(index.embedders, "load_embedder", load_fake)
+    monkeypatch.setattr(index.embed.factory, "load_embedder", load_fake)
     return loaded
 
 

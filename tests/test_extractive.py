@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answers import Passage
-from assistant.citations import verify
-from assistant.extractive import extractive_answer
+from assistant.answer.citations import verify
+from assistant.answer.extractive import extractive_answer
+from assistant.answer.types import Passage
 
 MEETING = (
     "2月27日，丹东市中级人民法院组织召开全市法院院长会议，总结2023年全市法院工作。"

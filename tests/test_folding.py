@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.folding import fold, tokenize
+from index.text.folding import fold, tokenize
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import reciprocal_rank_fusion, score_fusion
+from assistant.retrieval.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_ids_found_by_both_lists_rise_to_the_top() -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import TextKind
-from index.knowledge_base import LEXICAL_NAME, VECTORS_NAME, KnowledgeBase, ModelMismatchError
+from index.embed.protocol import TextKind
+from index.errors import ModelMismatchError
+from index.knowledge_base import LEXICAL_NAME, VECTORS_NAME, KnowledgeBase
 from index.settings import IndexSettings
 from tests.fakes import FakeEmbedder
 from tests.kb_checks import assert_consistent

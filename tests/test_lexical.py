@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.lexical import LexicalIndex, Segment, merge_segments
+from index.storage.lexical import LexicalIndex, Segment, merge_segments
 
 
 def reference_bm25(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answers import Passage
-from assistant.llm import ChatClient, LLMError
-from assistant.prompting import answer_messages
+from assistant.answer.llm import ChatClient
+from assistant.answer.prompting import answer_messages
+from assistant.answer.types import Passage
 from assistant.settings import LLMSettings
+from index.errors import LLMError
 from tests.openai_server import closed_port_url, openai_server
 
 REPLY = "会议于2月27日召开[1]。"

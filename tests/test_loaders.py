@@ -9,8 +9,8 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from index.documents import DocumentError
-from index.ingest import prepare
+from index.errors import DocumentError
+from index.ingest.prepare import prepare
 from index.settings import IndexSettings
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")

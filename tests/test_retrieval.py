@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.passages import build_passages
-from assistant.retrieval import Hit, Retriever
+from assistant.retrieval.passages import build_passages
+from assistant.retrieval.retriever import Hit, Retriever
 from index.documents import Chunk, ChunkRecord
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
@@ -87,7 +87,7 @@ def test_tiny_local_cross_encoder_loads_and_scores(tmp_path: Path) -> None:
     """The real CrossEncoder code path with a randomly initialised model made on the spot."""
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
-    from assistant.reranking import CrossEncoderReranker
+    from assistant.retrieval.reranking import CrossEncoderReranker
 
     folder = tmp_path / "tiny-reranker"
     folder.mkdir()
@@ -110,7 +110,7 @@ def test_tiny_local_cross_encoder_loads_and_scores(tmp_path: Path) -> None:
 
 
 def test_missing_reranker_model_is_a_clear_error(tmp_path: Path) -> None:
-    from assistant.reranking import CrossEncoderReranker
+    from assistant.retrieval.reranking import CrossEncoderReranker
 
     with pytest.raises(ValueError, match="无法加载重排序模型"):
         CrossEncoderReranker(str(tmp_path / "no-such-model"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answers import Answer
-from assistant.prompting import NOT_FOUND
+from assistant.answer.prompting import NOT_FOUND
+from assistant.answer.types import Answer
 from assistant.service import DECLINED, LLM_UNVERIFIED, Assistant
 from assistant.settings import LLMSettings, Settings
 from index.knowledge_base import KnowledgeBase
@@ -180,7 +180,7 @@ def test_follow_up_with_llm_is_rewritten_first(kb) -> None:
 def test_langchain_retriever_returns_documents_with_provenance(kb) -> None:
     from langchain_core.documents import Document
 
-    from assistant.lc_retriever import KnowledgeBaseRetriever
+    from assistant.retrieval.langchain import KnowledgeBaseRetriever
 
     retriever = KnowledgeBaseRetriever(assistant=_assistant(kb), k=2)
     documents = retriever.invoke("李永祯同志获得了什么荣誉？")

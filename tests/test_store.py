@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from index.documents import Chunk, Document, PageStart
-from index.store import MIGRATIONS, NewChunk, Store, StoreError, text_hash
+from index.errors import StoreError
+from index.storage.store import MIGRATIONS, NewChunk, Store, text_hash
 
 TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.vectors import VectorIndex
+from index.storage.vectors import VectorIndex
 
 
 def _unit(rows: int, dimension: int = 16, seed: int = 3) -> np.ndarray:

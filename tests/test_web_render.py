@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant.answers import Answer, AnswerSentence, Citation, Passage
+from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
 from assistant.web import render
 from assistant.web.i18n import EN, ZH, ui_text
 from index.documents import Document, FileInfo, IndexReport, PageStart

@@ -14,7 +14,7 @@ import gradio as gr
 from assistant.service import Assistant
 from assistant.settings import build_settings
 from assistant.web.server import create_app, launch
-from index.embedding import Embedder
+from index.embed.protocol import Embedder
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

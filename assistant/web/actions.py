@@ -8,15 +8,16 @@ travels in the caller's ``gr.State``. Library errors become Chinese messages her
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answers import Answer
+from assistant.answer.types import Answer
 from assistant.web import render
 from assistant.web.i18n import UiText
 from assistant.web.uploads import UploadPolicy, stage_uploads
+from index.progress import Progress
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Message = dict[str, str]
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)

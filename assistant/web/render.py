@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 
-from assistant.answers import Answer, AnswerSentence, Citation, Passage
+from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
 from assistant.web.i18n import UiText
 from index.documents import Document, FileInfo, IndexReport
 

@@ -11,7 +11,6 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
@@ -22,12 +21,12 @@ from assistant.web.actions import WebActions
 from assistant.web.i18n import ui_text
 from assistant.web.ui import PageOptions, build_ui, launch_options
 from assistant.web.uploads import UploadPolicy
-from index.embedding import Embedder
+from index.embed.protocol import Embedder
 from index.knowledge_base import KnowledgeBase
+from index.progress import Progress
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = PROJECT_ROOT / "samples"

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answers import Answer
+from assistant.answer.types import Answer
 from assistant.web import render
 from assistant.web.actions import AnswerOptions, LibraryUpdate, WebActions
 from assistant.web.uploads import format_bytes

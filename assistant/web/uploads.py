@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.web.i18n import UiText
+from index.ingest.loaders import SUPPORTED_SUFFIXES
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 _MAX_NAME_CHARS = 120
 
@@ -27,7 +27,7 @@ class UploadPolicy:
     """What the web app accepts: file suffixes and a per-file size limit in bytes."""
 
     max_bytes: int
-    suffixes: tuple[str, ...] = ALLOWED_SUFFIXES
+    suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.spans import bigrams
-from index.folding import fold, tokenize
+from assistant.answer.spans import bigrams
+from index.text.folding import fold, tokenize
 
 _QUESTION_WORDS = re.compile(
     "请问|是不是|是否|为什么|为何|怎么样|怎么|怎样|如何|什么|哪些|哪个|哪里|哪儿|哪天|哪年|"

@@ -17,7 +17,8 @@ import unicodedata
 import charset_normalizer
 import opencc
 
-from index.folding import language_score
+from index.errors import UndecodableError
+from index.text.folding import language_score
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -37,10 +38,6 @@ _OVERRIDE_UTF8 = 0.9
 _SIMPLIFIER = opencc.OpenCC("t2s")
 _BINARY_CONTROL_SHARE = 0.01
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
-
-
-class UndecodableError(ValueError):
-    """The bytes are not text in any encoding we recognise."""
 
 
 def _is_frequent_gb(char: str) -> bool:

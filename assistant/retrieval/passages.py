@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answers import Passage
-from assistant.retrieval import Hit
+from assistant.answer.types import Passage
+from assistant.retrieval.retriever import Hit
 from index.documents import ChunkRecord
-from index.folding import fold
+from index.text.folding import fold
 
 MAX_MERGED_CHUNKS = 3
 """A passage grows from at most this many consecutive chunks, so context stays focused."""

@@ -25,7 +25,7 @@ from typing import TypeVar
 import faiss
 import numpy as np
 
-from index.atomic import atomic_write
+from index.storage.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 

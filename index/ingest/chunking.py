@@ -15,8 +15,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from index.cleaning import Span, kept_regions, search_form
 from index.documents import Chunk, Document
+from index.ingest.cleaning import Span, kept_regions, search_form
 from index.settings import IndexSettings
 
 _NUMBER = r"[一二三四五六七八九十百千零〇两\d]+"

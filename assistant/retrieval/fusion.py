@@ -9,7 +9,7 @@ Two methods, compared on the evaluation sets (docs/read-path.md):
   summed with weights. A retriever whose best hit stands far above the rest keeps it on
   top. Min-max stretches every list to [0, 1], so an uninformative list still pulls with
   its full weight: the weights, not the normalisation, protect against a weak retriever
-  (see ``assistant.retrieval``). This is the default.
+  (see ``assistant.retrieval.retriever``). This is the default.
 """
 
 from __future__ import annotations

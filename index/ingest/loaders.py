@@ -17,8 +17,9 @@ import pypdf
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from docx.table import Table
 
-from index.documents import Document, DocumentError, PageStart
-from index.encoding import UndecodableError, decode
+from index.documents import Document, PageStart
+from index.errors import DocumentError, UndecodableError
+from index.ingest.encoding import decode
 
 _BINARY_MAGIC = (
     (b"%PDF-", "PDF"),
@@ -96,7 +97,9 @@ def load(path: Path, source: str, data: bytes | None = None) -> Document:
     if loader is None:
         raise DocumentError(
             source,
-            f"不支持的文件类型“{path.suffix or '无扩展名'}”（支持 .txt .md .html .htm .pdf .docx）",
+            f"不支持的文件类型“{path.suffix or '无扩展名'}”（支持 {describe_suffixes()}）",
+            f"unsupported file type '{path.suffix or 'no extension'}' "
+            f"(supported: {describe_suffixes()})",
         )
     if data is None:
         try:
@@ -243,5 +246,11 @@ _LOADERS: dict[str, Callable[[str, bytes], Document]] = {
     ".pdf": _load_pdf,
     ".docx": _load_docx,
 }
-SUPPORTED_SUFFIXES = frozenset(_LOADERS)
-"""File extensions ``load`` accepts (lower case, with the dot)."""
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(_LOADERS)
+"""The one list of file extensions the product reads (lower case, with the dot): folder
+walks, the upload widget and the CLI's help all take it from here."""
+
+
+def describe_suffixes() -> str:
+    """The supported extensions as one line for messages and help texts."""
+    return " ".join(SUPPORTED_SUFFIXES)

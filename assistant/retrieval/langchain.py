@@ -12,8 +12,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answers import Passage
-from assistant.retrieval import Mode
+from assistant.answer.types import Passage
+from assistant.retrieval.retriever import Mode
 from assistant.service import Assistant
 
 

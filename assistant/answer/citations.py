@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answers import AnswerSentence, Citation, Passage
-from assistant.spans import (
+from assistant.answer.spans import (
     Span,
     bigrams,
     citation_marks,
@@ -23,7 +22,8 @@ from assistant.spans import (
     strip_citation_marks,
     windows,
 )
-from index.folding import fold
+from assistant.answer.types import AnswerSentence, Citation, Passage
+from index.text.folding import fold
 
 SUPPORT_THRESHOLD = 0.5
 """Share of a sentence's folded character bigrams that its cited span must contain.

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
-from assistant.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
+from assistant.retrieval.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
 from index.documents import ChunkRecord
 
 Mode = Literal["lexical", "dense", "hybrid"]

@@ -1,0 +1,1 @@
+"""Dense embeddings: the ``Embedder`` protocol, the sentence-transformers embedder, its factory."""

