@@ -80,3 +80,18 @@ def test_support_score_is_bigram_coverage() -> None:
     citation = support("丹东市中级人民法院", PASSAGES[0])
     assert citation.score == 1.0
     assert support("完全无关的句子内容", PASSAGES[0]).score == 0.0
+
+
+def test_markers_follow_their_sentence_across_a_line_break() -> None:
+    answer = "丹东市中级人民法院组织召开全市法院院长会议\n[1]李永禎同志被評為全省法院先進個人[2]"
+    first, second = verify(answer, PASSAGES)
+    assert [c.n for c in first.citations] == [1] and first.supported
+    assert [c.n for c in second.citations] == [2] and second.supported
+
+
+def test_full_width_brackets_are_no_marker_but_still_match() -> None:
+    text = "合同的解除条件参见[12]的规定。"
+    passage = Passage(1, 1, (1,), "law.txt", 0, len(text), text)
+    (sentence,) = verify("合同的解除条件参见［12］的规定[1]。", [passage])
+    assert sentence.text == "合同的解除条件参见［12］的规定。"
+    assert [c.n for c in sentence.citations] == [1] and sentence.citations[0].score == 1.0

@@ -60,3 +60,24 @@ def test_every_quoted_sentence_verifies_against_its_passage() -> None:
 
 def test_no_passages_no_answer() -> None:
     assert extractive_answer("随便什么问题？", []) == ""
+
+
+def test_bracketed_number_of_the_document_is_quoted_not_cited() -> None:
+    text = "合同的解除条件参见[12]的规定。这是另一句无关的话。"
+    passages = [Passage(1, 1, (1,), "law.txt", 100, 100 + len(text), text)]
+    answer = extractive_answer("合同的解除条件参见哪里？", passages)
+    assert answer == "合同的解除条件参见［12］的规定[1]。"
+    (sentence,) = verify(answer, passages)
+    assert sentence.text == "合同的解除条件参见［12］的规定。"
+    assert [citation.n for citation in sentence.citations] == [1]
+    assert sentence.supported and sentence.citations[0].score == 1.0
+    assert sentence.citations[0].text == "合同的解除条件参见[12]的规定。"
+
+
+def test_bracketed_number_at_the_end_of_a_quote_is_not_a_second_marker() -> None:
+    text = "详细的说明见附录[2]"
+    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    answer = extractive_answer("详细的说明在哪里？", passages)
+    assert answer == "详细的说明见附录［2］[1]。"
+    (sentence,) = verify(answer, passages)
+    assert [citation.n for citation in sentence.citations] == [1] and sentence.supported

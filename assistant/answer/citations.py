@@ -8,22 +8,18 @@ citations reaches the threshold; otherwise the UI must show it as unverified.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from assistant.answer.spans import (
-    Span,
-    bigrams,
-    citation_marks,
-    clause_spans,
-    coverage,
-    has_content,
-    sentence_spans,
-    strip_citation_marks,
-    windows,
-)
+from assistant.answer.overlap import bigrams, coverage, has_content
+from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import AnswerSentence, Citation, Passage
 from index.text.folding import fold
+from index.text.segmentation import (
+    ANSWER_SENTENCES,
+    citation_marks,
+    segments,
+    strip_citation_marks,
+)
 
 SUPPORT_THRESHOLD = 0.5
 """Share of a sentence's folded character bigrams that its cited span must contain.
@@ -34,10 +30,6 @@ of other passages."""
 
 LONG_SENTENCE = 80
 """Sentences longer than this are also tried clause by clause, for a tighter highlight."""
-
-_ANSWER_SENTENCE = re.compile(
-    r"[^。！？!?；;\n]+(?:[。！？!?；;…]+[”’」』）)\"']*)?(?:\s*\[\d+\])*"
-)
 
 
 def verify(
@@ -50,11 +42,12 @@ def verify(
     """
     by_number = {passage.n: passage for passage in passages}
     sentences = []
-    for match in _ANSWER_SENTENCE.finditer(answer):
-        text = strip_citation_marks(match.group())
+    for start, end in segments(answer, ANSWER_SENTENCES):
+        piece = answer[start:end]
+        text = strip_citation_marks(piece)
         if not has_content(text):
             continue
-        numbers = dict.fromkeys(int(mark.group(1)) for mark in citation_marks(match.group()))
+        numbers = dict.fromkeys(int(mark.group(1)) for mark in citation_marks(piece))
         citations = tuple(support(text, by_number[n], threshold) for n in numbers if n in by_number)
         supported = any(citation.supported for citation in citations)
         sentences.append(AnswerSentence(text, citations, supported))

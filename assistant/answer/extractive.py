@@ -4,25 +4,26 @@ Each sentence (or, inside a long sentence, the run of clauses that matters) is s
 much of the folded question it contains, by character bigrams and by jieba words, plus a
 small bonus for better-ranked passages. The best ones are quoted verbatim in reading order,
 each followed by its citation number, so verification finds every quote in its passage.
+Bracketed numbers of the document itself (``参见[12]``) are quoted as ``［12］``, never as
+citation markers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer.spans import (
-    Span,
-    bigrams,
-    clause_spans,
-    coverage,
-    sentence_spans,
-    windows,
-)
+from assistant.answer.overlap import bigrams, coverage
+from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
 from index.text.folding import fold, tokenize
+from index.text.segmentation import (
+    QUOTE_END,
+    escape_citation_marks,
+    final_end,
+    strip_trailing_marks,
+)
 
 MAX_SENTENCES = 3
 MAX_CHARS = 240
@@ -31,8 +32,6 @@ KEEP_RATIO = 0.6
 LONG_SENTENCE = 100
 """Longer sentences are narrowed to their best run of clauses."""
 RANK_BONUS = 0.15
-_TRAILING = "，,、：:；; "
-_SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』）)\"']*$")
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,10 @@ def _select(quotes: list[_Quote], max_sentences: int, max_chars: int) -> list[_Q
 
 
 def _render(quote: _Quote) -> str:
-    """``text[n]。``: the quote without trailing clause punctuation, marker before the end."""
-    body = quote.span.text.rstrip(_TRAILING)
-    end = _SENTENCE_END.search(body)
-    if end is None:
-        return f"{body}[{quote.n}]。"
-    return f"{body[: end.start()]}[{quote.n}]{end.group()}"
+    """``text[n]。``: the quote without trailing clause punctuation, marker before its end.
+
+    The quote's own bracketed numbers are escaped, so only the marker reads as a citation.
+    """
+    body = strip_trailing_marks(escape_citation_marks(quote.span.text))
+    end = final_end(body, QUOTE_END)
+    return f"{body[:end]}[{quote.n}]{body[end:] or '。'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.answer.spans import bigrams
+from assistant.answer.overlap import bigrams
 from index.text.folding import fold, tokenize
 
 _QUESTION_WORDS = re.compile(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from assistant.answer.spans import bigrams, coverage
+from assistant.answer.overlap import bigrams, coverage
 from assistant.retrieval.query import query_terms
 from assistant.retrieval.retriever import Hit
 

@@ -12,54 +12,16 @@ the headings above it, and a heading is always in the same chunk as the text aft
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from index.documents import Chunk, Document
-from index.ingest.cleaning import Span, kept_regions, search_form
+from index.ingest.cleaning import kept_regions, search_form
+from index.ingest.headings import Line, classify_lines
 from index.settings import IndexSettings
+from index.text.segmentation import CHUNK_CLAUSES, CHUNK_SENTENCES, Span, breaks, segments, trim
 
-_NUMBER = r"[一二三四五六七八九十百千零〇两\d]+"
-_ARTICLE = re.compile(rf"第{_NUMBER}条(?:之[一二三四五六七八九十]+)?(?:\s|$)")
-_MARKDOWN_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
-
-_TITLE_RANK = 0
-_SOFT_RANK = 50
-_NUMBERED_HEADINGS: tuple[tuple[re.Pattern[str], int, int], ...] = (
-    # (pattern at line start, rank: lower is higher in the outline, longest heading)
-    (re.compile(rf"第{_NUMBER}编"), 10, 50),
-    (re.compile(rf"第{_NUMBER}分编"), 11, 50),
-    (re.compile(rf"第{_NUMBER}章"), 12, 50),
-    (re.compile(rf"第{_NUMBER}节"), 13, 50),
-    (re.compile(r"[一二三四五六七八九十]+、"), 14, 40),
-    (re.compile(r"[（(][一二三四五六七八九十]+[）)]"), 15, 40),
-    (re.compile(r"\d{1,2}[.、．](?!\d)"), 16, 30),
-    (re.compile(r"[（(]\d{1,2}[）)]"), 17, 30),
-)
-_SOFT_HEADING_MAX = 30
-"""An unnumbered line this short, followed by a longer paragraph, is a section title."""
-_TITLE_MAX = 60
 _TINY_ARTICLE = 30
 """Articles shorter than this join the previous chunk instead of standing alone."""
-_NOT_A_HEADING_END = tuple("。！？；;!?：:，,、…")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-_SENTENCE_END = re.compile(r"(?:[。！？；…]|[!?;](?![A-Za-z\u00c0-\u024f]))+[”’」』）)】〕\"']*")
-"""A sentence end; a half-width one glued to Latin letters (``?zhèn)``) is scraper debris."""
-_CLAUSE_END = re.compile(r"[，、,：:]")
-_SPACE = re.compile(r"\s")
-
-
-@dataclass(frozen=True)
-class _Line:
-    """One non-blank line of a kept region: its stripped span and what it is."""
-
-    start: int
-    end: int
-    kind: str  # "heading" | "article" | "text"
-    paragraph: int
-    rank: int = 0
-    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,7 +29,7 @@ class _Section:
     """Text under one heading (or one article): heading lines first, then body lines."""
 
     path: tuple[str, ...]
-    lines: tuple[_Line, ...]
+    lines: tuple[Line, ...]
 
 
 def chunk_document(
@@ -100,132 +62,30 @@ def chunk_document(
     return chunks
 
 
-def _lines(text: str, region: Span) -> list[tuple[int, int, int]]:
-    """``(start, end, paragraph)`` of each non-blank line of ``region``, whitespace trimmed.
-
-    Lines separated by a blank line get different paragraph numbers.
-    """
-    lines = []
-    paragraph = 0
-    offset = region[0]
-    for raw in text[region[0] : region[1]].splitlines(keepends=True):
-        start, offset = offset, offset + len(raw)
-        stripped = raw.strip()
-        if not stripped:
-            paragraph += 1
-            continue
-        left = start + len(raw) - len(raw.lstrip())
-        lines.append((left, left + len(stripped), paragraph))
-    return lines
-
-
-def _classify(
-    text: str, lines: list[tuple[int, int, int]], fmt: str, is_first_region: bool
-) -> list[_Line]:
-    """Tell headings, law articles and body text apart, with each heading's rank."""
-    classified = []
-    for index, (start, end, paragraph) in enumerate(lines):
-        line = text[start:end]
-        following = lines[index + 1] if index + 1 < len(lines) else None
-        heading = _heading(line, fmt)
-        explicit = fmt == "md" and _MARKDOWN_HEADING.fullmatch(line) is not None
-        if heading is not None and not explicit and _is_list_item(text, heading, following, fmt):
-            heading = None
-        if heading is None and fmt != "md":
-            heading = _soft_heading(text, line, following)
-        if heading is not None and is_first_region and index == 0 and len(line) <= _TITLE_MAX:
-            heading = (_TITLE_RANK, heading[1])
-        elif heading is None and is_first_region and index == 0 and _is_title(line, fmt):
-            heading = (_TITLE_RANK, line)
-        if heading is not None:
-            rank, title = heading
-            classified.append(_Line(start, end, "heading", paragraph, rank, title))
-        else:
-            kind = "article" if _ARTICLE.match(line) else "text"
-            classified.append(_Line(start, end, kind, paragraph))
-    return classified
-
-
-def _heading(line: str, fmt: str) -> tuple[int, str] | None:
-    """``(rank, title)`` when ``line`` is a Markdown or numbered heading."""
-    if fmt == "md":
-        match = _MARKDOWN_HEADING.fullmatch(line)
-        if match:
-            return len(match.group(1)), _normalise_title(match.group(2))
-    if line.endswith(_NOT_A_HEADING_END) or _ARTICLE.match(line):
-        return None
-    for pattern, rank, longest in _NUMBERED_HEADINGS:
-        if len(line) <= longest and pattern.match(line):
-            return rank, _normalise_title(line)
-    return None
-
-
-def _is_list_item(
-    text: str, heading: tuple[int, str], following: tuple[int, int, int] | None, fmt: str
-) -> bool:
-    """A numbered line followed by a sibling (or nothing) heads no section: a list item."""
-    if following is None:
-        return True
-    after = _heading(text[following[0] : following[1]], fmt)
-    return after is not None and after[0] <= heading[0]
-
-
-def _soft_heading(
-    text: str, line: str, following: tuple[int, int, int] | None
-) -> tuple[int, str] | None:
-    """An unnumbered title: a short line before a clearly longer paragraph."""
-    if following is None or not _looks_like_title(line, _SOFT_HEADING_MAX):
-        return None
-    next_line = text[following[0] : following[1]]
-    if len(next_line) < max(2 * len(line), _SOFT_HEADING_MAX):
-        return None
-    return _SOFT_RANK, _normalise_title(line)
-
-
-def _is_title(line: str, fmt: str) -> bool:
-    """Whether the first line of a plain document is its title."""
-    return fmt != "md" and _looks_like_title(line, _TITLE_MAX)
-
-
-def _looks_like_title(line: str, longest: int) -> bool:
-    """Short, with Chinese characters, and not ending like a sentence or a lead-in."""
-    return (
-        len(line) <= longest
-        and len(_CJK.findall(line)) >= 2
-        and not line.endswith(_NOT_A_HEADING_END)
-        and not _ARTICLE.match(line)
-    )
-
-
-def _normalise_title(title: str) -> str:
-    """A heading as shown in a heading path: whitespace runs collapsed to one space."""
-    return " ".join(title.split())
-
-
 def _sections(document: Document) -> list[_Section]:
     """Split the kept text into sections, each with the heading path above it."""
     text = document.text
     stack: list[tuple[int, str]] = []
     sections: list[_Section] = []
-    current: list[_Line] = []
+    current: list[Line] = []
 
     def close(*, last: bool = False) -> None:
         if last and current and not sections:
             # A document of nothing but a title: its only content is that title.
-            current[:] = [_Line(line.start, line.end, "text", line.paragraph) for line in current]
+            current[:] = [Line(line.start, line.end, "text", line.paragraph) for line in current]
         if any(line.kind != "heading" for line in current):
             section = _Section(tuple(title for _, title in stack), tuple(current))
-            if sections and _is_tail_article(text, sections[-1], section, document.format):
+            if sections and _is_tail_article(text, sections[-1], section):
                 section = _Section(section.path, sections.pop().lines + section.lines)
             sections.append(section)
         current.clear()
 
     for number, region in enumerate(kept_regions(text, document.format)):
         close()
-        for line in _classify(text, _lines(text, region), document.format, number == 0):
+        for line in classify_lines(text, region, document.format, first_region=number == 0):
             has_body = any(seen.kind != "heading" for seen in current)
             if not has_body and stack and text[line.start : line.end].strip("# ") == stack[-1][1]:
-                line = _Line(line.start, line.end, "heading", line.paragraph, *stack[-1])
+                line = Line(line.start, line.end, "heading", line.paragraph, *stack[-1])
             if line.kind == "heading":
                 if has_body:
                     close()
@@ -240,7 +100,7 @@ def _sections(document: Document) -> list[_Section]:
     return sections
 
 
-def _is_tail_article(text: str, previous: _Section, section: _Section, fmt: str) -> bool:
+def _is_tail_article(text: str, previous: _Section, section: _Section) -> bool:
     """Whether ``section`` is a tiny article ("本法自公布之日起施行。") to keep with the last one.
 
     Only directly after another section under the same headings, with nothing dropped in
@@ -267,7 +127,7 @@ def _units(text: str, section: _Section, fmt: str, settings: IndexSettings) -> l
     units = [
         piece
         for start, end in blocks
-        for sentence in _sentences(text, start, end)
+        for sentence in segments(text, CHUNK_SENTENCES, start, end)
         for piece in _split_long(text, sentence, settings.chunk_size)
     ]
     if units:
@@ -275,10 +135,10 @@ def _units(text: str, section: _Section, fmt: str, settings: IndexSettings) -> l
     return units
 
 
-def _blocks(lines: list[_Line], *, wrapped: bool) -> list[Span]:
+def _blocks(lines: list[Line], *, wrapped: bool) -> list[Span]:
     """Spans that sentences never cross: lines, or whole paragraphs of ``wrapped`` lines."""
     blocks: list[Span] = []
-    previous: _Line | None = None
+    previous: Line | None = None
     for line in lines:
         if wrapped and previous is not None and previous.paragraph == line.paragraph:
             blocks[-1] = (blocks[-1][0], line.end)
@@ -288,37 +148,17 @@ def _blocks(lines: list[_Line], *, wrapped: bool) -> list[Span]:
     return blocks
 
 
-def _sentences(text: str, start: int, end: int) -> list[Span]:
-    """Sentence spans of ``text[start:end]`` (closing quotes stay with their sentence)."""
-    spans = []
-    left = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append(_trim(text, left, match.end()))
-        left = match.end()
-    spans.append(_trim(text, left, end))
-    return [(a, b) for a, b in spans if a < b]
-
-
-def _trim(text: str, start: int, end: int) -> Span:
-    """``[start, end)`` without leading and trailing whitespace."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     """A sentence longer than ``limit`` cut at its last comma that fits, else hard."""
     pieces = []
     start, end = span
     while end - start > limit:
         cut = start + limit
-        commas = [m.end() for m in _CLAUSE_END.finditer(text, start + limit // 2, start + limit)]
+        commas = breaks(text, CHUNK_CLAUSES, start + limit // 2, start + limit)
         if commas:
             cut = commas[-1]
-        pieces.append(_trim(text, start, cut))
-        start = _trim(text, cut, end)[0]
+        pieces.append(trim(text, start, cut))
+        start = trim(text, cut, end)[0]
     pieces.append((start, end))
     return pieces
 

@@ -14,9 +14,7 @@ import re
 import numpy as np
 
 from index.text.folding import fold
-
-Span = tuple[int, int]
-"""A ``[start, end)`` range of character offsets into a document's text."""
+from index.text.segmentation import LINE_END, Span, ends_sentence
 
 _SHORT_LINE = 40
 """Lines up to this many characters may be dropped on weaker evidence than long ones."""
@@ -58,7 +56,6 @@ _DOWNLOAD_SITE = re.compile(
     r"wenku|fanwen|xiezuo|docin|doc88|book118|taodocs|renrendoc|wendang|mooonya", re.IGNORECASE
 )
 _TRUNCATED = re.compile(r"试读(?:已)?结束|阅读已结束|剩余\d*.{0,4}未读")
-_SENTENCE_END = "。！？!?"
 _MARKDOWN_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -78,7 +75,7 @@ def _is_spam(line: str) -> bool:
     """Whether one stripped line is advertising, contact spam or site furniture."""
     if _DEFINITE.search(line):
         return True
-    if len(line) > _SHORT_LINE or line.endswith(tuple(_SENTENCE_END)):
+    if len(line) > _SHORT_LINE or ends_sentence(line, LINE_END):
         return False
     if _SHORT_SPAM.search(line):
         return True
@@ -109,7 +106,7 @@ def _is_navigation(line: str) -> bool:
 
 def _is_tail_content(line: str) -> bool:
     """After a truncation marker only real prose survives: a long line ending a sentence."""
-    return len(line) > _SHORT_LINE and line.endswith(tuple(_SENTENCE_END)) and not _is_spam(line)
+    return len(line) > _SHORT_LINE and ends_sentence(line, LINE_END) and not _is_spam(line)
 
 
 def kept_regions(text: str, fmt: str) -> list[Span]:

@@ -1,0 +1,169 @@
+"""Tell the lines of a document apart: headings (with their rank), law articles, body text.
+
+A heading is a Markdown heading, a numbered one (``第一章``, ``一、``, ``（二）``, ``3.``) unless
+it is merely an item of a list, or a short unnumbered line before a clearly longer paragraph.
+The first line of a document is its title when it looks like one. Ranks order the outline:
+lower is higher, the document title is 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.text.segmentation import (
+    CLAUSE_MARKS,
+    ELLIPSIS,
+    ENUMERATION_MARK,
+    SEMICOLONS,
+    STOPS,
+    Span,
+)
+
+_NUMBER = r"[一二三四五六七八九十百千零〇两\d]+"
+_ARTICLE = re.compile(rf"第{_NUMBER}条(?:之[一二三四五六七八九十]+)?(?:\s|$)")
+_MARKDOWN_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
+
+_TITLE_RANK = 0
+_SOFT_RANK = 50
+_NUMBERED_HEADINGS: tuple[tuple[re.Pattern[str], int, int], ...] = (
+    # (pattern at line start, rank: lower is higher in the outline, longest heading)
+    (re.compile(rf"第{_NUMBER}编"), 10, 50),
+    (re.compile(rf"第{_NUMBER}分编"), 11, 50),
+    (re.compile(rf"第{_NUMBER}章"), 12, 50),
+    (re.compile(rf"第{_NUMBER}节"), 13, 50),
+    (re.compile(r"[一二三四五六七八九十]+、"), 14, 40),
+    (re.compile(r"[（(][一二三四五六七八九十]+[）)]"), 15, 40),
+    (re.compile(r"\d{1,2}[.、．](?!\d)"), 16, 30),
+    (re.compile(r"[（(]\d{1,2}[）)]"), 17, 30),
+)
+_SOFT_HEADING_MAX = 30
+"""An unnumbered line this short, followed by a longer paragraph, is a section title."""
+_TITLE_MAX = 60
+_NOT_A_HEADING_END = tuple(STOPS + SEMICOLONS + ELLIPSIS + CLAUSE_MARKS + ENUMERATION_MARK)
+"""A line ending like a sentence or a lead-in (``如下：``) is no heading."""
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One non-blank line: its whitespace-trimmed span, what it is, its paragraph number
+    (blank lines separate paragraphs), and for a heading its rank and title."""
+
+    start: int
+    end: int
+    kind: str  # "heading" | "article" | "text"
+    paragraph: int
+    rank: int = 0
+    title: str = ""
+
+
+def classify_lines(text: str, region: Span, fmt: str, *, first_region: bool) -> list[Line]:
+    """The non-blank lines of ``region`` of ``text``, whitespace trimmed, each classified.
+
+    ``first_region`` says whether ``region`` opens the document, whose first line may be
+    its title.
+    """
+    return _classify(text, _lines(text, region), fmt, first_region)
+
+
+def _lines(text: str, region: Span) -> list[tuple[int, int, int]]:
+    """``(start, end, paragraph)`` of each non-blank line of ``region``, whitespace trimmed.
+
+    Lines separated by a blank line get different paragraph numbers.
+    """
+    lines = []
+    paragraph = 0
+    offset = region[0]
+    for raw in text[region[0] : region[1]].splitlines(keepends=True):
+        start, offset = offset, offset + len(raw)
+        stripped = raw.strip()
+        if not stripped:
+            paragraph += 1
+            continue
+        left = start + len(raw) - len(raw.lstrip())
+        lines.append((left, left + len(stripped), paragraph))
+    return lines
+
+
+def _classify(
+    text: str, lines: list[tuple[int, int, int]], fmt: str, is_first_region: bool
+) -> list[Line]:
+    """Tell headings, law articles and body text apart, with each heading's rank."""
+    classified = []
+    for index, (start, end, paragraph) in enumerate(lines):
+        line = text[start:end]
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        heading = _heading(line, fmt)
+        explicit = fmt == "md" and _MARKDOWN_HEADING.fullmatch(line) is not None
+        if heading is not None and not explicit and _is_list_item(text, heading, following, fmt):
+            heading = None
+        if heading is None and fmt != "md":
+            heading = _soft_heading(text, line, following)
+        if heading is not None and is_first_region and index == 0 and len(line) <= _TITLE_MAX:
+            heading = (_TITLE_RANK, heading[1])
+        elif heading is None and is_first_region and index == 0 and _is_title(line, fmt):
+            heading = (_TITLE_RANK, line)
+        if heading is not None:
+            rank, title = heading
+            classified.append(Line(start, end, "heading", paragraph, rank, title))
+        else:
+            kind = "article" if _ARTICLE.match(line) else "text"
+            classified.append(Line(start, end, kind, paragraph))
+    return classified
+
+
+def _heading(line: str, fmt: str) -> tuple[int, str] | None:
+    """``(rank, title)`` when ``line`` is a Markdown or numbered heading."""
+    if fmt == "md":
+        match = _MARKDOWN_HEADING.fullmatch(line)
+        if match:
+            return len(match.group(1)), _normalise_title(match.group(2))
+    if line.endswith(_NOT_A_HEADING_END) or _ARTICLE.match(line):
+        return None
+    for pattern, rank, longest in _NUMBERED_HEADINGS:
+        if len(line) <= longest and pattern.match(line):
+            return rank, _normalise_title(line)
+    return None
+
+
+def _is_list_item(
+    text: str, heading: tuple[int, str], following: tuple[int, int, int] | None, fmt: str
+) -> bool:
+    """A numbered line followed by a sibling (or nothing) heads no section: a list item."""
+    if following is None:
+        return True
+    after = _heading(text[following[0] : following[1]], fmt)
+    return after is not None and after[0] <= heading[0]
+
+
+def _soft_heading(
+    text: str, line: str, following: tuple[int, int, int] | None
+) -> tuple[int, str] | None:
+    """An unnumbered title: a short line before a clearly longer paragraph."""
+    if following is None or not _looks_like_title(line, _SOFT_HEADING_MAX):
+        return None
+    next_line = text[following[0] : following[1]]
+    if len(next_line) < max(2 * len(line), _SOFT_HEADING_MAX):
+        return None
+    return _SOFT_RANK, _normalise_title(line)
+
+
+def _is_title(line: str, fmt: str) -> bool:
+    """Whether the first line of a plain document is its title."""
+    return fmt != "md" and _looks_like_title(line, _TITLE_MAX)
+
+
+def _looks_like_title(line: str, longest: int) -> bool:
+    """Short, with Chinese characters, and not ending like a sentence or a lead-in."""
+    return (
+        len(line) <= longest
+        and len(_CJK.findall(line)) >= 2
+        and not line.endswith(_NOT_A_HEADING_END)
+        and not _ARTICLE.match(line)
+    )
+
+
+def _normalise_title(title: str) -> str:
+    """A heading as shown in a heading path: whitespace runs collapsed to one space."""
+    return " ".join(title.split())
