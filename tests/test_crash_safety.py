@@ -25,13 +25,13 @@ INDEXER = textwrap.dedent(
     import sys, time
     from pathlib import Path
 
-    from index import knowledge_base
+    from index import indexer
     from index.knowledge_base import KnowledgeBase
     from index.settings import IndexSettings
     from tests.fakes import FakeEmbedder
 
     # One model batch per embedder call, so there are many calls to be killed between.
-    knowledge_base.EMBED_GROUP_BATCHES = 1
+    indexer.EMBED_GROUP_BATCHES = 1
 
 
     class SlowEmbedder(FakeEmbedder):

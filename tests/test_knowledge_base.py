@@ -12,8 +12,9 @@ import pytest
 
 from index.embed.protocol import TextKind
 from index.errors import ModelMismatchError
-from index.knowledge_base import LEXICAL_NAME, VECTORS_NAME, KnowledgeBase
+from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
+from index.storage.derived import LEXICAL_NAME, VECTORS_NAME
 from tests.fakes import FakeEmbedder
 from tests.kb_checks import assert_consistent
 
@@ -209,6 +210,8 @@ def test_another_model_is_refused_until_the_base_is_reembedded(
         KnowledgeBase.open(index_settings, other)
     message = str(refused.value)
     assert "fake-hash-64" in message and "fake-hash-32" in message and "--reembed" in message
+    english = refused.value.message("en")
+    assert "fake-hash-64" in english and "fake-hash-32" in english and "--reembed" in english
     with KnowledgeBase.reembed(index_settings, other) as kb:
         assert other.calls == count  # every vector recomputed, nothing stale reused
         assert kb.chunk_count() == count

@@ -11,7 +11,10 @@ import pytest
 
 from index.documents import Chunk, Document, PageStart
 from index.errors import StoreError
-from index.storage.store import MIGRATIONS, NewChunk, Store, text_hash
+from index.storage.embedding_cache import text_hash
+from index.storage.rows import NewChunk
+from index.storage.schema import MIGRATIONS
+from index.storage.store import Store
 
 TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
 
@@ -54,8 +57,9 @@ def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     connection = sqlite3.connect(path)
     connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     connection.close()
-    with pytest.raises(StoreError, match="升级程序"):
+    with pytest.raises(StoreError, match="升级程序") as refused:
         Store.open(path)
+    assert "upgrade" in refused.value.message("en")
 
 
 def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> None:
@@ -117,34 +121,36 @@ def test_duplicates_and_errors_are_recorded_without_chunks(store: Store) -> None
 def test_embedding_cache_round_trips_float32_exactly(store: Store) -> None:
     keys = [text_hash(text) for text in ("甲", "乙", "丙")]
     vectors = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
-    store.put_vectors("model-a", keys, vectors)
-    assert store.cached("model-a", [*keys, text_hash("丁")]) == set(keys)
-    assert store.cached("model-b", keys) == set()
-    np.testing.assert_array_equal(store.vectors("model-a", [keys[2], keys[0]], 4), vectors[[2, 0]])
+    store.embeddings.put("model-a", keys, vectors)
+    assert store.embeddings.cached("model-a", [*keys, text_hash("丁")]) == set(keys)
+    assert store.embeddings.cached("model-b", keys) == set()
+    np.testing.assert_array_equal(
+        store.embeddings.vectors("model-a", [keys[2], keys[0]], 4), vectors[[2, 0]]
+    )
 
 
 def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     chunks = _chunks()
     vectors = np.eye(len(chunks), 8, dtype=np.float32)
-    store.put_vectors("m", [item.text_hash for item in chunks], vectors)
+    store.embeddings.put("m", [item.text_hash for item in chunks], vectors)
     _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
-    parts = list(store.iter_vectors("m", 8, batch_size=2))
+    parts = list(store.embeddings.iter_chunk_vectors("m", 8, batch_size=2))
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
     np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
     tokens = [token for _, lists in store.iter_tokens(batch_size=2) for token in lists]
     assert tokens == [item.tokens for item in chunks]
     with pytest.raises(StoreError, match="缺少"):
-        list(store.iter_vectors("another-model", 8))
+        list(store.embeddings.iter_chunk_vectors("another-model", 8))
 
 
 def test_set_model_drops_other_models_vectors(store: Store) -> None:
     key = text_hash("甲")
-    store.put_vectors("old", [key], np.ones((1, 2), np.float32))
-    store.put_vectors("new", [key], np.ones((1, 2), np.float32))
+    store.embeddings.put("old", [key], np.ones((1, 2), np.float32))
+    store.embeddings.put("new", [key], np.ones((1, 2), np.float32))
     store.set_model("new", 2)
     assert (store.get_meta("model_id"), store.get_meta("dimension")) == ("new", "2")
-    assert store.cached("old", [key]) == set()
-    assert store.cached("new", [key]) == {key}
+    assert store.embeddings.cached("old", [key]) == set()
+    assert store.embeddings.cached("new", [key]) == {key}
 
 
 def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:

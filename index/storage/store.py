@@ -1,10 +1,11 @@
 """The knowledge base's source of truth: one SQLite file (WAL) with a versioned schema.
 
 It holds the indexed files, their original text, the chunks with spans and BM25 tokens,
-the embedding cache (``model_id``, SHA-256 of the search text) → float32 vector, and
-metadata (model, dimension, generation). The FAISS and BM25 structures are derived from
-it; ``stamp()`` names the state they must match. Nothing is pickled: vectors are raw
-little-endian float32 bytes, lists are JSON.
+the embedding cache (``Store.embeddings``, see ``index.storage.embedding_cache``) and
+metadata (model, dimension, generation); the schema and its migrations are in
+``index.storage.schema``. The FAISS and BM25 structures are derived from it; ``stamp()``
+names the state they must match. Nothing is pickled: vectors are raw little-endian float32
+bytes, lists are JSON.
 
 A ``Store`` may be shared between threads: every call holds one re-entrant lock, and a
 ``transaction()`` holds it until it commits.
@@ -12,111 +13,32 @@ A ``Store`` may be shared between threads: every call holds one re-entrant lock,
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from index.documents import Chunk, ChunkRecord, Document, FileInfo, PageStart
+from index.documents import ChunkRecord, Document, FileInfo
 from index.errors import StoreError
-
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE files (
-        file_id INTEGER PRIMARY KEY,
-        source TEXT NOT NULL UNIQUE,
-        format TEXT NOT NULL,
-        encoding TEXT,
-        content_hash TEXT NOT NULL,
-        signature BLOB,
-        status TEXT NOT NULL CHECK (status IN ('indexed', 'duplicate', 'error')),
-        duplicate_of TEXT,
-        error TEXT,
-        chunk_count INTEGER NOT NULL DEFAULT 0,
-        indexed_at TEXT NOT NULL
-    );
-    CREATE TABLE documents (
-        file_id INTEGER PRIMARY KEY REFERENCES files (file_id) ON DELETE CASCADE,
-        text TEXT NOT NULL,
-        pages TEXT NOT NULL
-    );
-    CREATE TABLE chunks (
-        chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        file_id INTEGER NOT NULL REFERENCES files (file_id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL,
-        start INTEGER NOT NULL,
-        "end" INTEGER NOT NULL,
-        page INTEGER,
-        heading_path TEXT NOT NULL,
-        text TEXT NOT NULL,
-        search_text TEXT NOT NULL,
-        text_hash BLOB NOT NULL,
-        tokens TEXT NOT NULL,
-        UNIQUE (file_id, ordinal)
-    );
-    CREATE TABLE embeddings (
-        model_id TEXT NOT NULL,
-        text_hash BLOB NOT NULL,
-        vector BLOB NOT NULL,
-        PRIMARY KEY (model_id, text_hash)
-    ) WITHOUT ROWID;
-    """,
-    # 2: how an indexed file was prepared (see ``index.ingest.prepare.recipe``)
-    "ALTER TABLE files ADD COLUMN recipe TEXT NOT NULL DEFAULT '';",
+from index.storage import sql
+from index.storage.embedding_cache import EmbeddingCache
+from index.storage.rows import (
+    NewChunk,
+    StoredFile,
+    chunk_from_row,
+    chunk_values,
+    document_from_row,
+    pages_value,
+    tokens_from_value,
 )
-"""Schema migrations in order; migration ``n`` (1-based) brings ``PRAGMA user_version`` to n.
-
-Append new scripts; never edit one that has shipped. ``AUTOINCREMENT`` keeps chunk ids
-from ever being reused, so a derived index that lags can never mistake a new chunk for a
-deleted one.
-"""
-
-_SQL_BATCH = 500
-"""Ids per ``IN (...)`` query, well below SQLite's bound-parameter limit."""
-
-
-def text_hash(search_text: str) -> bytes:
-    """The embedding cache key of a chunk: SHA-256 of its search text."""
-    return hashlib.sha256(search_text.encode("utf-8")).digest()
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """The change-detection view of one row of ``files``."""
-
-    source: str
-    content_hash: str
-    status: str
-    chunk_count: int
-    duplicate_of: str | None
-    recipe: str
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk ready to be written: the chunk plus its cache key and BM25 tokens."""
-
-    chunk: Chunk
-    text_hash: bytes
-    tokens: list[str]
+from index.storage.schema import migrate, schema_version
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _batches(items: Sequence, size: int = _SQL_BATCH) -> Iterator[Sequence]:
-    for begin in range(0, len(items), size):
-        yield items[begin : begin + size]
 
 
 class Store:
@@ -126,6 +48,7 @@ class Store:
         self._db = connection
         self.path = path
         self._lock = threading.RLock()
+        self.embeddings = EmbeddingCache(connection, self._lock, path)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -136,10 +59,14 @@ class Store:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
+            migrate(connection, path)
             store = cls(connection, path)
-            store._migrate()
+            store._ensure_identity()
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"{path}：无法打开知识库数据库（{error}）") from error
+            raise StoreError(
+                f"{path}：无法打开知识库数据库（{error}）",
+                f"{path}: cannot open the knowledge-base database ({error})",
+            ) from error
         return store
 
     def close(self) -> None:
@@ -147,22 +74,8 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path}：知识库的结构版本 {version} 比本程序支持的 "
-                f"{len(MIGRATIONS)} 更新，请升级程序"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            try:
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-                )
-            except sqlite3.DatabaseError:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+    def _ensure_identity(self) -> None:
+        """Give a new database its random id and generation 0 (see ``stamp``)."""
         if self.get_meta("kb_id") is None:
             with self.transaction():
                 self.set_meta("kb_id", uuid.uuid4().hex)
@@ -172,19 +85,11 @@ class Store:
     def schema_version(self) -> int:
         """The number of migrations applied (``PRAGMA user_version``)."""
         with self._lock:
-            return self._db.execute("PRAGMA user_version").fetchone()[0]
+            return schema_version(self._db)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One atomic write: everything inside commits together or not at all."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return sql.transaction(self._db, self._lock)
 
     # -- metadata ---------------------------------------------------------------------
 
@@ -293,32 +198,19 @@ class Store:
                 ),
             )
             file_id = cursor.lastrowid
-            pages = json.dumps([[page.start, page.number] for page in document.pages])
             self._db.execute(
                 "INSERT INTO documents (file_id, text, pages) VALUES (?, ?, ?)",
-                (file_id, document.text, pages),
+                (file_id, document.text, pages_value(document)),
             )
             new_ids = [self._insert_chunk(file_id, item) for item in chunks]
             self._bump_generation()
         return old_ids, new_ids
 
     def _insert_chunk(self, file_id: int, item: NewChunk) -> int:
-        chunk = item.chunk
         cursor = self._db.execute(
             'INSERT INTO chunks (file_id, ordinal, start, "end", page, heading_path, text, '
             "search_text, text_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                file_id,
-                chunk.ordinal,
-                chunk.start,
-                chunk.end,
-                chunk.page,
-                json.dumps(list(chunk.heading_path), ensure_ascii=False),
-                chunk.text,
-                chunk.search_text,
-                item.text_hash,
-                json.dumps(item.tokens, ensure_ascii=False),
-            ),
+            chunk_values(file_id, item),
         )
         return cursor.lastrowid
 
@@ -371,32 +263,21 @@ class Store:
                 "WHERE source = ?",
                 (source,),
             ).fetchone()
-        if row is None:
-            return None
-        file_format, encoding, text, pages = row
-        return Document(
-            source=source,
-            text=text,
-            format=file_format,
-            encoding=encoding,
-            pages=tuple(PageStart(start, number) for start, number in json.loads(pages)),
-        )
+        return None if row is None else document_from_row(source, *row)
 
     def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
         """The chunks of ``chunk_ids`` in the order asked; unknown ids are left out."""
         found: dict[int, ChunkRecord] = {}
         with self._lock:
-            for batch in _batches(list(chunk_ids)):
+            for batch in sql.batches(list(chunk_ids)):
                 rows = self._db.execute(
                     'SELECT chunk_id, source, ordinal, start, "end", text, search_text, '
                     "heading_path, page FROM chunks JOIN files USING (file_id) "
-                    f"WHERE chunk_id IN ({','.join('?' * len(batch))})",
+                    f"WHERE chunk_id IN ({sql.placeholders(len(batch))})",
                     batch,
                 ).fetchall()
-                for chunk_id, source, ordinal, start, end, text, search, headings, page in rows:
-                    chunk = Chunk(
-                        ordinal, start, end, text, search, tuple(json.loads(headings)), page
-                    )
+                for chunk_id, source, *columns in rows:
+                    chunk = chunk_from_row(*columns)
                     found[chunk_id] = ChunkRecord(chunk_id, source, chunk)
         return [found[chunk_id] for chunk_id in chunk_ids if chunk_id in found]
 
@@ -420,89 +301,16 @@ class Store:
 
     def iter_tokens(self, batch_size: int = 10_000) -> Iterator[tuple[list[int], list[list[str]]]]:
         """Every chunk's id and BM25 tokens, in batches (to rebuild the lexical index)."""
-        yield from self._iter_rows(
+        yield from sql.iter_keyed_rows(
+            self._db,
+            self._lock,
             "SELECT chunk_id, tokens FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
             (),
             batch_size,
-            json.loads,
+            tokens_from_value,
         )
 
-    def iter_vectors(
-        self, model_id: str, dimension: int, batch_size: int = 10_000
-    ) -> Iterator[tuple[list[int], np.ndarray]]:
-        """Every chunk's id and cached vector of ``model_id`` (to rebuild the FAISS index).
-
-        Raises ``StoreError`` when a chunk has no vector of that model, which the write
-        order (vectors are cached before their chunks are stored) rules out.
-        """
-        query = (
-            "SELECT chunk_id, vector FROM chunks LEFT JOIN embeddings "
-            "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
-            "WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?"
-        )
-        for ids, blobs in self._iter_rows(query, (model_id,), batch_size, lambda blob: blob):
-            if any(blob is None for blob in blobs):
-                raise StoreError(f"{self.path}：有片段缺少模型 {model_id} 的向量，请重新嵌入")
-            vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dimension)
-            yield ids, vectors
-
-    def _iter_rows(self, query: str, params: tuple, batch_size: int, convert) -> Iterator:
-        last = -1
-        while True:
-            with self._lock:
-                rows = self._db.execute(query, (*params, last, batch_size)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [row[0] for row in rows], [convert(row[1]) for row in rows]
-
-    def all_text_hashes(self) -> dict[bytes, str]:
-        """Every distinct chunk cache key with its search text (for re-embedding)."""
-        with self._lock:
-            rows = self._db.execute("SELECT text_hash, search_text FROM chunks").fetchall()
-        return dict(rows)
-
-    # -- embedding cache --------------------------------------------------------------
-
-    def cached(self, model_id: str, hashes: Iterable[bytes]) -> set[bytes]:
-        """Which of ``hashes`` already have a vector of ``model_id``."""
-        wanted = list(dict.fromkeys(hashes))
-        present: set[bytes] = set()
-        with self._lock:
-            for batch in _batches(wanted):
-                rows = self._db.execute(
-                    "SELECT text_hash FROM embeddings WHERE model_id = ? "
-                    f"AND text_hash IN ({','.join('?' * len(batch))})",
-                    (model_id, *batch),
-                ).fetchall()
-                present.update(row[0] for row in rows)
-        return present
-
-    def put_vectors(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
-        """Cache one batch of vectors (one transaction, so finished work survives a crash)."""
-        rows = [
-            (model_id, key, np.ascontiguousarray(vector, dtype="<f4").tobytes())
-            for key, vector in zip(hashes, vectors, strict=True)
-        ]
-        with self.transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?)",
-                rows,
-            )
-
-    def vectors(self, model_id: str, hashes: Sequence[bytes], dimension: int) -> np.ndarray:
-        """Cached vectors of ``hashes`` in order; every hash must be cached."""
-        found: dict[bytes, bytes] = {}
-        with self._lock:
-            for batch in _batches(list(dict.fromkeys(hashes))):
-                rows = self._db.execute(
-                    "SELECT text_hash, vector FROM embeddings WHERE model_id = ? "
-                    f"AND text_hash IN ({','.join('?' * len(batch))})",
-                    (model_id, *batch),
-                ).fetchall()
-                found.update(rows)
-        blob = b"".join(found[key] for key in hashes)
-        return np.frombuffer(blob, dtype="<f4").reshape(len(hashes), dimension)
+    # -- model ------------------------------------------------------------------------
 
     def set_model(self, model_id: str, dimension: int) -> None:
         """Record the embedder of this knowledge base, drop other models' vectors.
@@ -512,5 +320,5 @@ class Store:
         with self.transaction():
             self.set_meta("model_id", model_id)
             self.set_meta("dimension", str(dimension))
-            self._db.execute("DELETE FROM embeddings WHERE model_id <> ?", (model_id,))
+            self.embeddings.keep_only(model_id)
             self._bump_generation()

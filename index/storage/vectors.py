@@ -1,7 +1,7 @@
 """Dense vectors in FAISS, addressed by the stable chunk ids of the store.
 
 The index is derived data: it is saved atomically with the store stamp it reflects and
-rebuilt from the embedding cache when that stamp lags (see ``knowledge_base``).
+rebuilt from the embedding cache when that stamp lags (see ``index.storage.derived``).
 
 Index type by size (measured in docs/benchmarks.md): up to ``EXACT_LIMIT`` vectors the
 search is exact (flat inner product). Beyond it, a flat scan of every vector per query is

@@ -1,0 +1,114 @@
+"""The embedding cache: (model id, SHA-256 of a chunk's search text) → float32 vector.
+
+Rows live in the ``embeddings`` table of the knowledge-base database, each vector as raw
+little-endian float32 bytes. Text embedded once is never embedded again by the same model,
+wherever it comes back (a renamed or re-chunked file, a run interrupted and started again),
+and the FAISS index is rebuilt from here without the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import StoreError
+from index.storage.sql import batches, iter_keyed_rows, placeholders, transaction
+
+
+def text_hash(search_text: str) -> bytes:
+    """The embedding cache key of a chunk: SHA-256 of its search text."""
+    return hashlib.sha256(search_text.encode("utf-8")).digest()
+
+
+class EmbeddingCache:
+    """Cached vectors in the database at ``path``; reached as ``Store.embeddings``.
+
+    Shares the store's connection and lock, so it is as thread-safe as the store and its
+    statements run inside a store transaction when one is open.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock, path: Path) -> None:
+        self._db = connection
+        self._lock = lock
+        self.path = path
+
+    def cached(self, model_id: str, hashes: Iterable[bytes]) -> set[bytes]:
+        """Which of ``hashes`` already have a vector of ``model_id``."""
+        wanted = list(dict.fromkeys(hashes))
+        present: set[bytes] = set()
+        with self._lock:
+            for batch in batches(wanted):
+                rows = self._db.execute(
+                    "SELECT text_hash FROM embeddings WHERE model_id = ? "
+                    f"AND text_hash IN ({placeholders(len(batch))})",
+                    (model_id, *batch),
+                ).fetchall()
+                present.update(row[0] for row in rows)
+        return present
+
+    def put(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Cache one batch of vectors (one transaction, so finished work survives a crash)."""
+        rows = [
+            (model_id, key, np.ascontiguousarray(vector, dtype="<f4").tobytes())
+            for key, vector in zip(hashes, vectors, strict=True)
+        ]
+        with transaction(self._db, self._lock):
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?)",
+                rows,
+            )
+
+    def vectors(self, model_id: str, hashes: Sequence[bytes], dimension: int) -> np.ndarray:
+        """Cached vectors of ``hashes`` in order; every hash must be cached."""
+        found: dict[bytes, bytes] = {}
+        with self._lock:
+            for batch in batches(list(dict.fromkeys(hashes))):
+                rows = self._db.execute(
+                    "SELECT text_hash, vector FROM embeddings WHERE model_id = ? "
+                    f"AND text_hash IN ({placeholders(len(batch))})",
+                    (model_id, *batch),
+                ).fetchall()
+                found.update(rows)
+        blob = b"".join(found[key] for key in hashes)
+        return np.frombuffer(blob, dtype="<f4").reshape(len(hashes), dimension)
+
+    def iter_chunk_vectors(
+        self, model_id: str, dimension: int, batch_size: int = 10_000
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """Every stored chunk's id and vector of ``model_id`` (to rebuild the FAISS index).
+
+        Raises ``StoreError`` when a chunk has no vector of that model, which the write
+        order (vectors are cached before their chunks are stored) rules out.
+        """
+        query = (
+            "SELECT chunk_id, vector FROM chunks LEFT JOIN embeddings "
+            "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
+            "WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?"
+        )
+        rows = iter_keyed_rows(
+            self._db, self._lock, query, (model_id,), batch_size, lambda blob: blob
+        )
+        for ids, blobs in rows:
+            if any(blob is None for blob in blobs):
+                raise StoreError(
+                    f"{self.path}：有片段缺少模型 {model_id} 的向量，请重新嵌入",
+                    f"{self.path}: some chunks have no vector of model {model_id}; please re-embed",
+                )
+            vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dimension)
+            yield ids, vectors
+
+    def chunk_texts(self) -> dict[bytes, str]:
+        """Every stored chunk's cache key with its search text (what re-embedding computes)."""
+        with self._lock:
+            rows = self._db.execute("SELECT text_hash, search_text FROM chunks").fetchall()
+        return dict(rows)
+
+    def keep_only(self, model_id: str) -> None:
+        """Drop the vectors of every other model (inside the caller's transaction, if any)."""
+        with self._lock:
+            self._db.execute("DELETE FROM embeddings WHERE model_id <> ?", (model_id,))
