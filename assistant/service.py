@@ -14,8 +14,8 @@ from collections.abc import Iterator, Sequence
 from assistant.answer.citations import verify
 from assistant.answer.extractive import extractive_answer
 from assistant.answer.llm import ChatClient
+from assistant.answer.overlap import content_chars
 from assistant.answer.prompting import NOT_FOUND, answer_messages, rewrite_messages
-from assistant.answer.spans import citation_marks, content_chars
 from assistant.answer.types import Answer, AnswerSentence, Passage
 from assistant.retrieval.passages import build_passages
 from assistant.retrieval.relevance import is_relevant
@@ -26,6 +26,7 @@ from index.embed.factory import load_embedder
 from index.errors import LLMError
 from index.knowledge_base import KnowledgeBase
 from index.text.folding import fold
+from index.text.segmentation import citation_marks
 
 logger = logging.getLogger(__name__)
 

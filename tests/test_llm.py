@@ -50,25 +50,31 @@ def test_api_key_is_sent_as_bearer_token() -> None:
 
 @pytest.mark.parametrize("streaming", [True, False])
 @pytest.mark.parametrize(
-    ("behaviour", "reason"),
-    [("http_error", "HTTP 500"), ("empty", "没有返回"), ("malformed", "无法解析")],
+    ("behaviour", "reason", "reason_en"),
+    [
+        ("http_error", "HTTP 500", "HTTP 500"),
+        ("empty", "没有返回", "no content"),
+        ("malformed", "无法解析", "cannot be parsed"),
+    ],
 )
-def test_failures_become_llm_errors_with_a_chinese_reason(
-    behaviour: str, reason: str, streaming: bool
+def test_failures_become_llm_errors_with_a_chinese_and_an_english_reason(
+    behaviour: str, reason: str, reason_en: str, streaming: bool
 ) -> None:
     with openai_server(REPLY) as server:
         server.script.behaviour = behaviour
         client = _client(server.base_url)
-        with pytest.raises(LLMError, match=reason):
+        with pytest.raises(LLMError, match=reason) as raised:
             if streaming:
                 list(client.stream(_messages()))
             else:
                 client.complete(_messages())
+    assert reason_en in raised.value.message("en")
 
 
 def test_unreachable_endpoint_is_an_llm_error() -> None:
-    with pytest.raises(LLMError, match="无法连接"):
+    with pytest.raises(LLMError, match="无法连接") as raised:
         list(_client(closed_port_url()).stream(_messages()))
+    assert raised.value.message("en").startswith("cannot connect to the LLM service")
 
 
 def test_silent_endpoint_times_out() -> None:

@@ -135,6 +135,17 @@ def test_unusable_files_are_refused_with_a_reason(
     assert reason in raised.value.reason
 
 
+def test_reasons_come_in_english_too(tmp_path: Path, index_settings: IndexSettings) -> None:
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(b"%PDF-1.4\n garbage")
+    with pytest.raises(DocumentError) as raised:
+        prepare(path, "scan.pdf", index_settings)
+    error = raised.value
+    assert error.reason_en.startswith("the PDF is damaged or cannot be parsed")
+    assert error.message("en") == f"scan.pdf: {error.reason_en}"
+    assert error.message("zh") == str(error) == f"scan.pdf: {error.reason}"
+
+
 def test_files_over_the_size_limit_are_refused(tmp_path: Path) -> None:
     settings = IndexSettings(data_dir=tmp_path / "kb", max_file_bytes=100)
     path = tmp_path / "big.txt"

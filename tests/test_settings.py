@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import build_settings, setting_names
+from index.errors import ConfigurationError
 from index.settings import IndexSettings
 
 
@@ -29,16 +30,20 @@ def test_unset_flags_fall_through_to_environment() -> None:
     assert settings.index.data_dir == Path("/tmp/kb")
 
 
-def test_bad_values_name_the_variable() -> None:
-    with pytest.raises(ValueError, match="YOUJU_PORT"):
+def test_bad_values_name_the_variable_in_both_languages() -> None:
+    with pytest.raises(ConfigurationError, match="YOUJU_PORT") as raised:
         build_settings({}, env={"YOUJU_PORT": "eighty"})
-    with pytest.raises(ValueError, match="unknown setting"):
+    assert "is not a valid int" in raised.value.message("en")
+    with pytest.raises(ValueError, match="未知的设置：COLOUR") as raised:
         build_settings({"colour": "red"}, env={})
+    assert raised.value.message("en") == "unknown setting(s): COLOUR"
 
 
 def test_index_settings_check_their_values() -> None:
-    with pytest.raises(ValueError, match="chunk_overlap"):
+    with pytest.raises(ConfigurationError, match="chunk_overlap") as raised:
         IndexSettings(data_dir=Path("x"), chunk_size=100, chunk_overlap=100)
+    assert isinstance(raised.value, ValueError)
+    assert raised.value.message("en").startswith("chunk_overlap must be in [0, chunk_size=100)")
 
 
 def test_every_setting_is_listed_for_help_texts() -> None:

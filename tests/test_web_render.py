@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
-from assistant.web import render
+from assistant.web import render, render_answer, render_library
 from assistant.web.i18n import EN, ZH, ui_text
 from index.documents import Document, FileInfo, IndexReport, PageStart
 
@@ -136,13 +136,13 @@ def _answer(payload: str = "") -> Answer:
 
 
 def test_answer_html_links_each_marker_to_its_passage_card() -> None:
-    markup = render.answer_html(_answer(), turn=3, text=ZH)
+    markup = render_answer.answer_html(_answer(), turn=3, text=ZH)
     assert '<a class="yj-cite" href="#yj-t3-p1">[1]</a>' in markup
     assert "\n" not in markup  # one HTML block for the chat's Markdown renderer
 
 
 def test_unsupported_sentences_are_marked_and_not_shown_as_cited() -> None:
-    markup = render.answer_html(_answer(), turn=1, text=ZH)
+    markup = render_answer.answer_html(_answer(), turn=1, text=ZH)
     unsupported = re.search(r'<span class="yj-unsupported"[^>]*>(.*?)</span>(.*?)</p>', markup)
     assert unsupported and visible(unsupported.group(1)) == "这句没有依据。"
     assert ZH.unsupported in visible(unsupported.group(2))
@@ -154,8 +154,8 @@ def test_declined_answer_says_so_and_the_panel_offers_the_nearest_passages() -> 
     answer = Answer(
         "天气如何？", "文档中没有找到相关内容", False, (), (passage,), method="declined"
     )
-    assert "文档中没有找到相关内容" in visible(render.answer_html(answer, 1, ZH))
-    panel = render.sources_html([answer], ZH)
+    assert "文档中没有找到相关内容" in visible(render_answer.answer_html(answer, 1, ZH))
+    panel = render_answer.sources_html([answer], ZH)
     assert ZH.sources_nearest in visible(panel)
     assert 'id="yj-t1-p1"' in panel and "最接近的段" in visible(panel)
 
@@ -165,13 +165,13 @@ def test_no_payload_becomes_markup_anywhere(payload: str) -> None:
     answer = _answer(payload)
     document = Document(source=f"{payload}.txt", text=answer.passages[0].text, format="txt")
     pieces = [
-        render.answer_html(answer, 1, ZH),
-        render.sources_html([answer], ZH),
-        render.document_html(document, 3, 9, ZH),
-        render.question_html(payload),
-        render.streaming_html(payload),
-        render.files_html([FileInfo(payload, "txt", 0, "error", error=payload)], ZH),
-        render.message_html([payload, payload], "error"),
+        render_answer.answer_html(answer, 1, ZH),
+        render_answer.sources_html([answer], ZH),
+        render_answer.document_html(document, 3, 9, ZH),
+        render_answer.question_html(payload),
+        render_answer.streaming_html(payload),
+        render_library.files_html([FileInfo(payload, "txt", 0, "error", error=payload)], ZH),
+        render_library.message_html([payload, payload], "error"),
     ]
     for markup in pieces:
         assert audit(markup) == [], markup
@@ -179,7 +179,7 @@ def test_no_payload_becomes_markup_anywhere(payload: str) -> None:
 
 
 def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -> None:
-    panel = render.sources_html([_answer(), _answer()], ZH)
+    panel = render_answer.sources_html([_answer(), _answer()], ZH)
     first, second = re.findall(r'<section class="yj-turn" id="yj-t(\d)"( hidden)?', panel)
     assert first == ("1", " hidden") and second == ("2", "")
     card = re.search(r'<article class="yj-card" id="yj-t2-p1">.*?</article>', panel).group(0)
@@ -192,7 +192,7 @@ def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -
 
 
 def test_empty_sources_panel_explains_itself() -> None:
-    assert visible(render.sources_html([], ZH)) == ZH.sources_empty
+    assert visible(render_answer.sources_html([], ZH)) == ZH.sources_empty
 
 
 def test_document_view_shows_the_whole_text_with_the_span_highlighted() -> None:
@@ -202,14 +202,14 @@ def test_document_view_shows_the_whole_text_with_the_span_highlighted() -> None:
         "pdf",
         pages=(PageStart(0, 1), PageStart(6, 2)),
     )
-    markup = render.document_html(document, 9, 13, ZH)
+    markup = render_answer.document_html(document, 9, 13, ZH)
     assert (
         re.search(r'<mark class="yj-hl" id="yj-doc-hit">(.*?)</mark>', markup).group(1)
         == "&#60;内容&#62;"
     )
     assert "判决书.pdf" in visible(markup) and "第 2 页" in visible(markup)
     assert document.text in visible(markup)
-    assert visible(render.document_html(None, 0, 1, ZH)) == ZH.document_missing
+    assert visible(render_answer.document_html(None, 0, 1, ZH)) == ZH.document_missing
 
 
 def test_file_table_shows_counts_duplicates_and_errors() -> None:
@@ -218,11 +218,11 @@ def test_file_table_shows_counts_duplicates_and_errors() -> None:
         FileInfo("/kb/b.txt", "txt", 0, "duplicate", duplicate_of="/kb/a.txt"),
         FileInfo("c.pdf", "pdf", 0, "error", error="文件中没有可检索的文字内容"),
     ]
-    shown = visible(render.files_html(files, ZH))
+    shown = visible(render_library.files_html(files, ZH))
     assert "共 1 个文件，12 个段落" in shown
     assert "重复（与 a.txt 相同）" in shown and "出错：文件中没有可检索的文字内容" in shown
     assert "2026-01-02 03:04:05" in shown
-    assert visible(render.files_html([], ZH)) == ZH.files_empty
+    assert visible(render_library.files_html([], ZH)) == ZH.files_empty
 
 
 def test_report_lines_summarise_an_indexing_run() -> None:
@@ -232,7 +232,7 @@ def test_report_lines_summarise_an_indexing_run() -> None:
         errors=[{"file": "/kb/d.pdf", "error": "无法读取"}],
         chunks=30,
     )
-    lines = render.report_lines(report, ZH)
+    lines = render_library.report_lines(report, ZH)
     assert lines[0] == "索引完成：新增 2 个文件，1 个文件与已有文件重复，1 个文件出错"
     assert lines[1:] == ["c.txt → a.txt", "d.pdf：无法读取"]
 

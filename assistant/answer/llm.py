@@ -1,8 +1,9 @@
 """A chat model behind an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp, DeepSeek, ...).
 
 Every failure (unreachable, timeout, HTTP error, malformed or empty reply) becomes one
-``LLMError`` whose message is Chinese and can be shown to the user as the reason for the
-fallback to the extractive answer. No retries: a slow endpoint should not double the wait.
+``LLMError`` whose message (Chinese, with an English one) can be shown to the user as the
+reason for the fallback to the extractive answer. No retries: a slow endpoint should not
+double the wait.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from assistant.settings import LLMSettings
 from index.errors import LLMError
 
 logger = logging.getLogger(__name__)
+
+_NO_CONTENT = ("大模型没有返回任何内容", "the LLM returned no content")
 
 
 class ChatClient:
@@ -48,7 +51,7 @@ class ChatClient:
                     received = True
                     yield text
         if not received:
-            raise LLMError("大模型没有返回任何内容")
+            raise LLMError(*_NO_CONTENT)
 
     def complete(self, messages: Sequence[BaseMessage]) -> str:
         """The whole reply at once (no streaming); raises ``LLMError`` on failure or no text."""
@@ -56,13 +59,13 @@ class ChatClient:
             reply = self._model.invoke(list(messages))
         text = reply.content if isinstance(reply.content, str) else ""
         if not text.strip():
-            raise LLMError("大模型没有返回任何内容")
+            raise LLMError(*_NO_CONTENT)
         return text
 
 
 @contextmanager
 def _translated_errors(settings: LLMSettings) -> Iterator[None]:
-    """Turn any failure of the client library into ``LLMError`` with a Chinese reason.
+    """Turn any failure of the client library into ``LLMError`` naming the reason.
 
     Deliberately broad: whatever breaks inside the endpoint call, the caller falls back to
     the extractive answer and shows the reason.
@@ -73,15 +76,26 @@ def _translated_errors(settings: LLMSettings) -> Iterator[None]:
         raise
     except Exception as error:
         logger.warning("LLM request to %s failed: %r", settings.base_url, error)
-        raise LLMError(_reason(error, settings)) from error
+        raise LLMError(*_reason(error, settings)) from error
 
 
-def _reason(error: Exception, settings: LLMSettings) -> str:
-    """A Chinese sentence naming what went wrong with the endpoint."""
+def _reason(error: Exception, settings: LLMSettings) -> tuple[str, str]:
+    """What went wrong with the endpoint, in Chinese and in English."""
+    url = settings.base_url
     if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
-        return f"大模型在 {settings.timeout:g} 秒内没有响应（{settings.base_url}）"
+        return (
+            f"大模型在 {settings.timeout:g} 秒内没有响应（{url}）",
+            f"the LLM did not respond within {settings.timeout:g} s ({url})",
+        )
     if isinstance(error, openai.APIConnectionError | httpx.TransportError):
-        return f"无法连接大模型服务（{settings.base_url}）"
+        return f"无法连接大模型服务（{url}）", f"cannot connect to the LLM service ({url})"
     if isinstance(error, openai.APIStatusError):
-        return f"大模型服务返回错误（HTTP {error.status_code}）"
-    return f"大模型服务的回复无法解析（{type(error).__name__}）"
+        return (
+            f"大模型服务返回错误（HTTP {error.status_code}）",
+            f"the LLM service returned an error (HTTP {error.status_code})",
+        )
+    name = type(error).__name__
+    return (
+        f"大模型服务的回复无法解析（{name}）",
+        f"the LLM service's reply cannot be parsed ({name})",
+    )

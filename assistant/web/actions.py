@@ -2,21 +2,23 @@
 
 ``WebActions`` turns the read and write paths into values the Gradio components show
 (chat messages, panel HTML, status boxes). It holds no per-user state: the conversation
-travels in the caller's ``gr.State``. Library errors become Chinese messages here.
+travels in the caller's ``gr.State``. It is the page's shell: an error raised behind a
+button becomes one line in the page's language, never a traceback (``error_message``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.types import Answer
-from assistant.web import render
+from assistant.web import render, render_answer, render_library
 from assistant.web.i18n import UiText
 from assistant.web.uploads import UploadPolicy, stage_uploads
+from index.errors import YoujuError
 from index.progress import Progress
 
 if TYPE_CHECKING:
@@ -66,6 +68,20 @@ class WebActions:
         self.policy = policy
         self.upload_dir = upload_dir
 
+    def error_message(self, error: Exception) -> str:
+        """The page's one line about ``error``.
+
+        A ``YoujuError`` says what went wrong in the page's language; anything else is a
+        bug, logged with its traceback and only named on the page.
+        """
+        if isinstance(error, YoujuError):
+            return self.text.error.format(message=error.message(self.text.language))
+        logger.error("unexpected error behind the page", exc_info=error)
+        return self.text.internal_error.format(name=type(error).__name__)
+
+    def _error_box(self, error: Exception) -> str:
+        return render_library.message_html([self.error_message(error)], "error")
+
     # --- chat ----------------------------------------------------------------------------
 
     def respond(
@@ -78,14 +94,36 @@ class WebActions:
         """Stream the answer to ``question`` into the chat, then show its sources.
 
         Earlier answers of this conversation are passed as history, so follow-ups work.
+        When answering fails, the error takes the answer's place in the chat.
         """
-        history = [(answer.question, answer.text) for answer in answers]
         chat = [
             *chat,
-            {"role": "user", "content": render.question_html(question)},
-            {"role": "assistant", "content": render.pending_html(self.text)},
+            {"role": "user", "content": render_answer.question_html(question)},
+            {"role": "assistant", "content": render_answer.pending_html(self.text)},
         ]
         yield ChatUpdate(chat, list(answers))
+        try:
+            final = yield from self._stream(question, chat, answers, options)
+        except Exception as error:
+            chat[-1] = {"role": "assistant", "content": self._error_box(error)}
+            yield ChatUpdate(chat, list(answers))
+            return
+        answers = [*answers, final]
+        chat[-1] = {
+            "role": "assistant",
+            "content": render_answer.answer_html(final, len(answers), self.text),
+        }
+        yield ChatUpdate(chat, answers, render_answer.sources_html(answers, self.text))
+
+    def _stream(
+        self,
+        question: str,
+        chat: list[Message],
+        answers: Sequence[Answer],
+        options: AnswerOptions,
+    ) -> Generator[ChatUpdate, None, Answer]:
+        """Show the answer's text in ``chat[-1]`` as it streams; returns the final ``Answer``."""
+        history = [(answer.question, answer.text) for answer in answers]
         partial = ""
         final: Answer | None = None
         for item in self.assistant.ask_stream(
@@ -99,16 +137,11 @@ class WebActions:
                 final = item
                 continue
             partial += item
-            chat[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+            chat[-1] = {"role": "assistant", "content": render_answer.streaming_html(partial)}
             yield ChatUpdate(chat, list(answers))
         if final is None:
             raise RuntimeError("the read path ended its stream without an Answer")
-        answers = [*answers, final]
-        chat[-1] = {
-            "role": "assistant",
-            "content": render.answer_html(final, len(answers), self.text),
-        }
-        yield ChatUpdate(chat, answers, render.sources_html(answers, self.text))
+        return final
 
     def ask_json(self, question: str, top_k: int) -> dict[str, Any]:
         """The API endpoint: one question, no history, the answer's documented JSON."""
@@ -116,57 +149,82 @@ class WebActions:
 
     def document_view(self, source: str, start: int, end: int) -> str:
         """HTML of the whole original document ``source`` with ``[start, end)`` highlighted."""
-        document = self.assistant.kb.document(str(source))
-        return render.document_html(document, int(start), int(end), self.text)
+        try:
+            document = self.assistant.kb.document(str(source))
+        except Exception as error:
+            return self._error_box(error)
+        return render_answer.document_html(document, int(start), int(end), self.text)
 
     # --- knowledge base ------------------------------------------------------------------
 
     def library(self, message: str = "") -> LibraryUpdate:
-        """The current file table and the list of deletable sources."""
-        files = self.assistant.kb.files()
+        """The current file table and the list of deletable sources, below ``message``."""
+        try:
+            files = self.assistant.kb.files()
+        except Exception as error:
+            return LibraryUpdate(message + self._error_box(error), "", [])
         choices = [(render.file_label(info.source), info.source) for info in files]
-        return LibraryUpdate(message, render.files_html(files, self.text), choices)
+        return LibraryUpdate(message, render_library.files_html(files, self.text), choices)
 
     def upload(self, paths: Sequence[Path], progress: Progress | None = None) -> LibraryUpdate:
         """Check, stage and index uploaded files; refused ones are listed, never indexed."""
+        return self._library_after(lambda: self._upload(paths, progress))
+
+    def delete(self, source: str | None) -> LibraryUpdate:
+        """Remove ``source`` from the knowledge base, and its uploaded copy if it was uploaded."""
+        return self._library_after(lambda: self._delete(source))
+
+    def reindex(self, folder: str, progress: Progress | None = None) -> LibraryUpdate:
+        """Index ``folder`` again: new and changed files are (re)indexed, vanished ones dropped."""
+        return self._library_after(lambda: self._reindex(folder, progress))
+
+    def _library_after(self, action: Callable[[], str]) -> LibraryUpdate:
+        """Run ``action``, which returns a status box, then show the library under that box;
+        when the action fails, its error is the box."""
+        try:
+            message = action()
+        except Exception as error:
+            message = self._error_box(error)
+        return self.library(message)
+
+    def _upload(self, paths: Sequence[Path], progress: Progress | None) -> str:
         if not paths:
-            return self.library(render.message_html([self.text.upload_none], "warn"))
+            return render_library.message_html([self.text.upload_none], "warn")
         staged = stage_uploads(paths, self.upload_dir, self.policy, self.text)
         boxes = []
         if staged.accepted:
             report = self.assistant.kb.add_files(staged.accepted, progress=progress)
             logger.info("upload indexed: %s", report.as_json())
             boxes.append(
-                render.message_html(
-                    render.report_lines(report, self.text), "warn" if report.errors else "ok"
+                render_library.message_html(
+                    render_library.report_lines(report, self.text),
+                    "warn" if report.errors else "ok",
                 )
             )
         if staged.rejected:
             lines = [self.text.upload_rejected]
             lines += [f"{rejection.name}：{rejection.reason}" for rejection in staged.rejected]
-            boxes.append(render.message_html(lines, "error"))
-        return self.library("".join(boxes))
+            boxes.append(render_library.message_html(lines, "error"))
+        return "".join(boxes)
 
-    def delete(self, source: str | None) -> LibraryUpdate:
-        """Remove ``source`` from the knowledge base, and its uploaded copy if it was uploaded."""
+    def _delete(self, source: str | None) -> str:
         if not source:
-            return self.library()
+            return ""
         if not self.assistant.kb.remove_file(source):
             message = self.text.delete_missing.format(source=source)
-            return self.library(render.message_html([message], "warn"))
+            return render_library.message_html([message], "warn")
         staged = Path(source)
         if staged.parent == self.upload_dir.resolve():
             staged.unlink(missing_ok=True)  # or re-indexing the upload folder brings it back
         message = self.text.deleted.format(source=render.file_name(source))
-        return self.library(render.message_html([message]))
+        return render_library.message_html([message])
 
-    def reindex(self, folder: str, progress: Progress | None = None) -> LibraryUpdate:
-        """Index ``folder`` again: new and changed files are (re)indexed, vanished ones dropped."""
+    def _reindex(self, folder: str, progress: Progress | None) -> str:
         path = Path(folder.strip()).expanduser()
         if not folder.strip() or not path.is_dir():
             message = self.text.reindex_missing.format(folder=folder)
-            return self.library(render.message_html([message], "error"))
+            return render_library.message_html([message], "error")
         report = self.assistant.kb.index_paths([path], progress=progress)
         logger.info("re-indexed %s: %s", path, report.as_json())
         kind = "warn" if report.errors else "ok"
-        return self.library(render.message_html(render.report_lines(report, self.text), kind))
+        return render_library.message_html(render_library.report_lines(report, self.text), kind)

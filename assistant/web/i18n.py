@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from index.errors import ConfigurationError
+
 
 @dataclass(frozen=True)
 class UiText:
-    """Every label, hint and message the web page shows."""
+    """Every label, hint and message the web page shows, and its language's tag."""
 
+    language: str
     title: str
     subtitle: str
     tab_chat: str
@@ -85,9 +88,11 @@ class UiText:
     login: str
     empty_question: str
     error: str
+    internal_error: str
 
 
 ZH = UiText(
+    language="zh",
     title="有据 · 文档问答",
     subtitle="每一句回答都指向原文出处。数据只保存在本机。",
     tab_chat="问答",
@@ -162,9 +167,11 @@ ZH = UiText(
     login="请输入用户名和密码",
     empty_question="请输入问题。",
     error="出错了：{message}",
+    internal_error="内部错误（{name}），详情见服务器日志",
 )
 
 EN = UiText(
+    language="en",
     title="Youju · Document Q&A",
     subtitle="Every sentence of an answer points to its source. Your data stays on this machine.",
     tab_chat="Ask",
@@ -237,14 +244,21 @@ EN = UiText(
     login="Please sign in",
     empty_question="Please type a question.",
     error="Something went wrong: {message}",
+    internal_error="Internal error ({name}); the server log has the details",
 )
 
 _LANGUAGES = {"zh": ZH, "en": EN}
 
 
 def ui_text(language: str) -> UiText:
-    """The strings for ``language``: ``"zh"`` (default) or ``"en"``, region tags ignored."""
+    """The strings for ``language``: ``"zh"`` (default) or ``"en"``, region tags ignored.
+
+    Raises ``ConfigurationError`` (a ``ValueError``) for any other language.
+    """
     key = language.lower().split("-")[0]
     if key not in _LANGUAGES:
-        raise ValueError(f"unsupported language {language!r}: use 'zh' or 'en'")
+        raise ConfigurationError(
+            f"不支持的界面语言 {language!r}：请用 'zh' 或 'en'",
+            f"unsupported language {language!r}: use 'zh' or 'en'",
+        )
     return _LANGUAGES[key]

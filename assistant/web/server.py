@@ -22,6 +22,7 @@ from assistant.web.i18n import ui_text
 from assistant.web.ui import PageOptions, build_ui, launch_options
 from assistant.web.uploads import UploadPolicy
 from index.embed.protocol import Embedder
+from index.errors import ConfigurationError
 from index.knowledge_base import KnowledgeBase
 from index.progress import Progress
 
@@ -40,12 +41,18 @@ UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
 
 
 def parse_auth(value: str) -> tuple[str, str] | None:
-    """``"user:password"`` → ``("user", "password")``; ``""`` → no login."""
+    """``"user:password"`` → ``("user", "password")``; ``""`` → no login.
+
+    Raises ``ConfigurationError`` (a ``ValueError``) for anything else.
+    """
     if not value:
         return None
     user, separator, password = value.partition(":")
     if not separator or not user or not password:
-        raise ValueError("登录设置应为“用户名:密码”的形式（--auth 或 YOUJU_AUTH）")
+        raise ConfigurationError(
+            "登录设置应为“用户名:密码”的形式（--auth 或 YOUJU_AUTH）",
+            'the login setting must look like "user:password" (--auth or YOUJU_AUTH)',
+        )
     return user, password
 
 
@@ -123,12 +130,17 @@ def launch(
 def warm_up(assistant: Assistant) -> threading.Thread:
     """Load the embedding model in the background while the page is already served.
 
-    Weights load on first use; without this, the first question would wait for them.
+    Weights load on first use; without this, the first question would wait for them. A
+    failure is only logged: the first question meets it again and the page shows it.
     """
 
     def embed_once() -> None:
         started = time.perf_counter()
-        assistant.kb.embedder.embed(["预热"], "query")
+        try:
+            assistant.kb.embedder.embed(["预热"], "query")
+        except Exception:
+            logger.exception("warming up the embedding model failed")
+            return
         logger.info("embedding model ready in %.1f s", time.perf_counter() - started)
 
     thread = threading.Thread(target=embed_once, name="model-warm-up", daemon=True)

@@ -1,7 +1,8 @@
 """The Gradio page: chat with a sources panel, and a knowledge-base tab.
 
-Only layout and wiring live here; what each button does is in ``actions.py`` and all
-HTML is built by ``render.py``. The one documented API endpoint is ``/ask``.
+Only layout and wiring live here; what each button does, and how its errors are shown, is
+in ``actions.py``; all HTML is built by the ``render`` modules. The one documented API
+endpoint is ``/ask``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 import gradio as gr
 
 from assistant.answer.types import Answer
-from assistant.web import render
+from assistant.web import render, render_answer
 from assistant.web.actions import AnswerOptions, LibraryUpdate, WebActions
 from assistant.web.uploads import format_bytes
+from index.errors import YoujuError
 
 STATIC = Path(__file__).parent / "static"
 API_NAME = "ask"
@@ -50,7 +52,10 @@ def build_ui(actions: WebActions, options: PageOptions) -> gr.Blocks:
 
         def ask(question: str, top_k: int = options.top_k) -> dict[str, Any]:
             """Answer one question from the documents; returns the answer JSON with citations."""
-            return actions.ask_json(question, top_k)
+            try:
+                return actions.ask_json(question, top_k)
+            except YoujuError as error:  # the client gets the message, never a traceback
+                raise gr.Error(error.message(text.language)) from error
 
         gr.api(ask, api_name=API_NAME, concurrency_id="ask", concurrency_limit=4)
     return page
@@ -117,7 +122,7 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
 
             gr.HTML(f'<div class="yj-panel-title">{render.escape(text.sources_title)}</div>')
             sources = gr.HTML(
-                render.sources_html([], text),
+                render_answer.sources_html([], text),
                 elem_id="yj-sources",
                 max_height=640,
                 js_on_load=(STATIC / "sources.js").read_text(encoding="utf-8"),
@@ -136,12 +141,9 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
             use_llm=llm if options.llm_available else None,
             use_reranker=rerank if options.reranker_available else None,
         )
-        try:
-            for update in actions.respond(message.strip(), chat, history, answer_options):
-                panel = gr.skip() if update.sources is None else update.sources
-                yield "", update.chat, update.answers, panel
-        except ValueError as error:
-            gr.Warning(str(error))
+        for update in actions.respond(message.strip(), chat, history, answer_options):
+            panel = gr.skip() if update.sources is None else update.sources
+            yield "", update.chat, update.answers, panel
 
     inputs = [question, chatbot, answers, top_k, use_llm, use_reranker]
     outputs = [question, chatbot, answers, sources]
@@ -155,7 +157,7 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
             concurrency_limit=4,
         )
     clear.click(
-        lambda: ("", [], [], render.sources_html([], text)),
+        lambda: ("", [], [], render_answer.sources_html([], text)),
         outputs=outputs,
         api_visibility="private",
     )

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import ModelNotFoundError
+
 BGE_ZH_QUERY_PROMPT = "为这个句子生成表示以用于检索相关文章："
 """Query instruction of the Chinese BGE v1.5 models (documents get no prompt)."""
 
@@ -72,25 +74,32 @@ def folder_model_id(model_path: Path, prompts: Prompts) -> str:
 def resolve_model_path(name: str) -> Path:
     """Local folder of model ``name``: an existing path, or a name in the local HF cache.
 
-    Raises ``FileNotFoundError`` with a message for the user when neither exists; there
-    is deliberately no download.
+    Raises ``ModelNotFoundError`` (a ``FileNotFoundError``) with a message for the user
+    when neither exists; there is deliberately no download.
     """
     path = Path(name).expanduser()
     if path.is_dir():
         return path
     if path.exists():
-        raise FileNotFoundError(f"嵌入模型路径不是文件夹：{path}")
+        raise ModelNotFoundError(
+            f"嵌入模型路径不是文件夹：{path}", f"the embedding model path is not a folder: {path}"
+        )
     if _looks_like_path(name):
-        raise FileNotFoundError(f"嵌入模型文件夹不存在：{path}")
+        raise ModelNotFoundError(
+            f"嵌入模型文件夹不存在：{path}", f"the embedding model folder does not exist: {path}"
+        )
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
         return Path(snapshot_download(repo_id=name, local_files_only=True))
     except (LocalEntryNotFoundError, ValueError) as error:
-        raise FileNotFoundError(
+        raise ModelNotFoundError(
             f"嵌入模型 {name} 既不是本机的文件夹，也不在本机的模型缓存中。"
-            "本程序从不联网下载模型：请把模型文件夹复制到本机，并用它的路径作为嵌入模型"
+            "本程序从不联网下载模型：请把模型文件夹复制到本机，并用它的路径作为嵌入模型",
+            f"the embedding model {name} is neither a folder on this machine nor in its "
+            "model cache. Models are never downloaded: copy the model folder to this "
+            "machine and give its path as the embedding model",
         ) from error
 
 

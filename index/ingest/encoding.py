@@ -154,7 +154,10 @@ def decode(data: bytes) -> tuple[str, str]:
     """
     decoded = _decode_any(data)
     if decoded is None or looks_binary(decoded[0]):
-        raise UndecodableError("文件内容不是可识别的文本（可能是二进制文件或未知编码）")
+        raise UndecodableError(
+            "文件内容不是可识别的文本（可能是二进制文件或未知编码）",
+            "the content is not recognisable text (perhaps a binary file or an unknown encoding)",
+        )
     return decoded
 
 

@@ -105,12 +105,16 @@ def load(path: Path, source: str, data: bytes | None = None) -> Document:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise DocumentError(source, f"无法读取文件：{error.strerror or error}") from error
+            raise DocumentError(
+                source,
+                f"无法读取文件：{error.strerror or error}",
+                f"cannot read the file: {error.strerror or error}",
+            ) from error
     if not data.strip():
-        raise DocumentError(source, "文件是空的")
+        raise DocumentError(source, "文件是空的", "the file is empty")
     document = loader(source, data)
     if not document.text.strip():
-        raise DocumentError(source, "文件中没有文字内容")
+        raise DocumentError(source, "文件中没有文字内容", "the file contains no text")
     return document
 
 
@@ -118,7 +122,11 @@ def _refuse_binary(source: str, data: bytes) -> None:
     """Raise when a file declared as text starts like a known binary format."""
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
-            raise DocumentError(source, f"文件扩展名是文本，但内容是 {kind} 二进制文件")
+            raise DocumentError(
+                source,
+                f"文件扩展名是文本，但内容是 {kind} 二进制文件",
+                f"the extension says text, but the content is a {kind} binary file",
+            )
 
 
 def _decode(source: str, data: bytes) -> tuple[str, str]:
@@ -127,7 +135,7 @@ def _decode(source: str, data: bytes) -> tuple[str, str]:
     try:
         return decode(data)
     except UndecodableError as error:
-        raise DocumentError(source, str(error)) from error
+        raise DocumentError(source, error.message("zh"), error.message("en")) from error
 
 
 def _load_plain(fmt: str) -> Callable[[str, bytes], Document]:
@@ -188,18 +196,32 @@ def _visible(node: Tag) -> Iterator[str]:
 def _load_pdf(source: str, data: bytes) -> Document:
     """The text layer of a PDF, page by page; ``pages`` records where each page starts."""
     if b"%PDF-" not in data[:1024]:
-        raise DocumentError(source, "文件扩展名是 .pdf，但内容不是 PDF")
+        raise DocumentError(
+            source,
+            "文件扩展名是 .pdf，但内容不是 PDF",
+            "the extension is .pdf, but the content is not a PDF",
+        )
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(source, "PDF 已加密，无法读取")
+            raise DocumentError(
+                source, "PDF 已加密，无法读取", "the PDF is encrypted and cannot be read"
+            )
         texts = [_CONTROL.sub("", page.extract_text() or "").strip() for page in reader.pages]
     except DocumentError:
         raise
     except Exception as error:  # pypdf raises many types for damaged files
-        raise DocumentError(source, f"PDF 文件已损坏或无法解析（{error}）") from error
+        raise DocumentError(
+            source,
+            f"PDF 文件已损坏或无法解析（{error}）",
+            f"the PDF is damaged or cannot be parsed ({error})",
+        ) from error
     if not any(texts):
-        raise DocumentError(source, "PDF 没有文字层（可能是扫描件），无法检索")
+        raise DocumentError(
+            source,
+            "PDF 没有文字层（可能是扫描件），无法检索",
+            "the PDF has no text layer (perhaps a scan) and cannot be searched",
+        )
     pages, parts, offset = [], [], 0
     for number, text in enumerate(texts, start=1):
         pages.append(PageStart(start=offset, number=number))
@@ -211,11 +233,19 @@ def _load_pdf(source: str, data: bytes) -> Document:
 def _load_docx(source: str, data: bytes) -> Document:
     """Paragraphs and tables of a Word file in reading order; table cells joined by tabs."""
     if not data.startswith(b"PK\x03\x04"):
-        raise DocumentError(source, "文件扩展名是 .docx，但内容不是 Word 文档")
+        raise DocumentError(
+            source,
+            "文件扩展名是 .docx，但内容不是 Word 文档",
+            "the extension is .docx, but the content is not a Word document",
+        )
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as error:  # python-docx raises many types for damaged files
-        raise DocumentError(source, f"Word 文档已损坏或无法解析（{error}）") from error
+        raise DocumentError(
+            source,
+            f"Word 文档已损坏或无法解析（{error}）",
+            f"the Word document is damaged or cannot be parsed ({error})",
+        ) from error
     lines = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):

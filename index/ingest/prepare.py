@@ -48,15 +48,24 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
         size = path.stat().st_size
         if size > settings.max_file_bytes:
             raise DocumentError(
-                source, f"文件过大（{size} 字节），上限为 {settings.max_file_bytes} 字节"
+                source,
+                f"文件过大（{size} 字节），上限为 {settings.max_file_bytes} 字节",
+                f"the file is too large ({size} bytes), the limit is "
+                f"{settings.max_file_bytes} bytes",
             )
         data = path.read_bytes()
     except OSError as error:
-        raise DocumentError(source, f"无法读取文件：{error.strerror or error}") from error
+        raise DocumentError(
+            source,
+            f"无法读取文件：{error.strerror or error}",
+            f"cannot read the file: {error.strerror or error}",
+        ) from error
     document = load(path, source, data)
     chunks = chunk_document(document, settings)
     if not chunks:
-        raise DocumentError(source, "文件中没有可检索的文字内容")
+        raise DocumentError(
+            source, "文件中没有可检索的文字内容", "the file contains no searchable text"
+        )
     return PreparedFile(
         source=source,
         document=document,

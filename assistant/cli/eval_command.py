@@ -1,0 +1,122 @@
+"""``eval SETDIR [--k 10] [--json] [--mode ...] [--limit N] [--scope all|gold] ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.cli.output import EXIT_OK, ProgressBar, say
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.cli.command import Subparsers
+
+
+def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
+    """Declare ``eval`` and its flags."""
+    parser = subparsers.add_parser(
+        "eval",
+        parents=[common],
+        help="在评测集上测量检索与回答质量",
+        description=(
+            "把评测集的 corpus.jsonl 或 docs/ 建成知识库（位于 --data 下的 eval/<评测集名>，"
+            "未改动的文件不会重复索引），逐题检索并回答，输出 hit@1/3/5/10、MRR@10、"
+            "答案命中率、引用准确率和拒答率。"
+        ),
+    )
+    parser.add_argument("setdir", type=Path, metavar="SETDIR", help="评测集文件夹")
+    parser.add_argument("--k", type=int, default=10, help="检索深度（默认 10）")
+    parser.add_argument("--json", action="store_true", help="输出 JSON")
+    parser.add_argument("--mode", choices=["lexical", "dense", "hybrid"], default="hybrid")
+    parser.add_argument(
+        "--fusion",
+        choices=["score", "rrf"],
+        default="score",
+        help="混合检索的融合方法：score（归一化分数加权，默认）或 rrf（倒数排名融合）",
+    )
+    parser.add_argument("--limit", type=int, metavar="N", help="只评测前 N 个问题")
+    parser.add_argument(
+        "--scope",
+        choices=["all", "gold"],
+        default="all",
+        help="all：索引整个语料（默认）；gold：只索引所评问题的标准答案文档（加 --distractors）",
+    )
+    parser.add_argument("--distractors", type=int, default=0, metavar="N", help="额外干扰文档数")
+    parser.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="N",
+        help="另取 N 个问题并从知识库删去其答案文档，检验拒答",
+    )
+    parser.add_argument("--top-k", type=int, metavar="N", help="用于回答的段落数（默认 5）")
+    parser.add_argument("--chunk-size", type=int, metavar="N", help="片段长度（字）")
+    parser.add_argument("--chunk-overlap", type=int, metavar="N", help="片段重叠（字）")
+    parser.set_defaults(handler=run_eval)
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Index the set's corpus under ``<data>/eval/<set>``, then ask and score every question."""
+    from assistant import evaluation
+    from assistant.service import Assistant  # loads torch: only when a command needs it
+
+    eval_set = evaluation.load_set(args.setdir)
+    scope = evaluation.Scope(
+        limit=args.limit,
+        gold_only=args.scope == "gold",
+        distractors=args.distractors,
+        holdout=args.holdout,
+    )
+    run = evaluation.plan(eval_set, scope)
+    data_dir = settings.index.data_dir / "eval" / eval_set.name
+    settings = replace(settings, index=replace(settings.index, data_dir=data_dir))
+    names = evaluation.materialise(eval_set, run.doc_ids, data_dir / "corpus")
+    assistant = Assistant.open(settings)
+    assistant.retriever.fusion = args.fusion
+    try:
+        with ProgressBar("个文件") as bar:
+            assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
+        matcher = evaluation.GoldMatcher(assistant, data_dir / "corpus", names)
+        with ProgressBar("题") as bar:
+            report = evaluation.evaluate(
+                assistant,
+                eval_set,
+                run,
+                matcher,
+                k=args.k,
+                mode=args.mode,
+                scope=scope,
+                progress=bar,
+            )
+    finally:
+        assistant.close()
+    if args.mode == "hybrid":
+        report["fusion"] = args.fusion
+    say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
+    return EXIT_OK
+
+
+def _cell(value: object) -> str:
+    """A report value as table text: nested counts as ``name=value`` pairs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{name}={count}" for name, count in value.items())
+    return str(value)
+
+
+def _eval_table(report: dict[str, Any]) -> str:
+    """The report as a few aligned lines."""
+    lines = [
+        f"评测集 {report['set']}：{report['questions']} 题（{report['mode']}，{report['scope']}）"
+    ]
+    for group in ("retrieval", "answers"):
+        lines += [f"  {name:<20}{_cell(value)}" for name, value in report[group].items()]
+    if "unanswerable" in report:
+        unanswerable = report["unanswerable"]
+        lines.append(
+            f"  无答案问题拒答率      {unanswerable['declined']}"
+            f"（{unanswerable['declined_count']}/{unanswerable['questions']}）"
+        )
+    return "\n".join(lines)

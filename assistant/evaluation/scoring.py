@@ -1,0 +1,130 @@
+"""Asking the planned questions and summing retrieval and answer metrics into a report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.answer.types import Answer
+from assistant.evaluation.dataset import EvalSet, Question
+from assistant.evaluation.gold import GoldMatcher
+from assistant.evaluation.planning import Plan, Scope
+from assistant.retrieval.retriever import Hit, Mode
+from assistant.service import Assistant
+from index.progress import Progress
+from index.text.folding import fold
+from index.text.segmentation import strip_citation_marks
+
+HIT_RANKS = (1, 3, 5, 10)
+
+
+@dataclass
+class Tally:
+    """Running sums of the metrics."""
+
+    questions: int = 0
+    hits: dict[int, int] = field(default_factory=lambda: dict.fromkeys(HIT_RANKS, 0))
+    reciprocal_ranks: float = 0.0
+    span_questions: int = 0
+    contains_gold: int = 0
+    citations: int = 0
+    gold_citations: int = 0
+    answered: int = 0
+    unanswerable: int = 0
+    unanswerable_declined: int = 0
+
+    def add_retrieval(self, gold_flags: Sequence[bool]) -> None:
+        """Count one question's ranking, given whether each retrieved chunk is gold."""
+        self.questions += 1
+        first = next((rank for rank, gold in enumerate(gold_flags, start=1) if gold), None)
+        if first is not None:
+            for rank in HIT_RANKS:
+                self.hits[rank] += first <= rank
+            self.reciprocal_ranks += 1.0 / first if first <= max(HIT_RANKS) else 0.0
+
+    def add_answer(self, question: Question, answer: Answer, gold_citations: int) -> None:
+        """Count one answer: found or declined, its citations and whether it holds the gold."""
+        self.answered += answer.found
+        self.citations += len(answer.citations)
+        self.gold_citations += gold_citations
+        if question.answer_type == "span":
+            self.span_questions += 1
+            self.contains_gold += answer.found and contains_answer(answer.text, question.answers)
+
+    def as_json(self, name: str, scope: str, mode: str) -> dict[str, Any]:
+        """The ``eval --json`` report of set ``name``: rates rounded to four places."""
+        n = max(self.questions, 1)
+        report: dict[str, Any] = {
+            "set": name,
+            "questions": self.questions,
+            "retrieval": {f"hit@{rank}": round(self.hits[rank] / n, 4) for rank in HIT_RANKS}
+            | {"mrr@10": round(self.reciprocal_ranks / n, 4)},
+            "answers": {
+                "contains_gold": _ratio(self.contains_gold, self.span_questions),
+                "citation_precision": _ratio(self.gold_citations, self.citations),
+                "answered": round(self.answered / n, 4),
+                "declined": round(1 - self.answered / n, 4) if self.questions else 0.0,
+                "counts": {
+                    "answerable": self.questions,
+                    "answered": self.answered,
+                    "span_questions": self.span_questions,
+                    "contains_gold": self.contains_gold,
+                },
+            },
+            "mode": mode,
+            "scope": scope,
+        }
+        if self.unanswerable:
+            report["unanswerable"] = {
+                "questions": self.unanswerable,
+                "declined": round(self.unanswerable_declined / self.unanswerable, 4),
+                "declined_count": self.unanswerable_declined,
+            }
+        return report
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether the answer text holds one of the gold answer strings (both folded)."""
+    folded = fold(strip_citation_marks(text))
+    return any(fold(answer) in folded for answer in answers if answer)
+
+
+def evaluate(
+    assistant: Assistant,
+    eval_set: EvalSet,
+    run: Plan,
+    matcher: GoldMatcher,
+    *,
+    k: int = 10,
+    mode: Mode = "hybrid",
+    scope: Scope | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Ask every planned question; returns the ``eval --json`` report."""
+    tally = Tally()
+    total = len(run.answerable) + len(run.unanswerable)
+    for done, question in enumerate(run.answerable, start=1):
+        hits = assistant.retriever.search(question.question, k, mode)
+        tally.add_retrieval([_hit_is_gold(matcher, question, hit) for hit in hits])
+        answer = assistant.answer(question.question, hits)
+        gold = sum(matcher.is_gold(question, c.source, c.start, c.end) for c in answer.citations)
+        tally.add_answer(question, answer, gold)
+        if progress:
+            progress(done, total, question.id)
+    for done, question in enumerate(run.unanswerable, start=len(run.answerable) + 1):
+        hits = assistant.retriever.search(question.question, k, mode)
+        tally.unanswerable += 1
+        tally.unanswerable_declined += not assistant.answer(question.question, hits).found
+        if progress:
+            progress(done, total, question.id)
+    return tally.as_json(eval_set.name, (scope or Scope()).describe(), mode)
+
+
+def _hit_is_gold(matcher: GoldMatcher, question: Question, hit: Hit) -> bool:
+    chunk = hit.record.chunk
+    return matcher.is_gold(question, hit.record.source, chunk.start, chunk.end)
