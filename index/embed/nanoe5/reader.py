@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,12 +94,14 @@ class _Cursor:
         self.data = data
         self.offset = offset
 
-    def take(self, fmt: str) -> tuple:
+    def take(self, fmt: str) -> tuple[Any, ...]:
+        """Unpack the ``struct`` format ``fmt`` at the cursor and move past it."""
         values = struct.unpack_from("<" + fmt, self.data, self.offset)
         self.offset += struct.calcsize("<" + fmt)
         return values
 
     def array(self, dtype: str, count: int) -> np.ndarray:
+        """View ``count`` items of ``dtype`` at the cursor (no copy) and move past them."""
         values = np.frombuffer(self.data, dtype, count, self.offset)
         self.offset += values.nbytes
         return values
