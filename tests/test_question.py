@@ -1,0 +1,70 @@
+"""Question analysis: answer types and the constraints a passage must satisfy."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.question import AnswerType, ConstraintKind, analyse
+from index.text.folding import fold
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("X市中院的院长是谁？", AnswerType.PERSON),
+        ("全市法院院长座谈会由谁主持？", AnswerType.PERSON),
+        ("娄星区法院工作讲评会有哪些人参加？", AnswerType.LIST),
+        ("丹东中院2022年审结了多少件案件？", AnswerType.NUMBER),
+        ("刑事、民事、行政被称为什么？", AnswerType.DEFINITION),
+        ("“三大程序”指什么？", AnswerType.DEFINITION),
+        ("会议是哪天召开的？", AnswerType.TIME),
+        ("北京市高级人民法院在哪里？", AnswerType.PLACE),
+        ("为什么要加快审判进度？", AnswerType.REASON),
+        ("為什麼要加快比賽的進度？", AnswerType.REASON),
+        ("如何申请再审？", AnswerType.METHOD),
+        ("个体工商户是否承担共同责任？", AnswerType.YES_NO),
+        ("哪个部门负责登记？", AnswerType.ORGANISATION),
+        ("个体工商户的诉讼主体是什么？", AnswerType.OTHER),
+    ],
+)
+def test_answer_type(question: str, expected: AnswerType) -> None:
+    assert analyse(question).answer_type is expected
+
+
+def test_court_abbreviation_is_matched_in_full_and_short_form() -> None:
+    analysis = analyse("丹东中院2022年审结了多少件案件？")
+    kinds = {constraint.kind: constraint for constraint in analysis.constraints}
+    assert set(kinds) == {ConstraintKind.ENTITY, ConstraintKind.YEAR}
+    court = kinds[ConstraintKind.ENTITY]
+    assert court.satisfied_by(fold("辽宁省丹东市中级人民法院工作报告"))
+    assert court.satisfied_by(fold("丹东中院召开会议"))
+    assert not court.satisfied_by(fold("X市中级人民法院工作报告"))
+
+
+def test_near_miss_on_entity_and_year_is_reported_missing() -> None:
+    analysis = analyse("丹东中院2022年审结了多少件案件？")
+    passage = fold("202x年，X市中院共审结各类案件1.8万件。")
+    missing = {constraint.kind for constraint in analysis.missing(passage)}
+    assert missing == {ConstraintKind.ENTITY, ConstraintKind.YEAR}
+
+
+def test_years_match_chinese_numerals() -> None:
+    (year,) = analyse("2022年的收案数是多少？").constraints
+    assert year.kind is ConstraintKind.YEAR
+    assert year.satisfied_by(fold("二〇二二年工作报告"))
+
+
+def test_quoted_terms_and_traditional_script() -> None:
+    analysis = analyse("「三大程序」指什麼？")
+    assert [c.text for c in analysis.constraints] == ["三大程序"]
+    assert analysis.constraints[0].kind is ConstraintKind.QUOTED
+
+
+def test_generic_words_are_no_constraints() -> None:
+    assert analyse("全市法院院长座谈会由谁主持？").constraints == ()
+    assert analyse("人民法院审理案件适用什么程序？").constraints == ()
+
+
+def test_numbers_other_than_years() -> None:
+    analysis = analyse("绝对星等是19.03的是哪一颗？")
+    assert [(c.kind, c.text) for c in analysis.constraints] == [(ConstraintKind.NUMBER, "19.03")]
