@@ -16,6 +16,7 @@ import httpx
 import openai
 from langchain_core.messages import BaseMessage
 from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
 
 from assistant.settings import LLMSettings
 from index.errors import LLMError
@@ -35,7 +36,7 @@ class ChatClient:
         self._model = ChatOpenAI(
             model=settings.model,
             base_url=settings.base_url,
-            api_key=settings.api_key or "none",
+            api_key=SecretStr(settings.api_key or "none"),
             timeout=settings.timeout,
             max_retries=0,
             temperature=0,

@@ -71,7 +71,7 @@ def common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command."""
     parser = argparse.ArgumentParser(
-        prog="python -m assistant",
+        prog="youju",
         description="有据：离线的中文文档问答助手，回答附带可核对的出处。",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="命令")

@@ -208,7 +208,11 @@ def _library_tab(actions: WebActions, options: PageOptions) -> None:
         return show(actions.reindex(path, progress=_bar(progress, text.indexing)))
 
     outputs = [message, table, choice]
-    writes = {"api_visibility": "private", "concurrency_id": "kb-write", "concurrency_limit": 1}
+    writes: dict[str, Any] = {
+        "api_visibility": "private",
+        "concurrency_id": "kb-write",
+        "concurrency_limit": 1,
+    }
     upload.click(on_upload, [files_in], [*outputs, files_in], **writes)
     delete.click(lambda source: show(actions.delete(source)), [choice], outputs, **writes)
     reindex.click(on_reindex, [folder], outputs, **writes)

@@ -18,7 +18,11 @@ class Embedder(Protocol):
     """
 
     model_id: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int:
+        """Size of the vectors."""
+        ...
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         """Embed a batch; returns an array of shape ``(len(texts), dimension)``."""

@@ -168,6 +168,9 @@ class _Runtime:
         tokenizer = model.tokenizer
         head, tail = _special_frame(tokenizer)
         max_length = model.max_seq_length or tokenizer.model_max_length
+        dimension = model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"{model_path}: the model does not declare its vector size")
         return cls(
             model=model,
             tokenizer=tokenizer,
@@ -177,7 +180,7 @@ class _Runtime:
             pad_id=tokenizer.pad_token_id or 0,
             # Everything up to the pooled vector; normalising comes after windows are combined.
             pooling=[module for module in model if not isinstance(module, Normalize)],
-            dimension=int(model.get_embedding_dimension()),
+            dimension=int(dimension),
         )
 
     @property

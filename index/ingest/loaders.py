@@ -246,7 +246,7 @@ def _load_docx(source: str, data: bytes) -> Document:
             f"Word 文档已损坏或无法解析（{error}）",
             f"the Word document is damaged or cannot be parsed ({error})",
         ) from error
-    lines = []
+    lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             lines.extend(_table_lines(block))

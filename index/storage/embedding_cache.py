@@ -90,16 +90,15 @@ class EmbeddingCache:
             "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
             "WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?"
         )
-        rows = iter_keyed_rows(
-            self._db, self._lock, query, (model_id,), batch_size, lambda blob: blob
-        )
+        rows = iter_keyed_rows(self._db, self._lock, query, (model_id,), batch_size, _blob)
         for ids, blobs in rows:
-            if any(blob is None for blob in blobs):
+            present = [blob for blob in blobs if blob is not None]
+            if len(present) != len(blobs):
                 raise StoreError(
                     f"{self.path}：有片段缺少模型 {model_id} 的向量，请重新嵌入",
                     f"{self.path}: some chunks have no vector of model {model_id}; please re-embed",
                 )
-            vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dimension)
+            vectors = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(ids), dimension)
             yield ids, vectors
 
     def chunk_texts(self) -> dict[bytes, str]:
@@ -112,3 +111,8 @@ class EmbeddingCache:
         """Drop the vectors of every other model (inside the caller's transaction, if any)."""
         with self._lock:
             self._db.execute("DELETE FROM embeddings WHERE model_id <> ?", (model_id,))
+
+
+def _blob(value: bytes | None) -> bytes | None:
+    """A vector column as read: its bytes, or None for a chunk without a cached vector."""
+    return value

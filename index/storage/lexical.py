@@ -99,7 +99,9 @@ class _Growable:
     """A numpy array with amortised O(1) append."""
 
     def __init__(self, dtype: type, values: np.ndarray | None = None) -> None:
-        self._data = np.zeros(16, dtype=dtype) if values is None else np.asarray(values, dtype)
+        self._data: np.ndarray = (
+            np.zeros(16, dtype=dtype) if values is None else np.asarray(values, dtype)
+        )
         self.size = 0 if values is None else len(values)
 
     @property

@@ -78,6 +78,8 @@ def _contents(index: faiss.Index, dimension: int) -> Iterator[tuple[np.ndarray, 
     """``(ids, vectors)`` batches of a flat or IVF index, as views (no copy)."""
     if isinstance(index, faiss.IndexIVF):
         lists = index.invlists
+        if lists is None:
+            raise RuntimeError("an IVF index without inverted lists")
         for number in range(index.nlist):
             size = lists.list_size(number)
             if size:
@@ -86,12 +88,15 @@ def _contents(index: faiss.Index, dimension: int) -> Iterator[tuple[np.ndarray, 
                 yield ids, codes.view(np.float32).reshape(size, dimension)
         return
     size = int(index.ntotal)
-    if size:
-        flat = faiss.downcast_index(index.index)
-        yield (
-            faiss.vector_to_array(index.id_map).astype(np.int64),
-            faiss.rev_swig_ptr(flat.get_xb(), size * dimension).reshape(size, dimension),
-        )
+    if not size:
+        return
+    flat = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap) else None
+    if not isinstance(index, faiss.IndexIDMap) or not isinstance(flat, faiss.IndexFlat):
+        raise TypeError(f"unexpected vector index type {type(index).__name__}")
+    yield (
+        faiss.vector_to_array(index.id_map).astype(np.int64),
+        faiss.rev_swig_ptr(flat.get_xb(), size * dimension).reshape(size, dimension),
+    )
 
 
 class VectorIndex:
@@ -165,7 +170,10 @@ class VectorIndex:
 
     def _clustered(self, lists: int) -> faiss.Index:
         """A new IVF index of ``lists`` lists holding every vector of the current index."""
-        ivf = faiss.index_factory(self.dimension, f"IVF{lists},Flat", faiss.METRIC_INNER_PRODUCT)
+        factory = faiss.index_factory(
+            self.dimension, f"IVF{lists},Flat", faiss.METRIC_INNER_PRODUCT
+        )
+        ivf = faiss.extract_index_ivf(factory)  # a typed view; ``factory`` owns the index
         ivf.cp.niter = _TRAINING_ITERATIONS
         ivf.nprobe = NPROBE
         parts = list(_contents(self._index, self.dimension))
@@ -178,13 +186,15 @@ class VectorIndex:
                 ivf.add_with_ids(
                     np.ascontiguousarray(vectors[begin:end]), np.ascontiguousarray(ids[begin:end])
                 )
-        return ivf
+        return factory
 
     def remove(self, ids: Sequence[int]) -> int:
         """Remove the vectors of ``ids``; returns how many were present."""
         if len(ids) == 0:
             return 0
-        return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
+        # faiss's Python layer accepts an id array here; its type stubs only know IDSelector
+        ids_array = np.asarray(ids, dtype=np.int64)
+        return int(self._index.remove_ids(ids_array))  # type: ignore[arg-type]
 
     def ids(self) -> np.ndarray:
         """Every id in the index (int64, unordered)."""
@@ -208,7 +218,8 @@ class VectorIndex:
         encoded = stamp.encode("utf-8")
         with atomic_write(path) as handle:
             handle.write(_MAGIC + struct.pack("<I", len(encoded)) + encoded)
-            writer = faiss.PyCallbackIOWriter(handle.write)
+            # the callback writer exists at run time but is missing from faiss's type stubs
+            writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]
             faiss.write_index(self._index, writer)
             del writer  # flushes faiss's buffer into the handle
 
@@ -224,7 +235,7 @@ class VectorIndex:
                     return None
                 (length,) = struct.unpack("<I", handle.read(4))
                 stamp = handle.read(length).decode("utf-8")
-                reader = faiss.PyCallbackIOReader(handle.read)
+                reader = faiss.PyCallbackIOReader(handle.read)  # type: ignore[attr-defined]
                 index = faiss.read_index(reader)
                 del reader
         except FileNotFoundError:
