@@ -1,24 +1,27 @@
 """``Assistant``: the one object the command line, the web app and Python callers hold.
 
-A question goes through retrieval, a relevance check (decline rather than guess), an answer
-(extractive offline, or a streamed LLM answer with an extractive fallback) and citation
-verification. Nothing here raises for LLM trouble: the user gets the extractive answer and
-a visible notice instead.
+A question goes through retrieval, an assessment (question analysis, the extractive draft
+and a calibrated confidence that it holds what was asked: decline rather than guess, and
+never call the LLM when the passages cannot answer), an answer (extractive offline, or a
+streamed LLM answer with an extractive fallback) and citation verification. Nothing here
+raises for LLM trouble: the user gets the extractive answer and a visible notice instead.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from assistant.answer.citations import verify
-from assistant.answer.extractive import extractive_answer
+from assistant.answer.confidence import ConfidenceModel, Evidence, default_model, gather
+from assistant.answer.extractive import ExtractiveAnswer, extractive_answer
 from assistant.answer.llm import ChatClient
 from assistant.answer.overlap import content_chars
 from assistant.answer.prompting import NOT_FOUND, answer_messages, rewrite_messages
-from assistant.answer.types import Answer, AnswerSentence, Passage
+from assistant.answer.question import analyse
+from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
 from assistant.retrieval.passages import build_passages
-from assistant.retrieval.relevance import is_relevant
 from assistant.retrieval.reranking import CrossEncoderReranker
 from assistant.retrieval.retriever import Hit, Mode, Retriever
 from assistant.settings import Settings
@@ -53,11 +56,13 @@ class Assistant:
         *,
         chat: ChatClient | None = None,
         retriever: Retriever | None = None,
+        confidence: ConfidenceModel | None = None,
     ) -> None:
-        """Wrap an open knowledge base; the chat client and reranker come from ``settings``
-        unless given (tests pass their own)."""
+        """Wrap an open knowledge base; the chat client, reranker and confidence model come
+        from ``settings`` and the shipped weights unless given (tests pass their own)."""
         self.kb = kb
         self.settings = settings
+        self.confidence = confidence or default_model()
         if chat is None and settings.llm.enabled:
             chat = ChatClient(settings.llm)
         self.chat = chat
@@ -167,16 +172,29 @@ class Assistant:
         chat: ChatClient | None,
     ) -> Iterator[str | Answer]:
         """Decline, or answer from the best ``k`` passages built from ``hits``."""
-        hits = hits[: k * CONTEXT_FACTOR]
-        passages = build_passages(hits, k)
-        if not is_relevant(query, hits):
-            yield _declined(question, passages)
+        assessment = self.assess(query, hits, k)
+        passages = assessment.passages
+        if not assessment.answerable:
+            yield _declined(question, passages, assessment.confidence)
         elif chat is None:
-            answer = _extractive(question, passages)
+            answer = _extractive(question, assessment)
             yield answer.text
             yield answer
         else:
-            yield from _generated(chat, question, passages)
+            yield from _generated(chat, question, assessment)
+
+    def assess(self, query: str, hits: Sequence[Hit], k: int | None = None) -> Assessment:
+        """How well the best ``k`` passages built from ``hits`` answer ``query``."""
+        k = k or self.settings.top_k
+        hits = hits[: k * CONTEXT_FACTOR]
+        passages = tuple(build_passages(hits, k))
+        analysis = analyse(query)
+        draft = extractive_answer(query, passages, analysis=analysis)
+        evidence = gather(analysis, hits, passages, draft)
+        confidence = self.confidence.confidence(evidence)
+        answerable = bool(hits) and draft.best is not None
+        answerable = answerable and confidence >= self.confidence.threshold
+        return Assessment(passages, draft, evidence, confidence, answerable)
 
     def _chat_for(self, use_llm: bool | None) -> ChatClient | None:
         return self.chat if use_llm or use_llm is None else None
@@ -207,39 +225,75 @@ def _final(items: Iterator[str | Answer]) -> Answer:
     return answer
 
 
-def _declined(question: str, passages: Sequence[Passage]) -> Answer:
-    return Answer(question, DECLINED, False, passages=tuple(passages[:NEAREST]), method="declined")
+@dataclass(frozen=True)
+class Assessment:
+    """Whether passages can answer a question: the extractive draft and its confidence."""
+
+    passages: tuple[Passage, ...]
+    draft: ExtractiveAnswer
+    evidence: Evidence
+    confidence: float
+    answerable: bool
 
 
-def _extractive(question: str, passages: Sequence[Passage], notice: str = "") -> Answer:
-    text = extractive_answer(question, passages)
-    sentences = verify(text, passages)
-    return Answer(question, text, True, sentences, tuple(passages), notice, "extractive")
+def _declined(question: str, passages: Sequence[Passage], confidence: float) -> Answer:
+    nearest = tuple(passages[:NEAREST])
+    return Answer(
+        question, DECLINED, False, passages=nearest, method="declined", confidence=confidence
+    )
 
 
-def _generated(
-    chat: ChatClient, question: str, passages: Sequence[Passage]
-) -> Iterator[str | Answer]:
+def _extractive(question: str, assessment: Assessment, notice: str = "") -> Answer:
+    passages = assessment.passages
+    text = assessment.draft.text
+    return Answer(
+        question,
+        text,
+        True,
+        verify(text, passages),
+        passages,
+        notice,
+        "extractive",
+        assessment.confidence,
+        _answer_spans(assessment),
+    )
+
+
+def _answer_spans(assessment: Assessment) -> tuple[AnswerSpan, ...]:
+    """The asked-for phrases of the draft's quotes, as offsets into their files."""
+    by_number = {passage.n: passage for passage in assessment.passages}
+    spans = []
+    for quote in assessment.draft.quotes:
+        passage = by_number[quote.n]
+        for start, end in quote.slots:
+            offset = passage.start
+            text = passage.text[start:end]
+            spans.append(AnswerSpan(quote.n, passage.source, offset + start, offset + end, text))
+    return tuple(spans)
+
+
+def _generated(chat: ChatClient, question: str, assessment: Assessment) -> Iterator[str | Answer]:
     """Stream the LLM's answer, then verify it; fall back to the extractive answer if the
     model fails or none of its sentences can be verified."""
+    passages = assessment.passages
     pieces: list[str] = []
     try:
         for piece in chat.stream(answer_messages(question, passages)):
             pieces.append(piece)
             yield piece
     except LLMError as error:
-        yield _extractive(question, passages, LLM_FAILED.format(reason=error))
+        yield _extractive(question, assessment, LLM_FAILED.format(reason=error))
         return
     text = "".join(pieces).strip()
     if NOT_FOUND in text and not any(citation_marks(text)):
-        yield _declined(question, passages)
+        yield _declined(question, passages, assessment.confidence)
         return
     sentences = verify(text, passages)
     if not any(sentence.supported for sentence in sentences):
-        yield _extractive(question, passages, LLM_UNVERIFIED)
+        yield _extractive(question, assessment, LLM_UNVERIFIED)
         return
     notice = "" if all(s.supported for s in sentences) else PARTLY_UNVERIFIED
-    yield Answer(question, text, True, sentences, tuple(passages), notice, "llm")
+    yield Answer(question, text, True, sentences, passages, notice, "llm", assessment.confidence)
 
 
 __all__ = ["Answer", "AnswerSentence", "Assistant", "Passage"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.cli import main
+from index.text.folding import fold
 from tests.fakes import FakeEmbedder
 
 CITATION_KEYS = {"n", "source", "start", "end", "page", "text", "score", "supported"}
@@ -112,3 +113,49 @@ def test_done_when_checks_with_the_real_model(
         assert original[citation["start"] : citation["end"]] == citation["text"]
         assert citation["supported"]
     assert not unanswered["found"] and unanswered["citations"] == []
+
+
+NEAR_MISSES = {
+    "娄星区法院工作讲评会有哪些人参加？": "全体班子成员",
+    "丹东中院2022年审结了多少件案件？": None,  # the figures are X市中院's, of another year
+    "刑事、民事、行政被称为什么？": "三大审判",
+}
+"""Questions that miss the documents by one entity or year, and two that do not: the
+expected answer phrase, or None when the answer must be a decline."""
+
+NOT_YET_DECLINED = {
+    "全市法院院长座谈会由谁主持？": "the documents tell of a 院长会议, not a 座谈会",
+    "X市中院的院长是谁？": "吴威 presides over 丹东中院; the missing slot weighs too little",
+}
+"""Near misses the calibrated confidence still answers (open: see docs/read-path.md)."""
+
+
+def _ask_all(indexed_samples: Path, tmp_path: Path, capsys, questions: list[str]) -> list[dict]:
+    path = tmp_path / "questions.txt"
+    path.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    argv = ["ask", "--questions", str(path), "--data", str(indexed_samples), "--json"]
+    return _answers(capsys, argv)
+
+
+@pytest.mark.model
+def test_near_misses_are_declined_and_real_answers_hold_the_phrase(
+    indexed_samples: Path, tmp_path: Path, capsys
+) -> None:
+    answers = _ask_all(indexed_samples, tmp_path, capsys, list(NEAR_MISSES))
+    for answer, expected in zip(answers, NEAR_MISSES.values(), strict=True):
+        assert 0.0 <= answer["confidence"] <= 1.0
+        if expected is None:
+            assert not answer["found"], answer["question"]
+        else:
+            assert answer["found"] and expected in fold(answer["answer"]), answer["question"]
+
+
+@pytest.mark.model
+@pytest.mark.xfail(
+    strict=True, reason="near misses not yet declined: " + "; ".join(NOT_YET_DECLINED.values())
+)
+def test_event_and_role_near_misses_are_declined(
+    indexed_samples: Path, tmp_path: Path, capsys
+) -> None:
+    answers = _ask_all(indexed_samples, tmp_path, capsys, list(NOT_YET_DECLINED))
+    assert not any(answer["found"] for answer in answers)

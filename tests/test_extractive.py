@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from assistant.answer.citations import verify
-from assistant.answer.extractive import extractive_answer
+from assistant.answer.extractive import extractive_answer, is_dangling, starts_mid_enumeration
+from assistant.answer.spans import sentence_spans
 from assistant.answer.types import Passage
+from index.ingest.prepare import prepare
+from index.settings import IndexSettings
+from tests.conftest import SAMPLES
 
 MEETING = (
     "2月27日，丹东市中级人民法院组织召开全市法院院长会议，总结2023年全市法院工作。"
@@ -29,13 +37,13 @@ def _passages() -> list[Passage]:
 
 
 def test_answer_quotes_the_matching_sentence_with_its_number() -> None:
-    answer = extractive_answer("丹东中院的全市法院院长会议是哪天召开的？", _passages())
+    answer = extractive_answer("丹东中院的全市法院院长会议是哪天召开的？", _passages()).text
     assert answer.startswith("2月27日，丹东市中级人民法院组织召开全市法院院长会议")
     assert "[2]" in answer and "[1]" not in answer
 
 
 def test_long_sentence_is_narrowed_to_the_clauses_that_answer() -> None:
-    answer = extractive_answer("李永祯同志获得了什么荣誉？", _passages())
+    answer = extractive_answer("李永祯同志获得了什么荣誉？", _passages()).text
     assert "李永禎同志被評為全省法院先進個人" in answer
     assert "[3]" in answer
     assert len(answer) < len(HONOURS)
@@ -43,7 +51,7 @@ def test_long_sentence_is_narrowed_to_the_clauses_that_answer() -> None:
 
 def test_answer_is_concise_and_in_reading_order() -> None:
     passages = _passages()
-    answer = extractive_answer("全市法院会议李正古讲话", passages, max_sentences=3)
+    answer = extractive_answer("全市法院会议李正古讲话", passages, max_sentences=3).text
     sentences = verify(answer, passages)
     assert 1 <= len(sentences) <= 3
     starts = [MEETING.index(s.text.rstrip("。")) for s in sentences]
@@ -53,19 +61,19 @@ def test_answer_is_concise_and_in_reading_order() -> None:
 def test_every_quoted_sentence_verifies_against_its_passage() -> None:
     passages = _passages()
     for question in ["丹东中院的全市法院院长会议是哪天召开的？", "李永祯同志获得了什么荣誉？"]:
-        sentences = verify(extractive_answer(question, passages), passages)
+        sentences = verify(extractive_answer(question, passages).text, passages)
         assert sentences and all(s.supported for s in sentences)
         assert all(c.score == 1.0 for s in sentences for c in s.citations)
 
 
 def test_no_passages_no_answer() -> None:
-    assert extractive_answer("随便什么问题？", []) == ""
+    assert extractive_answer("随便什么问题？", []).text == ""
 
 
 def test_bracketed_number_of_the_document_is_quoted_not_cited() -> None:
     text = "合同的解除条件参见[12]的规定。这是另一句无关的话。"
     passages = [Passage(1, 1, (1,), "law.txt", 100, 100 + len(text), text)]
-    answer = extractive_answer("合同的解除条件参见哪里？", passages)
+    answer = extractive_answer("合同的解除条件参见哪里？", passages).text
     assert answer == "合同的解除条件参见［12］的规定[1]。"
     (sentence,) = verify(answer, passages)
     assert sentence.text == "合同的解除条件参见［12］的规定。"
@@ -77,7 +85,54 @@ def test_bracketed_number_of_the_document_is_quoted_not_cited() -> None:
 def test_bracketed_number_at_the_end_of_a_quote_is_not_a_second_marker() -> None:
     text = "详细的说明见附录[2]"
     passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
-    answer = extractive_answer("详细的说明在哪里？", passages)
+    answer = extractive_answer("详细的说明在哪里？", passages).text
     assert answer == "详细的说明见附录［2］[1]。"
     (sentence,) = verify(answer, passages)
     assert [citation.n for citation in sentence.citations] == [1] and sentence.supported
+
+
+def test_asked_for_person_is_chosen_and_marked() -> None:
+    text = "会议由党组副书记张三宣读文件。党组书记、院长吴威主持会议并讲话。会议气氛热烈。"
+    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    answer = extractive_answer("会议由谁主持？", passages, max_sentences=1)
+    assert answer.text.startswith("党组书记、院长吴威主持会议并讲话")
+    assert answer.best is not None
+    assert [text[a:b] for a, b in answer.best.slots] == ["吴威"]
+
+
+def test_a_sentence_announcing_a_list_takes_the_list_along() -> None:
+    text = "本次会议的主要任务是：\n总结全年工作，部署明年任务。\n其他事项另行通知。"
+    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    answer = extractive_answer("这次会议的主要任务是什么？", passages, max_sentences=1)
+    assert answer.text.startswith("本次会议的主要任务是：\n总结全年工作，部署明年任务")
+
+
+def test_dangling_and_mid_enumeration_quotes_are_recognised() -> None:
+    assert is_dangling("主要任务是：") and is_dangling("参加会议的有") is False
+    assert is_dangling("其职责包括") and not is_dangling("会议是在北京召开的。")
+    text = "全体班子成员、各部门负责人参加会议"
+    assert starts_mid_enumeration(text, text.index("各部门"))
+    assert not starts_mid_enumeration(text, 0)
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.txt")), ids=lambda path: path.name[:3])
+def test_no_quote_of_the_samples_dangles_or_starts_mid_enumeration(sample: Path) -> None:
+    """Every sentence of every sample, asked about, is quoted whole or by complete clauses."""
+    prepared = prepare(sample, str(sample), IndexSettings(data_dir=sample.parent))
+    for number, chunk in enumerate(prepared.chunks, start=1):
+        passage = Passage(1, number, (number,), str(sample), chunk.start, chunk.end, chunk.text)
+        for sentence in sentence_spans(chunk.text):
+            question = f"{sentence.text[:12]}是什么？"
+            for quote in extractive_answer(question, [passage], max_sentences=1).quotes:
+                assert not is_dangling(quote.span.text), quote.span.text
+                assert not starts_mid_enumeration(chunk.text, quote.span.start), quote.span.text
+
+
+def test_quotes_are_shown_without_scraper_debris_but_cite_the_original() -> None:
+    text = "婁星區(qū)法院召開工作講評會。其他內容。"
+    passages = [Passage(1, 1, (1,), "a.txt", 10, 10 + len(text), text)]
+    answer = extractive_answer("娄星区法院召开了什么会？", passages, max_sentences=1).text
+    assert answer == "婁星區法院召開工作講評會[1]。"
+    (sentence,) = verify(answer, passages)
+    assert sentence.supported
+    assert sentence.citations[0].text == "婁星區(qū)法院召開工作講評會。"

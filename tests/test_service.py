@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.answer.confidence import default_model
 from assistant.answer.prompting import NOT_FOUND
 from assistant.answer.types import Answer
 from assistant.service import DECLINED, LLM_UNVERIFIED, Assistant
@@ -85,6 +86,25 @@ def test_question_the_documents_do_not_answer_is_declined(kb) -> None:
     assert answer.text == DECLINED and answer.citations == []
     assert 1 <= len(answer.nearest) <= 3
     assert answer.as_json()["nearest"][0]["source"] == answer.nearest[0].source
+
+
+def test_near_miss_is_declined_without_calling_the_llm(kb) -> None:
+    """Another court than the documents': the LLM is not asked, the confidence is shown."""
+    with openai_server(GOOD_REPLY) as server:
+        answer = _assistant(kb, server.base_url).ask("鹤岗中院的全市法院院长会议是哪天召开的？")
+        assert server.script.requests == []
+    assert not answer.found and answer.method == "declined"
+    assert answer.confidence is not None and 0.0 <= answer.confidence < default_model().threshold
+    assert answer.as_json()["confidence"] == round(answer.confidence, 4)
+
+
+def test_answer_carries_its_confidence_and_the_asked_for_phrase(kb) -> None:
+    answer = _assistant(kb).ask(QUESTION)
+    assert answer.confidence is not None and answer.confidence >= default_model().threshold
+    (date,) = [span for span in answer.answer_spans if span.text == "2月27日"]
+    document = kb.document(date.source)
+    assert document is not None and document.text[date.start : date.end] == "2月27日"
+    assert answer.marked_text().startswith("**2月27日**")
 
 
 def test_empty_question_is_refused(kb) -> None:

@@ -8,7 +8,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
+from assistant.answer.types import (
+    Answer,
+    AnswerMethod,
+    AnswerSentence,
+    AnswerSpan,
+    Citation,
+    Passage,
+)
 from assistant.web import render, render_answer, render_library
 from assistant.web.i18n import EN, ZH, ui_text
 from index.documents import Document, FileInfo, IndexReport, PageStart
@@ -26,7 +33,19 @@ PAYLOADS = [
     "&lt;script&gt;已转义的也不能还原&lt;/script&gt;",
 ]
 
-TAGS = {"a", "article", "blockquote", "button", "details", "div", "li", "mark", "p", "section"}
+TAGS = {
+    "a",
+    "article",
+    "blockquote",
+    "button",
+    "details",
+    "div",
+    "li",
+    "mark",
+    "p",
+    "section",
+    "strong",
+}
 TAGS |= {"span", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
 ATTRIBUTES = {"class", "id", "href", "title", "type", "hidden", "data-source", "data-start"}
 ATTRIBUTES |= {"data-end"}
@@ -104,7 +123,7 @@ def _citation(n: int, start: int, end: int, text: str, supported: bool = True) -
     )
 
 
-def _answer(payload: str = "") -> Answer:
+def _answer(payload: str = "", method: AnswerMethod = "llm") -> Answer:
     passage_text = f"审判质效稳步提升。{payload}结案率达到98%。"
     first = _citation(1, 0, 9, "审判质效稳步提升。")
     passages = (
@@ -132,6 +151,9 @@ def _answer(payload: str = "") -> Answer:
         ),
         passages=passages,
         notice="已改用摘录式回答",
+        method=method,
+        confidence=0.83,
+        answer_spans=(AnswerSpan(1, "docs/报告.txt", 0, 4, "审判质效"),),
     )
 
 
@@ -186,6 +208,8 @@ def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -
     assert re.findall(r"<mark[^>]*>(.*?)</mark>", card) == ["审判质效稳步提升。结案率"]
     assert 'data-source="docs&#47;报告&#46;txt" data-start="0" data-end="9"' in card
     assert "报告.txt" in visible(card) and "一、总体要求 · 第 2 页 · 支持度 87%" in visible(card)
+    extractive = render_answer.sources_html([_answer(method="extractive")], ZH)
+    assert "支持度" not in visible(extractive)  # a copied quote always "supports" itself
     turn_two = panel.split('id="yj-t2"')[1]
     others = re.search(r'<details class="yj-others">.*?</details>', turn_two).group(0)
     assert 'id="yj-t2-p2"' in others
@@ -241,3 +265,10 @@ def test_ui_text_is_chinese_first_with_an_english_switch() -> None:
     assert ui_text("zh") is ZH and ui_text("zh-CN") is ZH and ui_text("EN") is EN
     with pytest.raises(ValueError, match="'fr'"):
         ui_text("fr")
+
+
+def test_answer_shows_its_confidence_and_marks_the_asked_for_phrase() -> None:
+    markup = render_answer.answer_html(_answer(), 1, ZH)
+    assert '<strong class="yj-slot">审判质效</strong>' in markup
+    assert "可信度 83%" in visible(markup)
+    assert "confidence 83%" in visible(render_answer.answer_html(_answer(), 1, EN))

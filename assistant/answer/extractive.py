@@ -1,11 +1,17 @@
-"""The offline answer: the few sentences of the top passages that best match the question.
+"""The offline answer: the sentences of the top passages that best answer the question.
 
 Each sentence (or, inside a long sentence, the run of clauses that matters) is scored by how
 much of the folded question it contains, by character bigrams and by jieba words, plus a
-small bonus for better-ranked passages. The best ones are quoted verbatim in reading order,
-each followed by its citation number, so verification finds every quote in its passage.
-Bracketed numbers of the document itself (``参见[12]``) are quoted as ``［12］``, never as
-citation markers.
+small bonus for better-ranked passages, a bonus when it holds a phrase of the type the
+question asks for (a person for 谁, a number for 多少: ``assistant.answer.slots``) and a
+bonus per question constraint its passage names (the court, the year). The best ones are quoted
+verbatim in reading order, each followed by its citation number, so verification finds
+every quote in its passage.
+
+A quote never starts inside an enumeration (``甲、乙、丙``) and never ends on a clause that
+announces what follows (ending in ``：``, 是, 为, 的 …): such a clause takes the next clause
+or sentence along, or is not quoted. Bracketed numbers of the document itself
+(``参见[12]``) are quoted as ``［12］``, never as citation markers.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.overlap import bigrams, coverage
+from assistant.answer.question import QuestionAnalysis, analyse
+from assistant.answer.slots import find_slots
 from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
+from index.ingest.cleaning import without_debris
 from index.text.folding import fold, tokenize
 from index.text.segmentation import (
+    ENUMERATION_MARK,
     QUOTE_END,
     escape_citation_marks,
     final_end,
@@ -32,13 +42,34 @@ KEEP_RATIO = 0.6
 LONG_SENTENCE = 100
 """Longer sentences are narrowed to their best run of clauses."""
 RANK_BONUS = 0.15
+SLOT_BONUS = 0.3
+"""Added when a quote holds a phrase of the asked type (only for types that have one)."""
+CONSTRAINT_BONUS = 0.3
+"""Added, times the share of the question's constraints the quote's passage names."""
+DANGLING_ENDS = ("：", ":", "是", "为", "的", "指", "如下", "包括", "分别")
+"""A quote whose words end like this announces content that is not in it."""
 
 
 @dataclass(frozen=True)
-class _Quote:
+class Quote:
+    """A candidate quote: ``span`` of passage ``n``, its score and the typed phrases in it.
+
+    ``slots`` are ``(start, end)`` offsets into the passage text.
+    """
+
     n: int
     span: Span
     score: float
+    slots: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtractiveAnswer:
+    """The answer text with ``[n]`` markers, the quotes it is made of, and the best one."""
+
+    text: str
+    quotes: tuple[Quote, ...]
+    best: Quote | None
 
 
 def extractive_answer(
@@ -46,37 +77,100 @@ def extractive_answer(
     passages: Sequence[Passage],
     max_sentences: int = MAX_SENTENCES,
     max_chars: int = MAX_CHARS,
-) -> str:
+    analysis: QuestionAnalysis | None = None,
+) -> ExtractiveAnswer:
     """A concise answer quoting the best sentences of ``passages``, each marked ``[n]``."""
+    analysis = analysis or analyse(question)
     terms = query_terms(question)
-    quotes = [quote for passage in passages for quote in _quotes(terms, passage)]
+    quotes = [quote for passage in passages for quote in _quotes(terms, analysis, passage)]
     chosen = _select(quotes, max_sentences, max_chars)
+    best = chosen[0] if chosen else None
     chosen.sort(key=lambda quote: (quote.n, quote.span.start))
-    return "".join(_render(quote) for quote in chosen)
+    return ExtractiveAnswer("".join(_render(quote) for quote in chosen), tuple(chosen), best)
 
 
-def _quotes(terms: QueryTerms, passage: Passage) -> list[_Quote]:
-    """Every sentence of ``passage`` (long ones narrowed to clauses) with its score."""
+def _quotes(terms: QueryTerms, analysis: QuestionAnalysis, passage: Passage) -> list[Quote]:
+    """Every quotable sentence of ``passage`` (long ones narrowed to clauses), scored."""
     quotes = []
-    for sentence in sentence_spans(passage.text):
+    named = _named_share(analysis, passage)
+    for sentence in _complete_sentences(passage.text):
         span = sentence
         if len(sentence.text) > LONG_SENTENCE:
-            span = _best_clauses(terms, sentence)
-        quotes.append(_Quote(passage.n, span, _score(terms, span.text) + RANK_BONUS / passage.n))
+            span = _best_clauses(terms, analysis, sentence)
+        score = _score(terms, span.text) + CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
+        slots = tuple((span.start + a, span.start + b) for a, b in find_slots(span.text, analysis))
+        if slots:
+            score += SLOT_BONUS
+        quotes.append(Quote(passage.n, span, score, slots))
     return quotes
 
 
-def _best_clauses(terms: QueryTerms, sentence: Span) -> Span:
-    """The run of up to three clauses of a long sentence that matches the question best."""
+def _complete_sentences(text: str) -> list[Span]:
+    """The sentences of ``text``, a dangling one joined to the sentence after it.
+
+    A dangling sentence with nothing after it, or too long once joined, is left out.
+    """
+    sentences = sentence_spans(text)
+    complete = []
+    index = 0
+    while index < len(sentences):
+        first = last = sentences[index]
+        while is_dangling(text[first.start : last.end]) and index + 1 < len(sentences):
+            index += 1
+            last = sentences[index]
+        joined = Span(first.start, last.end, text[first.start : last.end])
+        if not is_dangling(joined.text) and len(joined.text) <= MAX_CHARS:
+            complete.append(joined)
+        index += 1
+    return complete
+
+
+def is_dangling(text: str) -> bool:
+    """Whether a quote ends announcing content it does not hold (``主要任务是：``).
+
+    A quote that ends a sentence (``。！？…``) is complete, whatever its last word.
+    """
+    stripped = text.rstrip()
+    if stripped.endswith(("：", ":", ENUMERATION_MARK)):
+        return True
+    return final_end(stripped, QUOTE_END) == len(stripped) and strip_trailing_marks(
+        stripped
+    ).endswith(DANGLING_ENDS)
+
+
+def starts_mid_enumeration(text: str, start: int) -> bool:
+    """Whether a quote starting at ``start`` of ``text`` begins inside an enumeration."""
+    before = text[:start].rstrip()
+    return before.endswith(ENUMERATION_MARK)
+
+
+def _best_clauses(terms: QueryTerms, analysis: QuestionAnalysis, sentence: Span) -> Span:
+    """The run of up to three clauses of a long sentence that answers the question best.
+
+    Runs that start inside an enumeration or end on a dangling clause are not considered.
+    """
     runs = [
         run
         for run in windows(clause_spans(sentence.text), sentence.text, max_parts=3)
         if len(run.text) <= LONG_SENTENCE
+        and not starts_mid_enumeration(sentence.text, run.start)
+        and not _cuts_enumeration(sentence.text, run.end)
+        and not is_dangling(run.text)
     ]
     if not runs:
         return sentence
-    best = max(runs, key=lambda run: (_score(terms, run.text), -len(run.text)))
+    best = max(runs, key=lambda run: (_run_score(terms, analysis, run), -len(run.text)))
     return Span(sentence.start + best.start, sentence.start + best.end, best.text)
+
+
+def _cuts_enumeration(text: str, end: int) -> bool:
+    """Whether a quote ending at ``end`` of ``text`` stops in the middle of an enumeration."""
+    return text[end - 1 : end] == ENUMERATION_MARK or text[end : end + 1] == ENUMERATION_MARK
+
+
+def _run_score(terms: QueryTerms, analysis: QuestionAnalysis, run: Span) -> float:
+    bonus = SLOT_BONUS if find_slots(run.text, analysis) else 0.0
+    return _score(terms, run.text) + bonus
 
 
 def _score(terms: QueryTerms, text: str) -> float:
@@ -86,13 +180,21 @@ def _score(terms: QueryTerms, text: str) -> float:
     return coverage(set(terms.bigrams), bigrams(folded)) + 0.5 * coverage(set(terms.words), words)
 
 
-def _select(quotes: list[_Quote], max_sentences: int, max_chars: int) -> list[_Quote]:
+def _named_share(analysis: QuestionAnalysis, passage: Passage) -> float:
+    """The share of the question's constraints the passage (with its headings) names."""
+    if not analysis.constraints:
+        return 1.0
+    text = fold(" ".join((*passage.heading_path, passage.text)))
+    return 1.0 - len(analysis.missing(text)) / len(analysis.constraints)
+
+
+def _select(quotes: list[Quote], max_sentences: int, max_chars: int) -> list[Quote]:
     """The best quote, then others close to it in score, within the length budget."""
     ranked = sorted(quotes, key=lambda quote: -quote.score)
     if not ranked:
         return []
     floor = KEEP_RATIO * ranked[0].score
-    chosen: list[_Quote] = []
+    chosen: list[Quote] = []
     seen_texts: set[str] = set()
     used = 0
     for quote in ranked:
@@ -106,11 +208,12 @@ def _select(quotes: list[_Quote], max_sentences: int, max_chars: int) -> list[_Q
     return chosen
 
 
-def _render(quote: _Quote) -> str:
+def _render(quote: Quote) -> str:
     """``text[n]。``: the quote without trailing clause punctuation, marker before its end.
 
-    The quote's own bracketed numbers are escaped, so only the marker reads as a citation.
+    The quote's own bracketed numbers are escaped, so only the marker reads as a citation,
+    and scraper debris (pinyin annotations, broken characters) is left out of what is shown.
     """
-    body = strip_trailing_marks(escape_citation_marks(quote.span.text))
+    body = strip_trailing_marks(escape_citation_marks(without_debris(quote.span.text)))
     end = final_end(body, QUOTE_END)
     return f"{body[:end]}[{quote.n}]{body[end:] or '。'}"

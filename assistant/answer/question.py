@@ -78,6 +78,8 @@ _TYPE_RULES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
 )
 """First match wins: the order puts the most specific question words first."""
 
+_WHO_IS = re.compile(r"^(\S{2,8})(是谁)[?？]?$")
+
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{1,40})[”\"」』》]")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:年|(?!\d))")
 _CHINESE_YEAR = re.compile(r"([一二三四五六七八九〇零]{4})年")
@@ -90,9 +92,9 @@ _INSTITUTION = (
     "人民政府|政府|人大常委会|委员会|公安局|司法局|局|厅|办公室|办公厅"
 )
 _INSTITUTION_WORDS = frozenset(_INSTITUTION.split("|"))
-_INSTITUTION_NAME = re.compile(
-    rf"([\u4e00-\u9fa5A-Za-z0-9]{{1,8}}?(?:{_PLACE_UNIT})?)((?:{_INSTITUTION}))"
-)
+_NAME_CHAR = r"(?![的之在和与及由对是于从向把被将为全各])[\u4e00-\u9fa5A-Za-z0-9]"
+"""A character a place name may hold: no function word, no 全/各 (全市, 各区 are no place)."""
+_INSTITUTION_NAME = re.compile(rf"((?:{_NAME_CHAR}){{1,8}}?(?:{_PLACE_UNIT})?)((?:{_INSTITUTION}))")
 """An institution named by its place: 丹东中院, 娄星区法院, X市中级人民法院."""
 
 _GENERIC_PLACES = frozenset(
@@ -115,6 +117,11 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 """Folded institution words and the spellings a document may use for them."""
 
 _ENTITY_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "j", "eng"})
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+)
+"""The hundred most common Chinese surnames (Simplified, as questions are folded)."""
 _PLACE_TAGS = frozenset({"ns", "nr", "nt", "nz", "j", "eng"})
 _ENTITY_STOPWORDS = frozenset({"中国", "我国", "国家", "人民"})
 
@@ -148,12 +155,17 @@ class Constraint:
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
-    """What ``analyse`` found in one question."""
+    """What ``analyse`` found in one question.
+
+    ``focus`` is the ``[start, end)`` of the question word in ``folded`` (谁, 多少 …), or
+    None; the words next to it say what the answer is (院长 in 院长是谁).
+    """
 
     question: str
     folded: str
     answer_type: AnswerType
     constraints: tuple[Constraint, ...]
+    focus: tuple[int, int] | None = None
 
     def missing(self, folded_text: str) -> tuple[Constraint, ...]:
         """The constraints ``folded_text`` does not satisfy."""
@@ -163,15 +175,24 @@ class QuestionAnalysis:
 def analyse(question: str) -> QuestionAnalysis:
     """The answer type and the constraints of ``question``."""
     folded = fold(question.strip())
-    return QuestionAnalysis(question, folded, answer_type(folded), constraints(folded))
+    kind, focus = answer_type(folded)
+    return QuestionAnalysis(question, folded, kind, constraints(folded), focus)
 
 
-def answer_type(folded: str) -> AnswerType:
-    """The type of answer a folded question asks for (``OTHER`` when no rule applies)."""
+def answer_type(folded: str) -> tuple[AnswerType, tuple[int, int] | None]:
+    """The type of answer a folded question asks for, and where its question word stands.
+
+    ``OTHER`` when no rule applies. "吴威是谁？" names the person and asks what they are:
+    a description, not a name.
+    """
+    who_is = _WHO_IS.match(folded)
+    if who_is and any(tag.startswith("nr") for _, tag in pos_tags(who_is.group(1), guess=True)):
+        return AnswerType.OTHER, who_is.span(2)
     for kind, pattern in _TYPE_RULES:
-        if pattern.search(folded):
-            return kind
-    return AnswerType.OTHER
+        match = pattern.search(folded)
+        if match:
+            return kind, match.span()
+    return AnswerType.OTHER, None
 
 
 def constraints(folded: str) -> tuple[Constraint, ...]:
@@ -221,16 +242,38 @@ def _is_place(word: str) -> bool:
 
 
 def _entities(folded: str) -> list[Constraint]:
-    """Person, place, organisation and other proper names jieba tags in the question."""
-    found = []
-    for word, tag in pos_tags(folded):
-        if tag not in _ENTITY_TAGS or _is_generic(word):
-            continue
-        if len(word) < 2 or (tag == "eng" and (len(word) < 3 or not word.isalpha())):
-            continue
+    """Proper names in the question: those jieba's dictionary tags as names, and Chinese
+    person names it does not know (a common surname and one or two more characters)."""
+    words = [word for word, tag in pos_tags(folded) if _is_named(word, tag)]
+    words += [word for word, tag in pos_tags(folded, guess=True) if _is_person_name(word, tag)]
+    found: list[Constraint] = []
+    for word in dict.fromkeys(words):
         spellings = _ABBREVIATIONS.get(word, (word,))
         found.append(Constraint(word, ConstraintKind.ENTITY, (spellings,)))
     return found
+
+
+def _is_named(word: str, tag: str) -> bool:
+    """Whether a dictionary word tagged ``tag`` names something particular.
+
+    jieba tags some common words as person names (荣誉): a Chinese name (``nr``) must start
+    with a common surname; transliterated names have their own tag (``nrt``).
+    """
+    if tag not in _ENTITY_TAGS or _is_generic(word) or len(word) < 2:
+        return False
+    if tag == "nr":
+        return word[0] in SURNAMES
+    return tag != "eng" or (len(word) >= 3 and word.isalpha())
+
+
+def _is_person_name(word: str, tag: str) -> bool:
+    """Whether a word jieba guessed (not in its dictionary) is a Chinese person's name."""
+    return (
+        tag.startswith("nr")
+        and 2 <= len(word) <= 3
+        and word[0] in SURNAMES
+        and not _pos_tokenizer().tokenizer.FREQ.get(word)
+    )
 
 
 def _is_generic(word: str) -> bool:
@@ -256,9 +299,10 @@ def _numbers(folded: str) -> list[Constraint]:
     ]
 
 
-def pos_tags(text: str) -> list[tuple[str, str]]:
-    """``(word, tag)`` pairs of jieba's dictionary words (no guessed words) in ``text``."""
-    return [(pair.word, pair.flag) for pair in _pos_tokenizer().lcut(text, HMM=False)]
+def pos_tags(text: str, *, guess: bool = False) -> list[tuple[str, str]]:
+    """``(word, tag)`` pairs of ``text``: dictionary words, and with ``guess`` also words
+    jieba's HMM guesses (unknown names; noisier, so constraints never use it)."""
+    return [(pair.word, pair.flag) for pair in _pos_tokenizer().lcut(text, HMM=guess)]
 
 
 @lru_cache(maxsize=1)

@@ -72,6 +72,31 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """The phrase that answers the question (a name, a number, a date) inside a quote.
+
+    ``start``/``end`` are exact offsets into the original file ``source``, like a
+    citation's; ``n`` is the passage it is quoted from.
+    """
+
+    n: int
+    source: str
+    start: int
+    end: int
+    text: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The span as the documented JSON object."""
+        return {
+            "n": self.n,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
 class AnswerSentence:
     """One sentence of an answer (without its ``[n]`` markers) and what supports it.
 
@@ -91,6 +116,9 @@ class Answer:
     ``text`` carries ``[n]`` markers that refer to ``passages``; for a declined question it is
     the Chinese "not in the documents" message and ``passages`` are the nearest ones found.
     ``notice`` is a visible note for the user (for example an LLM fallback), empty if none.
+    ``confidence`` is the calibrated probability that the answer holds what was asked
+    (``assistant.answer.confidence``; None when not assessed); a declined answer carries the
+    confidence that fell short. ``answer_spans`` mark the asked-for phrases in the quotes.
     """
 
     question: str
@@ -100,6 +128,8 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     notice: str = ""
     method: AnswerMethod = "extractive"
+    confidence: float | None = None
+    answer_spans: tuple[AnswerSpan, ...] = ()
 
     @property
     def citations(self) -> list[Citation]:
@@ -113,6 +143,13 @@ class Answer:
                     seen.add(key)
                     result.append(citation)
         return result
+
+    def marked_text(self, before: str = "**", after: str = "**") -> str:
+        """``text`` with each answer phrase wrapped in ``before``/``after`` (Markdown bold)."""
+        text = self.text
+        for phrase in dict.fromkeys(span.text for span in self.answer_spans):
+            text = text.replace(phrase, f"{before}{phrase}{after}", 1)
+        return text
 
     @property
     def nearest(self) -> tuple[Passage, ...]:
@@ -128,6 +165,8 @@ class Answer:
             "citations": [citation.as_json() for citation in self.citations],
             "notice": self.notice,
             "method": self.method,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "answer_spans": [span.as_json() for span in self.answer_spans],
             "sentences": [
                 {
                     "text": sentence.text,

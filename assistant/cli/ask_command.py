@@ -77,10 +77,13 @@ def _question_lines(path: Path) -> list[str]:
 
 
 def _render(answer: Answer) -> str:
-    """An answer for the terminal: text, notice, then each citation with its span."""
-    lines = [answer.text]
+    """An answer for the terminal: text (asked-for phrases in **bold**), notice, confidence,
+    then each citation with its span."""
+    lines = [answer.marked_text()]
     if answer.notice:
         lines.append(f"（{answer.notice}）")
+    if answer.confidence is not None:
+        lines.append(f"可信度 {answer.confidence:.0%}")
     for sentence in answer.sentences:
         if not sentence.supported:
             lines.append(f"未核实：{sentence.text}")

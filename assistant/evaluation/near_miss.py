@@ -24,11 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer.question import Constraint, ConstraintKind, analyse, pos_tags
-from assistant.evaluation.dataset import EvalSet, Question, load_set
+from assistant.answer.question import SURNAMES, Constraint, ConstraintKind, analyse, pos_tags
+from assistant.evaluation.dataset import UNANSWERABLE, EvalSet, Question, load_set
 from index.text.folding import fold
-
-UNANSWERABLE = "unanswerable"
 
 _PLACES = (
     "鹤岗 七台河 白城 通化 朔州 忻州 乌海 阜新 铁岭 朝阳 葫芦岛 双鸭山 伊春 "
@@ -42,11 +40,6 @@ _PLACES = (
 )
 """Prefecture-level cities (space-separated): stand-ins for places the corpus lacks."""
 
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
-)
-"""The hundred most common Chinese surnames."""
 
 _BOUNDARY_CHARS = frozenset("的在是和与及由对于从年月日中把被将为向")
 """Characters that may touch a name in a question without being part of it."""
@@ -62,6 +55,10 @@ class Variant:
     kind: str
     old: str
     new: str
+
+    def as_question(self) -> Question:
+        """The variant as an evaluation question (unanswerable: no answers, no gold)."""
+        return Question(f"{self.source.id}-nm", self.question, (), UNANSWERABLE, ())
 
     def as_json(self) -> dict[str, object]:
         """The record written to ``questions.jsonl``."""
@@ -140,7 +137,7 @@ class NearMissMaker:
         elif kind == "person":
             for _ in range(20):
                 given = "".join(self._rng.sample(_GIVEN, max(len(name) - 1, 1)))
-                yield f"{self._rng.choice(_SURNAMES)}{given}"
+                yield f"{self._rng.choice(SURNAMES)}{given}"
         elif kind == "acronym":
             for _ in range(20):
                 yield "".join(self._rng.choice(string.ascii_uppercase) for _ in name)
@@ -169,17 +166,22 @@ def name_kind(name: str) -> str:
     if len(tags) == 1 and tags[0][1] == "ns":
         return "place"
     if len(tags) == 1 and tags[0][1].startswith("nr") and 2 <= len(name) <= 3:
-        return "person" if name[0] in _SURNAMES else "other"
+        return "person" if name[0] in SURNAMES else "other"
     return "other"
+
+
+def make_variants(eval_set: EvalSet, questions: Sequence[Question], seed: int) -> list[Variant]:
+    """The near-miss variants of ``questions`` (at most one each), deterministically."""
+    rng = random.Random(seed)
+    documents = {doc_id: fold(data.decode("utf-8")) for doc_id, data in _documents_by_id(eval_set)}
+    maker = NearMissMaker("\n".join(documents.values()), documents, rng)
+    return [v for v in (maker.variant(q) for q in questions) if v is not None]
 
 
 def make_set(eval_set: EvalSet, out: Path, *, limit: int | None, seed: int) -> tuple[int, int]:
     """Write the near-miss set for ``eval_set`` to ``out``; returns (answerable, variants)."""
-    rng = random.Random(seed)
-    documents = {doc_id: fold(data.decode("utf-8")) for doc_id, data in _documents_by_id(eval_set)}
-    maker = NearMissMaker("\n".join(documents.values()), documents, rng)
     questions = list(eval_set.questions[:limit] if limit else eval_set.questions)
-    variants = [v for v in (maker.variant(q) for q in questions) if v is not None]
+    variants = make_variants(eval_set, questions, seed)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "questions.jsonl").open("w", encoding="utf-8") as lines:
         for question in questions:

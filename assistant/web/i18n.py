@@ -42,6 +42,8 @@ class UiText:
     close: str
     page: str
     support: str
+    confidence: str
+    confidence_hint: str
     unsupported: str
     unsupported_hint: str
     declined: str
@@ -121,6 +123,8 @@ ZH = UiText(
     close="关闭",
     page="第 {page} 页",
     support="支持度 {score:.0%}",
+    confidence="可信度 {score:.0%}",
+    confidence_hint="在评测集上校准的估计：这个回答包含所问内容的概率",
     unsupported="未核实",
     unsupported_hint="这句话在引用的原文中没有找到依据",
     declined="文档中没有找到相关内容",
@@ -198,6 +202,8 @@ EN = UiText(
     close="Close",
     page="page {page}",
     support="support {score:.0%}",
+    confidence="confidence {score:.0%}",
+    confidence_hint="Calibrated on evaluation sets: the chance this answer holds what was asked",
     unsupported="unverified",
     unsupported_hint="No support for this sentence was found in the cited passages",
     declined="Nothing relevant was found in the documents",

@@ -46,23 +46,48 @@ def answer_html(answer: Answer, turn: int, text: UiText) -> str:
             f'<p class="yj-hint">{escape(text.declined_hint)}</p>'
         )
     elif answer.sentences:
-        body = "<p>" + "".join(_sentence_html(s, turn, text) for s in answer.sentences) + "</p>"
+        phrases = tuple(dict.fromkeys(span.text for span in answer.answer_spans))
+        sentences = "".join(_sentence_html(s, turn, text, phrases) for s in answer.sentences)
+        body = f"<p>{sentences}</p>"
     else:
         body = f"<p>{escape_inline(answer.text)}</p>"
     if answer.notice:
         body += f'<p class="yj-notice">{escape_inline(answer.notice)}</p>'
+    if answer.confidence is not None:
+        hint = escape(text.confidence_hint)
+        score = escape(text.confidence.format(score=answer.confidence))
+        body += f'<p class="yj-confidence" title="{hint}">{score}</p>'
     return f'<div class="yj-answer">{body}</div>'
 
 
-def _sentence_html(sentence: AnswerSentence, turn: int, text: UiText) -> str:
-    """One answer sentence followed by its citation links, marked when unsupported."""
-    body = escape_inline(sentence.text)
+def _sentence_html(
+    sentence: AnswerSentence, turn: int, text: UiText, phrases: Sequence[str] = ()
+) -> str:
+    """One answer sentence followed by its citation links, marked when unsupported; the
+    asked-for ``phrases`` in it are set in bold."""
+    body = _with_phrases(sentence.text, phrases)
     links = "".join(_citation_link(c, turn) for c in _unique_by_number(sentence.citations))
     if sentence.supported:
         return f"{body}{links}"
     hint = escape(text.unsupported_hint)
     flag = f'<sup class="yj-flag" title="{hint}">{escape(text.unsupported)}</sup>'
     return f'<span class="yj-unsupported" title="{hint}">{body}</span>{flag}{links}'
+
+
+def _with_phrases(sentence: str, phrases: Sequence[str]) -> str:
+    """``sentence`` escaped, the first occurrence of each phrase wrapped in ``<strong>``."""
+    marks: list[tuple[int, int]] = []
+    for phrase in phrases:
+        start = sentence.find(phrase)
+        if start >= 0 and all(start >= end or start + len(phrase) <= begin for begin, end in marks):
+            marks.append((start, start + len(phrase)))
+    pieces, left = [], 0
+    for start, end in sorted(marks):
+        pieces.append(escape_inline(sentence[left:start]))
+        pieces.append(f'<strong class="yj-slot">{escape_inline(sentence[start:end])}</strong>')
+        left = end
+    pieces.append(escape_inline(sentence[left:]))
+    return "".join(pieces)
 
 
 def _unique_by_number(citations: Iterable[Citation]) -> list[Citation]:
@@ -109,7 +134,8 @@ def _turn_html(answer: Answer, turn: int, visible: bool, text: UiText) -> str:
         parts.append(f'<div class="yj-group">{escape(text.sources_nearest)}</div>')
         parts.extend(_card_html(p, (), turn, text) for p in answer.passages)
     else:
-        parts.extend(_card_html(p, by_number[p.n], turn, text) for p in cited)
+        generated = answer.method == "llm"
+        parts.extend(_card_html(p, by_number[p.n], turn, text, generated) for p in cited)
         if others:
             cards = "".join(_card_html(p, (), turn, text) for p in others)
             summary = escape(f"{text.sources_other}（{len(others)}）")
@@ -119,14 +145,24 @@ def _turn_html(answer: Answer, turn: int, visible: bool, text: UiText) -> str:
     return f'<section class="yj-turn" id="yj-t{turn}"{hidden}>{"".join(parts)}</section>'
 
 
-def _card_html(passage: Passage, citations: Sequence[Citation], turn: int, text: UiText) -> str:
-    """One passage with its cited spans highlighted and a button opening the document."""
+def _card_html(
+    passage: Passage,
+    citations: Sequence[Citation],
+    turn: int,
+    text: UiText,
+    show_support: bool = False,
+) -> str:
+    """One passage with its cited spans highlighted and a button opening the document.
+
+    ``show_support`` shows how well the cited span supports a generated sentence; an
+    extractive quote is copied from its passage, so its support says nothing and is hidden.
+    """
     spans = [(c.start, c.end) for c in citations]
     target = spans[0] if spans else (passage.start, passage.end)
     meta = [" › ".join(passage.heading_path)] if passage.heading_path else []
     if passage.page is not None:
         meta.append(text.page.format(page=passage.page))
-    if citations:
+    if citations and show_support:
         meta.append(text.support.format(score=max(c.score for c in citations)))
     weak = "" if not citations or any(c.supported for c in citations) else " yj-card-weak"
     source = escape(passage.source)

@@ -64,6 +64,7 @@ _PINYIN = re.compile(
     rf"(?:\s[a-zü{_TONED}]{{1,7}})*[)）]"
 )
 """Pinyin glued to a character by a scraper: ``區(qū)``; also the broken ``?zhèn)`` form."""
+_REPLACEMENT = re.compile("\ufffd+")
 _SPACE_RUN = re.compile(r"\s+")
 _WIDE = r"\u3000-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(rf"(?<=[{_WIDE}]) (?=[{_WIDE}\d])|(?<=\d) (?=[{_WIDE}])")
@@ -138,6 +139,13 @@ def kept_regions(text: str, fmt: str) -> list[Span]:
         else:
             regions.append((start, offset))
     return regions
+
+
+def without_debris(text: str) -> str:
+    """``text`` without scraper debris, for display: pinyin annotations (``區(qū)`` → ``區``)
+    and replacement characters of broken decodings (``�``). Offsets of the original text
+    are kept by whoever cites it; this form is only shown."""
+    return _REPLACEMENT.sub("", _PINYIN.sub("", text))
 
 
 def search_form(text: str) -> str:

@@ -1,0 +1,160 @@
+"""How likely an answer is to hold what was asked: the decision to answer or decline.
+
+Real questions miss by one entity, one year or one metric: the documents speak of 丹东中院,
+the user asks about X市中院. A retrieval score cannot see that; the evidence here can:
+
+- ``coverage``: the highest share of the question's content bigrams in one of the top hits;
+- ``dense``: the best cosine similarity above the default model's floor for unrelated text;
+- ``quote``: the match score of the best quote the extractive answer would give;
+- ``absent``: the share of the question's constraints (court, year, number, quoted term;
+  ``assistant.answer.question``) that no candidate passage names;
+- ``unnamed``: the share the best quote's own passage does not name;
+- ``unsaid``: the share of the question's content words the best quote's passage lacks
+  (a 座谈会 asked about, a 工作会议 found);
+- ``no_slot``: the question asks for a typed phrase (a person, a number, a date …) and no
+  quote from a passage naming all the constraints holds one (``assistant.answer.slots``).
+
+For questions asking for advice (how to, why, whether) the constraints and words describe
+the asker's situation (我在北京……怎么办), not the fact sought, so ``absent``, ``unnamed``
+and ``unsaid`` are zero.
+
+``confidence = sigmoid(w · features + b)`` estimates the probability that the answer holds
+the gold answer. The weights and the threshold below which the assistant declines were fitted
+by ``python -m assistant.evaluation.calibration`` on the development sets (answerable
+questions and near-miss variants of them) and ship in ``confidence.json`` beside this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from pathlib import Path
+
+from assistant.answer.extractive import ExtractiveAnswer
+from assistant.answer.question import AnswerType, QuestionAnalysis
+from assistant.answer.slots import has_typed_slots
+from assistant.answer.types import Passage
+from assistant.retrieval.query import query_terms
+from assistant.retrieval.relevance import best_dense, question_coverage
+from assistant.retrieval.retriever import Hit
+from index.text.folding import fold
+
+WEIGHTS_FILE = Path(__file__).with_name("confidence.json")
+DENSE_FLOOR = 0.85
+"""Cosine similarity the default model gives unrelated Chinese text (see relevance)."""
+ADVICE_TYPES = frozenset({AnswerType.METHOD, AnswerType.REASON, AnswerType.YES_NO})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The features of one answer attempt (see the module docstring)."""
+
+    coverage: float
+    dense: float
+    quote: float
+    absent: float
+    unnamed: float
+    unsaid: float
+    no_slot: float
+
+    def vector(self) -> list[float]:
+        """The features in ``FEATURES`` order."""
+        return [float(value) for value in asdict(self).values()]
+
+
+FEATURES = tuple(field.name for field in fields(Evidence))
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """Logistic weights over ``Evidence`` and the threshold below which to decline."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> ConfidenceModel:
+        """The model saved at ``path`` (JSON: ``weights`` by feature name, ``bias``,
+        ``threshold``)."""
+        data = json.loads(path.read_text("utf-8"))
+        weights = tuple(float(data["weights"][name]) for name in FEATURES)
+        return cls(weights, float(data["bias"]), float(data["threshold"]))
+
+    def confidence(self, evidence: Evidence) -> float:
+        """The probability-like confidence in [0, 1] that the answer holds what was asked."""
+        score = self.bias + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def as_json(self, **extra: object) -> dict[str, object]:
+        """The JSON object ``load`` reads, plus ``extra`` fields (how it was fitted)."""
+        weights = dict(zip(FEATURES, self.weights, strict=True))
+        return {"weights": weights, "bias": self.bias, "threshold": self.threshold, **extra}
+
+
+@cache
+def default_model() -> ConfidenceModel:
+    """The shipped model (read once)."""
+    return ConfidenceModel.load()
+
+
+def gather(
+    analysis: QuestionAnalysis,
+    hits: Sequence[Hit],
+    passages: Sequence[Passage],
+    answer: ExtractiveAnswer,
+) -> Evidence:
+    """The evidence for answering ``analysis``'s question from these hits and passages."""
+    dense = best_dense(hits)
+    absent, unnamed = _constraint_gaps(analysis, passages, answer)
+    unsaid = _unsaid(analysis, passages, answer)
+    typed = has_typed_slots(analysis)
+    texts = {passage.n: _searchable(passage) for passage in passages}
+    found = any(
+        quote.slots and not analysis.missing(texts.get(quote.n, "")) for quote in answer.quotes
+    )
+    return Evidence(
+        coverage=question_coverage(analysis.question, hits),
+        dense=max(0.0, (dense if dense is not None else DENSE_FLOOR) - DENSE_FLOOR),
+        quote=answer.best.score if answer.best is not None else 0.0,
+        absent=absent,
+        unnamed=unnamed,
+        unsaid=unsaid,
+        no_slot=float(typed and not found),
+    )
+
+
+def _constraint_gaps(
+    analysis: QuestionAnalysis, passages: Sequence[Passage], answer: ExtractiveAnswer
+) -> tuple[float, float]:
+    """Shares of the constraints no passage names, and the best quote's passage does not."""
+    if not analysis.constraints or analysis.answer_type in ADVICE_TYPES:
+        return 0.0, 0.0
+    texts = {passage.n: _searchable(passage) for passage in passages}
+    absent = [c for c in analysis.constraints if not any(c.satisfied_by(t) for t in texts.values())]
+    best_text = texts.get(answer.best.n, "") if answer.best is not None else ""
+    unnamed = analysis.missing(best_text)
+    total = len(analysis.constraints)
+    return len(absent) / total, len(unnamed) / total
+
+
+def _unsaid(
+    analysis: QuestionAnalysis, passages: Sequence[Passage], answer: ExtractiveAnswer
+) -> float:
+    """The share of the question's content words absent from the best quote's passage."""
+    if analysis.answer_type in ADVICE_TYPES or answer.best is None:
+        return 0.0
+    words = [word for word in query_terms(analysis.question).words if len(word) >= 2]
+    best = next((p for p in passages if p.n == answer.best.n), None)
+    if not words or best is None:
+        return 0.0
+    text = _searchable(best)
+    return sum(word not in text for word in words) / len(words)
+
+
+def _searchable(passage: Passage) -> str:
+    """A passage's text with its heading path (the document title names the subject)."""
+    return fold(" ".join((*passage.heading_path, passage.text)))

@@ -1,0 +1,141 @@
+"""Answer slots: where in a sentence a phrase of the asked type stands.
+
+A question asks for a person, a number, a date, a place, an organisation, a list or a
+definition (``assistant.answer.question.AnswerType``). A sentence can answer it only if it
+holds such a phrase that the question itself does not already contain: "X市中院的院长是谁？"
+is answered by a sentence naming a person other than anyone named in the question.
+
+``find_slots`` returns the spans of those phrases, in offsets of the text given, so an
+answer can mark them and the decline decision can ask whether any candidate has one. Types
+with no recognisable surface form (reason, method, yes/no, other) have no slots: for them
+``has_slot`` is always true.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from assistant.answer.question import AnswerType, QuestionAnalysis, pos_tags
+from assistant.retrieval.query import query_terms
+from index.text.folding import fold
+from index.text.segmentation import Span
+
+_DIGITS = "0-9０-９零〇一二三四五六七八九十百千万亿两"
+_NUMBER = re.compile(
+    rf"[{_DIGITS}][{_DIGITS}.,，点余多几]*\s*"
+    r"(?:%|％|‰|倍|成|万|亿|千|百|件|个|人|名|次|项|种|岁|年|月|天|日|小时|分钟|秒|元|"
+    r"米|公里|千米|平方|公顷|亩|吨|克|千克|公斤|家|所|位|条|户|座|部|本|场|届|期)?"
+)
+_TIME = re.compile(
+    rf"(?:公元前?)?[{_DIGITS}]{{1,4}}\s*年(?:[{_DIGITS}]{{1,2}}\s*月)?(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
+    rf"[{_DIGITS}]{{1,2}}\s*月(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
+    rf"[{_DIGITS}]{{1,2}}\s*世纪|[{_DIGITS}]{{2,4}}\s*年代|"
+    r"(?:春|夏|秋|冬)季|(?:上|下)半年|年初|年底|年末|上旬|中旬|下旬|"
+    r"[\u4e00-\u9fa5]{1,2}(?:朝|代)(?:时期|年间|初年|末年)?"
+)
+_PLACE_SUFFIX = re.compile(
+    r"[\u4e00-\u9fa5]{1,8}?(?:省|市|县|区|州|镇|乡|村|岛|山|河|江|湖|海|洋|湾|港|半岛|群岛|"
+    r"平原|盆地|高原|沙漠|大陆|大洲|国|王国|共和国)"
+)
+_ORGANISATION_SUFFIX = re.compile(
+    r"[\u4e00-\u9fa5A-Za-z]{1,12}?(?:法院|检察院|政府|委员会|公司|集团|大学|学院|学校|医院|"
+    r"银行|协会|学会|研究所|研究院|局|厅|部|署|办公室|办公厅|中心|组织|联盟|党|军|队|社)"
+)
+_ENUMERATION = re.compile(r"[^，,。；;：:、\s]{1,30}(?:、[^，,。；;：:、\s]{1,30})+")
+_DEFINITION = re.compile(r"(?:是指|指的是|系指|称为|称作|叫做|简称|又称|即|是)([^，,。；;]{2,60})")
+
+NAME_WINDOW = 12
+"""A name answers the question only within this many characters of one of its words: the
+president is named next to 院长, not in every sentence quoting a leader's thought."""
+FOCUS_REACH = 4
+"""Characters on either side of the question word whose words anchor a name."""
+_PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
+_PLACE_TAGS = frozenset({"ns"})
+_ORGANISATION_TAGS = frozenset({"nt"})
+
+
+def find_slots(text: str, analysis: QuestionAnalysis) -> list[Span]:
+    """Spans of phrases in ``text`` of the type ``analysis`` asks for, not in the question.
+
+    ``text`` is original text; matching happens on its folded form, which keeps offsets
+    (``fold`` maps character to character). Empty for types without slots.
+    """
+    finder = _FINDERS.get(analysis.answer_type)
+    if finder is None:
+        return []
+    folded = fold(text)
+    if len(folded) != len(text):  # folding changed lengths: offsets would not line up
+        folded = text
+    spans = [span for span in finder(folded) if folded[span[0] : span[1]] not in analysis.folded]
+    if analysis.answer_type in _NAMED_TYPES:
+        anchors = _anchors(folded, analysis)
+        spans = [span for span in spans if _near(span, anchors)]
+    return spans
+
+
+def _anchors(folded: str, analysis: QuestionAnalysis) -> list[int]:
+    """Offsets in ``folded`` of the question's words that stand next to its question word
+    (院长 in 院长是谁, 主持 in 由谁主持), or of all its words when none does."""
+    words = [word for word in query_terms(analysis.question).words if len(word) >= 2]
+    if analysis.focus is not None:
+        start, end = analysis.focus
+        around = analysis.folded[max(0, start - FOCUS_REACH) : end + FOCUS_REACH]
+        words = [word for word in words if word in around] or words
+    return [match.start() for word in words for match in re.finditer(re.escape(word), folded)]
+
+
+def _near(span: Span, anchors: list[int]) -> bool:
+    """Whether a name is close enough to a question word to be what the question asks for."""
+    start, end = span
+    return any(start - NAME_WINDOW <= anchor <= end + NAME_WINDOW for anchor in anchors)
+
+
+def has_typed_slots(analysis: QuestionAnalysis) -> bool:
+    """Whether the question asks for a phrase with a surface form ``find_slots`` can find."""
+    return analysis.answer_type in _FINDERS
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], list[Span]]:
+    def find(text: str) -> list[Span]:
+        return [match.span() for match in pattern.finditer(text) if match.group().strip()]
+
+    return find
+
+
+def _tagged(
+    tags: frozenset[str], fallback: re.Pattern[str] | None = None
+) -> Callable[[str], list[Span]]:
+    """Words jieba tags with one of ``tags``, and matches of ``fallback`` (suffix shapes)."""
+
+    def find(text: str) -> list[Span]:
+        spans = []
+        offset = 0
+        for word, tag in pos_tags(text, guess=True):
+            if tag in tags and len(word) >= 2:
+                spans.append((offset, offset + len(word)))
+            offset += len(word)
+        if fallback is not None:
+            spans += [match.span() for match in fallback.finditer(text)]
+        return sorted(spans)
+
+    return find
+
+
+def _definitions(text: str) -> list[Span]:
+    return [match.span(1) for match in _DEFINITION.finditer(text)]
+
+
+_FINDERS: dict[AnswerType, Callable[[str], list[Span]]] = {
+    AnswerType.PERSON: _tagged(_PERSON_TAGS),
+    AnswerType.NUMBER: _matches(_NUMBER),
+    AnswerType.TIME: _matches(_TIME),
+    AnswerType.PLACE: _tagged(_PLACE_TAGS, _PLACE_SUFFIX),
+    AnswerType.ORGANISATION: _tagged(_ORGANISATION_TAGS, _ORGANISATION_SUFFIX),
+    AnswerType.LIST: _matches(_ENUMERATION),
+    AnswerType.DEFINITION: _definitions,
+}
+"""How each type with a surface form is found; other types have no slots."""
+_NAMED_TYPES = frozenset({AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANISATION})
+"""Types whose slots are names, which documents mention everywhere: they must stand near a
+word of the question."""

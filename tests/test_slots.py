@@ -1,0 +1,54 @@
+"""Answer slots: phrases of the asked type in a sentence, and the answer confidence model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.answer.confidence import FEATURES, ConfidenceModel, Evidence, default_model
+from assistant.answer.question import analyse
+from assistant.answer.slots import find_slots, has_typed_slots
+
+
+def _slots(question: str, text: str) -> list[str]:
+    return [text[start:end] for start, end in find_slots(text, analyse(question))]
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("X市中院的院长是谁？", "丹东中院党组书记、院长吴威主持会议并讲话。", "吴威"),
+        ("丹东中院审结了多少件案件？", "全年共受理各类案件2万件，审结1.8万件。", "1.8万件"),
+        ("会议是哪天召开的？", "2月27日，丹东市中级人民法院组织召开全市法院院长会议。", "2月27日"),
+        ("刑事、民事、行政被称为什么？", "刑事、民事、行政审判被称为“三大审判”。", "“三大审判”"),
+    ],
+)
+def test_slots_of_the_asked_type(question: str, text: str, expected: str) -> None:
+    assert expected in _slots(question, text)
+
+
+def test_phrases_already_in_the_question_are_no_slots() -> None:
+    assert "吴威" not in _slots("吴威是谁？", "院长吴威主持会议并讲话。")
+
+
+def test_types_without_surface_form_have_no_slots() -> None:
+    analysis = analyse("如何申请再审？")
+    assert not has_typed_slots(analysis)
+    assert find_slots("当事人可以向上一级人民法院申请再审。", analysis) == []
+
+
+def test_shipped_confidence_model_loads_and_orders_evidence() -> None:
+    model = default_model()
+    assert 0.0 < model.threshold < 1.0
+    good = Evidence(0.9, 0.05, 1.2, absent=0.0, unnamed=0.0, unsaid=0.0, no_slot=0.0)
+    near_miss = Evidence(0.9, 0.05, 1.2, absent=1.0, unnamed=1.0, unsaid=0.5, no_slot=0.0)
+    assert 0.0 <= model.confidence(near_miss) < model.confidence(good) <= 1.0
+
+
+def test_confidence_model_round_trips_through_json(tmp_path: Path) -> None:
+    model = ConfidenceModel(tuple(float(i) for i in range(len(FEATURES))), -1.5, 0.4)
+    path = tmp_path / "confidence.json"
+    path.write_text(json.dumps(model.as_json(fitted="test")), "utf-8")
+    assert ConfidenceModel.load(path) == model
