@@ -245,7 +245,11 @@ def _entities(folded: str) -> list[Constraint]:
     """Proper names in the question: those jieba's dictionary tags as names, and Chinese
     person names it does not know (a common surname and one or two more characters)."""
     words = [word for word, tag in pos_tags(folded) if _is_named(word, tag)]
-    words += [word for word, tag in pos_tags(folded, guess=True) if _is_person_name(word, tag)]
+    words += [
+        word
+        for word, tag in pos_tags(folded, guess=True)
+        if tag.startswith("nr") and is_unknown_person_name(word)
+    ]
     found: list[Constraint] = []
     for word in dict.fromkeys(words):
         spellings = _ABBREVIATIONS.get(word, (word,))
@@ -266,11 +270,11 @@ def _is_named(word: str, tag: str) -> bool:
     return tag != "eng" or (len(word) >= 3 and word.isalpha())
 
 
-def _is_person_name(word: str, tag: str) -> bool:
-    """Whether a word jieba guessed (not in its dictionary) is a Chinese person's name."""
+def is_unknown_person_name(word: str) -> bool:
+    """Whether a word missing from jieba's dictionary looks like a Chinese person's name:
+    a common surname and one or two more characters."""
     return (
-        tag.startswith("nr")
-        and 2 <= len(word) <= 3
+        2 <= len(word) <= 3
         and word[0] in SURNAMES
         and not _pos_tokenizer().tokenizer.FREQ.get(word)
     )

@@ -50,6 +50,8 @@ NAME_WINDOW = 12
 president is named next to 院长, not in every sentence quoting a leader's thought."""
 FOCUS_REACH = 4
 """Characters on either side of the question word whose words anchor a name."""
+_DOCTRINE = re.compile(r"[\u4e00-\u9fa5]{0,14}?(?:思想|理论)")
+_TRANSLITERATED = re.compile(r"[\u4e00-\u9fa5]{1,8}(?:[·•・][\u4e00-\u9fa5]{1,10})+")
 _PERSON_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _PLACE_TAGS = frozenset({"ns"})
 _ORGANISATION_TAGS = frozenset({"nt"})
@@ -75,13 +77,22 @@ def find_slots(text: str, analysis: QuestionAnalysis) -> list[Span]:
 
 
 def _anchors(folded: str, analysis: QuestionAnalysis) -> list[int]:
-    """Offsets in ``folded`` of the question's words that stand next to its question word
-    (院长 in 院长是谁, 主持 in 由谁主持), or of all its words when none does."""
+    """Offsets in ``folded`` of the question's words next to its question word (院长 in
+    院长是谁, 主持 in 由谁主持); of its other words when the text has none of those (it may
+    say 创建 for 创立; words naming the question's constraints do not count); empty when
+    the text has none of them, and then no name in it answers the question."""
     words = [word for word in query_terms(analysis.question).words if len(word) >= 2]
     if analysis.focus is not None:
         start, end = analysis.focus
         around = analysis.folded[max(0, start - FOCUS_REACH) : end + FOCUS_REACH]
-        words = [word for word in words if word in around] or words
+        near = _occurrences(folded, [word for word in words if word in around])
+        if near:
+            return near
+    named = [constraint.text for constraint in analysis.constraints]
+    return _occurrences(folded, [word for word in words if not any(word in n for n in named)])
+
+
+def _occurrences(folded: str, words: list[str]) -> list[int]:
     return [match.start() for word in words for match in re.finditer(re.escape(word), folded)]
 
 
@@ -122,12 +133,29 @@ def _tagged(
     return find
 
 
+def _persons(text: str) -> list[Span]:
+    """Person names: words jieba tags as names (its guesses included: 徐根宝), and
+    transliterations joined by a middle dot (约翰·白朗宁).
+
+    A name that heads a doctrine (毛泽东思想, 邓小平理论, 习近平新时代……思想) is no person
+    the text tells about.
+    """
+    spans = []
+    offset = 0
+    for word, tag in pos_tags(text, guess=True):
+        if len(word) >= 2 and tag in _PERSON_TAGS:
+            spans.append((offset, offset + len(word)))
+        offset += len(word)
+    spans += [match.span() for match in _TRANSLITERATED.finditer(text)]
+    return sorted(span for span in spans if not _DOCTRINE.match(text, span[1]))
+
+
 def _definitions(text: str) -> list[Span]:
     return [match.span(1) for match in _DEFINITION.finditer(text)]
 
 
 _FINDERS: dict[AnswerType, Callable[[str], list[Span]]] = {
-    AnswerType.PERSON: _tagged(_PERSON_TAGS),
+    AnswerType.PERSON: _persons,
     AnswerType.NUMBER: _matches(_NUMBER),
     AnswerType.TIME: _matches(_TIME),
     AnswerType.PLACE: _tagged(_PLACE_TAGS, _PLACE_SUFFIX),
