@@ -26,7 +26,7 @@ from assistant.retrieval.reranking import CrossEncoderReranker
 from assistant.retrieval.retriever import Hit, Mode, Retriever
 from assistant.settings import Settings
 from index.embed.factory import load_embedder
-from index.errors import LLMError
+from index.errors import ConfigurationError, LLMError
 from index.knowledge_base import KnowledgeBase
 from index.text.folding import fold
 from index.text.segmentation import citation_marks
@@ -143,7 +143,7 @@ class Assistant:
         """
         question = question.strip()
         if not question:
-            raise ValueError("问题不能为空")
+            raise ConfigurationError("问题不能为空", "a question cannot be empty")
         k = top_k or self.settings.top_k
         chat = self._chat_for(use_llm)
         query = self._standalone(question, history, chat)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.question import AnswerType, ConstraintKind, analyse
+from assistant.answer.constraints import ConstraintKind
+from assistant.answer.question import AnswerType, analyse
 from index.text.folding import fold
 
 

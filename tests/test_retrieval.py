@@ -9,6 +9,7 @@ import pytest
 from assistant.retrieval.passages import build_passages
 from assistant.retrieval.retriever import Hit, Retriever
 from index.documents import Chunk, ChunkRecord
+from index.errors import ModelNotFoundError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from tests.fakes import FakeEmbedder
@@ -112,7 +113,7 @@ def test_tiny_local_cross_encoder_loads_and_scores(tmp_path: Path) -> None:
 def test_missing_reranker_model_is_a_clear_error(tmp_path: Path) -> None:
     from assistant.retrieval.reranking import CrossEncoderReranker
 
-    with pytest.raises(ValueError, match="无法加载重排序模型"):
+    with pytest.raises(ModelNotFoundError, match="无法加载重排序模型"):
         CrossEncoderReranker(str(tmp_path / "no-such-model"))
 
 

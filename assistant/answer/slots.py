@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.answer.question import AnswerType, QuestionAnalysis, pos_tags
+from assistant.answer.question import AnswerType, QuestionAnalysis
+from assistant.answer.tagging import pos_tags
 from assistant.retrieval.query import query_terms
 from index.text.folding import fold
 from index.text.segmentation import Span

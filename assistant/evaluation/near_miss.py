@@ -24,7 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answer.question import SURNAMES, Constraint, ConstraintKind, analyse, pos_tags
+from assistant.answer.constraints import Constraint, ConstraintKind
+from assistant.answer.question import analyse
+from assistant.answer.tagging import SURNAMES, pos_tags
 from assistant.evaluation.dataset import UNANSWERABLE, EvalSet, Question, load_set
 from index.text.folding import fold
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from index.errors import ModelNotFoundError
+
 logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 512
@@ -24,7 +26,9 @@ class CrossEncoderReranker:
         try:
             self._model = CrossEncoder(model, local_files_only=True, max_length=MAX_LENGTH)
         except OSError as error:
-            raise ValueError(f"无法加载重排序模型 {model}：{error}") from error
+            raise ModelNotFoundError(
+                f"无法加载重排序模型 {model}：{error}", f"cannot load the reranker {model}: {error}"
+            ) from error
         self.batch_size = batch_size
         logger.info("loaded reranker %s", model)
 

@@ -67,3 +67,10 @@ def iter_keyed_rows(
             return
         last = rows[-1][0]
         yield [row[0] for row in rows], [convert(row[1]) for row in rows]
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id of the row an ``INSERT`` just added (always set after a successful insert)."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("INSERT did not report the new row id")
+    return cursor.lastrowid

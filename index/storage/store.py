@@ -197,7 +197,7 @@ class Store:
                     recipe,
                 ),
             )
-            file_id = _row_id(cursor)
+            file_id = sql.inserted_id(cursor)
             self._db.execute(
                 "INSERT INTO documents (file_id, text, pages) VALUES (?, ?, ?)",
                 (file_id, document.text, pages_value(document)),
@@ -212,7 +212,7 @@ class Store:
             "search_text, text_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             chunk_values(file_id, item),
         )
-        return _row_id(cursor)
+        return sql.inserted_id(cursor)
 
     def put_unindexed(
         self,
@@ -322,10 +322,3 @@ class Store:
             self.set_meta("dimension", str(dimension))
             self.embeddings.keep_only(model_id)
             self._bump_generation()
-
-
-def _row_id(cursor: sqlite3.Cursor) -> int:
-    """The id of the row an ``INSERT`` just added (always set after a successful insert)."""
-    if cursor.lastrowid is None:
-        raise RuntimeError("INSERT did not report the new row id")
-    return cursor.lastrowid
