@@ -272,3 +272,12 @@ def test_answer_shows_its_confidence_and_marks_the_asked_for_phrase() -> None:
     assert '<strong class="yj-slot">审判质效</strong>' in markup
     assert "可信度 83%" in visible(markup)
     assert "confidence 83%" in visible(render_answer.answer_html(_answer(), 1, EN))
+
+
+def test_scraper_debris_is_dimmed_but_kept_in_the_document() -> None:
+    text = "婁星區(qū)法院召開會議。"
+    document = Document(source="a.txt", text=text, format="txt")
+    markup = render_answer.document_html(document, 7, 11, ZH)
+    assert '<span class="yj-debris">&#40;qū&#41;</span>' in markup
+    assert visible(markup).endswith("婁星區(qū)法院召開會議。")
+    assert audit(markup) == []

@@ -12,8 +12,10 @@ escaped pieces.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
+
+from index.ingest.cleaning import debris_spans
 
 _ACTIVE_CHARACTERS = "&<>\"'`*_{}[]()#+-.!|~$\\:/=@%^"
 _ENTITIES = str.maketrans({char: f"&#{ord(char)};" for char in _ACTIVE_CHARACTERS})
@@ -43,22 +45,34 @@ def shorten(value: str, limit: int) -> str:
 
 
 def highlight(text: str, offset: int, spans: Iterable[Span], *, first_id: str = "") -> str:
-    """Escaped ``text`` with ``spans`` wrapped in ``<mark>``.
+    """Escaped ``text`` with ``spans`` wrapped in ``<mark>`` and scraper debris dimmed.
 
     ``text`` starts at character ``offset`` of its document and ``spans`` are document
     offsets; they are clipped to the text and merged where they overlap. ``first_id``
-    becomes the id of the first mark, so the page can scroll to it.
+    becomes the id of the first mark, so the page can scroll to it. Debris (``區(qū)``'s
+    pinyin, ``�``) stays in the text, since spans point into it, but is shown dimmed.
     """
+    dim = debris_spans(text)
     pieces: list[str] = []
     position = 0
     for index, (start, end) in enumerate(_merge(spans, offset, offset + len(text))):
         mark_id = f' id="{first_id}"' if first_id and index == 0 else ""
-        pieces.append(escape(text[position : start - offset]))
-        pieces.append(
-            f'<mark class="yj-hl"{mark_id}>{escape(text[start - offset : end - offset])}</mark>'
-        )
+        pieces.append(_dimmed(text, position, start - offset, dim))
+        body = _dimmed(text, start - offset, end - offset, dim)
+        pieces.append(f'<mark class="yj-hl"{mark_id}>{body}</mark>')
         position = end - offset
-    pieces.append(escape(text[position:]))
+    pieces.append(_dimmed(text, position, len(text), dim))
+    return "".join(pieces)
+
+
+def _dimmed(text: str, start: int, end: int, dim: Sequence[Span]) -> str:
+    """Escaped ``text[start:end]``, the parts inside ``dim`` wrapped as debris."""
+    pieces = []
+    for low, high in _merge(dim, start, end):
+        pieces.append(escape(text[start:low]))
+        pieces.append(f'<span class="yj-debris">{escape(text[low:high])}</span>')
+        start = high
+    pieces.append(escape(text[start:end]))
     return "".join(pieces)
 
 

@@ -141,6 +141,13 @@ def kept_regions(text: str, fmt: str) -> list[Span]:
     return regions
 
 
+def debris_spans(text: str) -> list[Span]:
+    """Where ``text`` holds scraper debris (pinyin annotations, replacement characters)."""
+    return sorted(
+        match.span() for pattern in (_PINYIN, _REPLACEMENT) for match in pattern.finditer(text)
+    )
+
+
 def without_debris(text: str) -> str:
     """``text`` without scraper debris, for display: pinyin annotations (``區(qū)`` → ``區``)
     and replacement characters of broken decodings (``�``). Offsets of the original text
