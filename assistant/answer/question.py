@@ -44,7 +44,7 @@ _TYPE_RULES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
         (AnswerType.YES_NO, r"是否|是不是|能否|可否|可不可以|能不能|有没有|会不会|吗[?？]?$"),
         (AnswerType.REASON, r"为什么|为何|何故|什么原因|原因是|因何|缘何"),
-        (AnswerType.LIST, r"哪些|哪几|包括什么|包含什么|有什么|几个方面|几方面"),
+        (AnswerType.LIST, r"哪些|哪几|包括什么|包含什么|几个方面|几方面"),
         (AnswerType.PERSON, r"谁|哪位|哪一位|什么人|何人"),
         (
             AnswerType.TIME,

@@ -44,6 +44,7 @@ _ORGANISATION_SUFFIX = re.compile(
     r"银行|协会|学会|研究所|研究院|局|厅|部|署|办公室|办公厅|中心|组织|联盟|党|军|队|社)"
 )
 _ENUMERATION = re.compile(r"[^，,。；;：:、\s]{1,30}(?:、[^，,。；;：:、\s]{1,30})+")
+_QUOTED_NAME = re.compile(r"[“「『《\"][^”」』》\"]{1,30}[”」』》\"]")
 _DEFINITION = re.compile(r"(?:是指|指的是|系指|称为|称作|叫做|简称|又称|即|是)([^，,。；;]{2,60})")
 
 NAME_WINDOW = 12
@@ -152,7 +153,9 @@ def _persons(text: str) -> list[Span]:
 
 
 def _definitions(text: str) -> list[Span]:
-    return [match.span(1) for match in _DEFINITION.finditer(text)]
+    """What a term is said to be (是指…, 称为…), and quoted names (“三大审判”, 「推事」)."""
+    spans = [match.span(1) for match in _DEFINITION.finditer(text)]
+    return sorted(spans + [match.span() for match in _QUOTED_NAME.finditer(text)])
 
 
 _FINDERS: dict[AnswerType, Callable[[str], list[Span]]] = {

@@ -4,12 +4,13 @@
 set's whole corpus (as ``eval`` does, reusing ``DIR/eval/<set>``), asks every answerable
 question and a near-miss variant of each one that has one (``near_miss``), and records the
 evidence of each answer attempt (``assistant.answer.confidence.Evidence``) with its label:
-1 when the extractive answer holds a gold answer string, else 0 (every near miss is 0).
+1 when the extractive answer holds a gold answer string, else 0 (every near miss is 0). A
+sample of the questions is also asked with its gold documents held out of the hits (label 0):
+the rest of the corpus, the other paragraphs of the same article included, stays.
 
-A logistic regression over those features gives the confidence. The threshold is the one
-that, on the measured curve, maximises right answers minus ``--wrong-cost`` times wrong ones
-(an answer without the gold string, or any answer to a near miss); a decline scores zero.
-With the default cost of 1 an answer is given when it is more likely right than wrong.
+A logistic regression over those features gives the confidence. The threshold is the
+highest at which every set still answers ``--answer-rate`` (0.9) of its answerable
+questions: as many near misses and held-out questions declined as the product can afford.
 The weights (JSON, no pickle) go to ``--out``, and the curve (answered, holding the gold,
 near misses declined, per threshold) is printed as a Markdown table, per set and across sets
 (fitted on the other sets, applied to this one).
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +31,7 @@ import numpy as np
 
 from assistant.answer.confidence import FEATURES, WEIGHTS_FILE, ConfidenceModel
 from assistant.evaluation.dataset import EvalSet, Question, load_set
+from assistant.evaluation.gold import GoldMatcher
 from assistant.evaluation.near_miss import make_variants
 from assistant.evaluation.planning import Scope, materialise, plan
 from assistant.evaluation.scoring import contains_answer
@@ -36,40 +40,73 @@ from assistant.settings import Settings, build_settings
 
 logger = logging.getLogger(__name__)
 
-WRONG_COST = 1.0
-"""How much a wrong answer costs, against 1 for a right one and 0 for a decline."""
+ANSWER_RATE = 0.9
+"""Share of each set's answerable questions the threshold must still answer."""
 L2 = 0.01
 """Ridge penalty of the logistic fit (features are on comparable, small scales)."""
 CURVE = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
+KINDS = ("answerable", "near_miss", "held_out")
+"""An answerable question; a near-miss variant of one; one asked with its gold documents
+held out of the hits (the rest of the corpus, its article's other paragraphs included, stays)."""
+HELD_OUT = 200
+"""Answerable questions per set also asked with their gold documents held out."""
+HELD_OUT_EXTRA = 30
+"""Further hits fetched for a held-out question, to stand in for the gold ones removed."""
+
+
 @dataclass(frozen=True)
 class Sample:
-    """One answer attempt: its set, whether the question was answerable, features, label."""
+    """One answer attempt: its set, its kind (``KINDS``), features and label."""
 
     set: str
-    answerable: bool
+    kind: str
     features: tuple[float, ...]
     label: int
 
+    @property
+    def answerable(self) -> bool:
+        """Whether the attempt should be answered."""
+        return self.kind == "answerable"
 
-def collect(assistant: Assistant, name: str, questions: Sequence[Question]) -> list[Sample]:
-    """The evidence and label of answering each question with ``assistant``."""
+
+@dataclass(frozen=True)
+class Attempt:
+    """A question to ask, its kind, and the gold documents to hold out of its hits."""
+
+    question: Question
+    kind: str
+    held_out: frozenset[str] = frozenset()
+
+
+def collect(
+    assistant: Assistant, matcher: GoldMatcher, name: str, attempts: Sequence[Attempt]
+) -> list[Sample]:
+    """The evidence and label of each attempt with ``assistant``."""
     k = assistant.settings.top_k
     samples = []
-    for number, question in enumerate(questions, start=1):
-        hits = assistant.retriever.search(question.question, k * CONTEXT_FACTOR)
-        assessment = assistant.assess(question.question, hits, k)
-        correct = question.answerable and contains_answer(assessment.draft.text, question.answers)
+    for number, attempt in enumerate(attempts, start=1):
+        question = attempt.question
+        depth = k * CONTEXT_FACTOR
+        hits = assistant.retriever.search(
+            question.question, depth + (HELD_OUT_EXTRA if attempt.held_out else 0)
+        )
+        if attempt.held_out:
+            hits = [h for h in hits if matcher.doc_id(h.record.source) not in attempt.held_out]
+        assessment = assistant.assess(question.question, hits[:depth], k)
+        correct = attempt.kind == "answerable" and contains_answer(
+            assessment.draft.text, question.answers
+        )
         features = tuple(assessment.evidence.vector())
-        samples.append(Sample(name, question.answerable, features, int(correct)))
+        samples.append(Sample(name, attempt.kind, features, int(correct)))
         if number % 200 == 0:
-            logger.info("%s: %d/%d questions", name, number, len(questions))
+            logger.info("%s: %d/%d questions", name, number, len(attempts))
     return samples
 
 
-def fit(samples: Sequence[Sample], wrong_cost: float = WRONG_COST) -> ConfidenceModel:
-    """Logistic weights by Newton's method, and the threshold of best expected value."""
+def fit(samples: Sequence[Sample], answer_rate: float = ANSWER_RATE) -> ConfidenceModel:
+    """Logistic weights by Newton's method, and the threshold keeping ``answer_rate``."""
     x = np.array([s.features for s in samples], dtype=np.float64)
     y = np.array([s.label for s in samples], dtype=np.float64)
     design = np.hstack([x, np.ones((len(x), 1))])
@@ -85,17 +122,21 @@ def fit(samples: Sequence[Sample], wrong_cost: float = WRONG_COST) -> Confidence
         if np.abs(step).max() < 1e-8:
             break
     model = ConfidenceModel(tuple(float(w) for w in theta[:-1]), float(theta[-1]), 0.0)
-    return replace(model, threshold=threshold_for(model, samples, wrong_cost))
+    return replace(model, threshold=threshold_for(model, samples, answer_rate))
 
 
-def threshold_for(model: ConfidenceModel, samples: Sequence[Sample], wrong_cost: float) -> float:
-    """The confidence from which answering gains most: right answers minus ``wrong_cost``
-    times wrong ones, over the samples answered (those at or above the threshold)."""
-    scored = sorted(((_confidence(model, s), s.label) for s in samples), reverse=True)
-    gains = np.cumsum([1.0 if label else -wrong_cost for _, label in scored])
-    if not scored or gains.max() <= 0:
-        return 1.0
-    return round(scored[int(np.argmax(gains))][0], 4)
+def threshold_for(model: ConfidenceModel, samples: Sequence[Sample], answer_rate: float) -> float:
+    """The highest threshold at which each set answers ``answer_rate`` of its answerable
+    samples (the lowest of the sets' own such thresholds)."""
+    limits = []
+    for name in sorted({s.set for s in samples}):
+        scores = sorted(
+            (_confidence(model, s) for s in samples if s.set == name and s.answerable),
+            reverse=True,
+        )
+        if scores:
+            limits.append(scores[max(1, math.ceil(answer_rate * len(scores))) - 1])
+    return math.floor(min(limits) * 1e4) / 1e4 if limits else 0.5  # never above a kept score
 
 
 def _confidence(model: ConfidenceModel, sample: Sample) -> float:
@@ -104,18 +145,24 @@ def _confidence(model: ConfidenceModel, sample: Sample) -> float:
 
 
 def curve_rows(model: ConfidenceModel, samples: Sequence[Sample]) -> list[str]:
-    """Markdown rows: per threshold, the answered share, gold held, near misses declined."""
+    """Markdown rows: per threshold, the answered share, gold held, and the shares of near
+    misses and held-out questions declined."""
     answerable = [s for s in samples if s.answerable]
-    missing = [s for s in samples if not s.answerable]
     rows = []
     for threshold in (*CURVE, model.threshold):
         answered = [s for s in answerable if _confidence(model, s) >= threshold]
-        declined = [s for s in missing if _confidence(model, s) < threshold]
+        declined = [
+            _share(
+                sum(_confidence(model, s) < threshold for s in samples if s.kind == kind),
+                sum(s.kind == kind for s in samples),
+            )
+            for kind in KINDS[1:]
+        ]
         mark = " (chosen)" if threshold == model.threshold else ""
         rows.append(
             f"| {threshold:.3f}{mark} | {_share(len(answered), len(answerable))} "
             f"| {_share(sum(s.label for s in answered), len(answerable))} "
-            f"| {_share(len(declined), len(missing))} |"
+            f"| {' | '.join(declined)} |"
         )
     return rows
 
@@ -127,15 +174,15 @@ def _share(part: int, whole: int) -> str:
 def report(model: ConfidenceModel, samples: Sequence[Sample]) -> str:
     """The curve of ``model`` per set and, where there are two sets or more, across sets."""
     header = [
-        "| threshold | answered | holds gold | near misses declined |",
-        "| --- | ---: | ---: | ---: |",
+        "| threshold | answered | holds gold | near misses declined | held out declined |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     lines = []
     sets = sorted({s.set for s in samples})
     for name in sets:
         own = [s for s in samples if s.set == name]
-        answerable = sum(s.answerable for s in own)
-        lines += [f"\n{name} ({answerable} answerable, {len(own) - answerable} near misses)", ""]
+        counts = ", ".join(f"{sum(s.kind == kind for s in own)} {kind}" for kind in KINDS)
+        lines += [f"\n{name} ({counts})", ""]
         lines += header + curve_rows(model, own)
         if len(sets) > 1:
             others = fit([s for s in samples if s.set != name])
@@ -148,22 +195,28 @@ def set_samples(settings: Settings, setdir: Path, seed: int, limit: int | None) 
     """Index the set's corpus and collect the samples of its questions and near misses."""
     eval_set = load_set(setdir)
     questions = [q for q in eval_set.questions if q.answerable][:limit]
-    near_misses = [v.as_question() for v in make_variants(eval_set, questions, seed)]
-    assistant = _open(settings, eval_set)
+    attempts = [Attempt(q, "answerable") for q in questions]
+    attempts += [
+        Attempt(v.as_question(), "near_miss") for v in make_variants(eval_set, questions, seed)
+    ]
+    held = random.Random(seed).sample(questions, min(HELD_OUT, len(questions)))
+    attempts += [Attempt(q, "held_out", frozenset(q.docs)) for q in held]
+    assistant, matcher = _open(settings, eval_set)
     try:
-        return collect(assistant, eval_set.name, [*questions, *near_misses])
+        return collect(assistant, matcher, eval_set.name, attempts)
     finally:
         assistant.close()
 
 
-def _open(settings: Settings, eval_set: EvalSet) -> Assistant:
+def _open(settings: Settings, eval_set: EvalSet) -> tuple[Assistant, GoldMatcher]:
     """The assistant over the set's whole corpus, indexed under ``<data>/eval/<set>``."""
     data_dir = settings.index.data_dir / "eval" / eval_set.name
     settings = replace(settings, index=replace(settings.index, data_dir=data_dir))
-    materialise(eval_set, plan(eval_set, Scope()).doc_ids, data_dir / "corpus")
+    corpus = data_dir / "corpus"
+    names = materialise(eval_set, plan(eval_set, Scope()).doc_ids, corpus)
     assistant = Assistant.open(settings)
-    assistant.kb.index_paths([data_dir / "corpus"])
-    return assistant
+    assistant.kb.index_paths([corpus])
+    return assistant, GoldMatcher(assistant, corpus, names)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="knowledge bases of the sets")
     parser.add_argument("--samples", type=Path, help="JSONL of samples: read if it exists")
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE, help="where the weights go")
-    parser.add_argument("--wrong-cost", type=float, default=WRONG_COST)
+    parser.add_argument("--answer-rate", type=float, default=ANSWER_RATE)
     parser.add_argument("--limit", type=int, help="answerable questions per set")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -189,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         if args.samples:
             _write_samples(args.samples, samples)
-    model = fit(samples, args.wrong_cost)
+    model = fit(samples, args.answer_rate)
     fitted = f"{len(samples)} samples of {', '.join(sorted({s.set for s in samples}))}"
     args.out.write_text(json.dumps(model.as_json(fitted=fitted), indent=2) + "\n", "utf-8")
     logger.info("features %s\n%s", ", ".join(FEATURES), report(model, samples))
