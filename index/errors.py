@@ -37,6 +37,12 @@ class DocumentError(YoujuError):
         self.reason_en = reason_en or reason
 
 
+def unreadable(source: str, error: OSError) -> DocumentError:
+    """The error for a file the operating system would not let us read."""
+    reason = error.strerror or str(error)
+    return DocumentError(source, f"无法读取文件：{reason}", f"cannot read the file: {reason}")
+
+
 class UndecodableError(YoujuError, ValueError):
     """The bytes are not text in any encoding we recognise (loaders name the file)."""
 

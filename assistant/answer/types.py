@@ -6,7 +6,7 @@ the same objects directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 AnswerMethod = Literal["extractive", "llm", "declined"]
@@ -86,14 +86,8 @@ class AnswerSpan:
     text: str
 
     def as_json(self) -> dict[str, Any]:
-        """The span as the documented JSON object."""
-        return {
-            "n": self.n,
-            "source": self.source,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-        }
+        """The span as the documented JSON object: its fields by name."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

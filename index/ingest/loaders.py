@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from docx.table import Table
 
 from index.documents import Document, PageStart
-from index.errors import DocumentError, UndecodableError
+from index.errors import DocumentError, UndecodableError, unreadable
 from index.ingest.encoding import decode
 
 _BINARY_MAGIC = (
@@ -105,11 +105,7 @@ def load(path: Path, source: str, data: bytes | None = None) -> Document:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise DocumentError(
-                source,
-                f"无法读取文件：{error.strerror or error}",
-                f"cannot read the file: {error.strerror or error}",
-            ) from error
+            raise unreadable(source, error) from error
     if not data.strip():
         raise DocumentError(source, "文件是空的", "the file is empty")
     document = loader(source, data)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Chunk, Document
-from index.errors import DocumentError
+from index.errors import DocumentError, unreadable
 from index.ingest.chunking import chunk_document
 from index.ingest.cleaning import kept_regions, near_duplicate_signature, search_form
 from index.ingest.loaders import load
@@ -55,11 +55,7 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
             )
         data = path.read_bytes()
     except OSError as error:
-        raise DocumentError(
-            source,
-            f"无法读取文件：{error.strerror or error}",
-            f"cannot read the file: {error.strerror or error}",
-        ) from error
+        raise unreadable(source, error) from error
     document = load(path, source, data)
     chunks = chunk_document(document, settings)
     if not chunks:
