@@ -10,6 +10,7 @@ import pytest
 from fpdf import FPDF
 
 from index.errors import DocumentError
+from index.ingest.loaders import load
 from index.ingest.prepare import prepare
 from index.settings import IndexSettings
 
@@ -164,3 +165,12 @@ def test_content_hash_is_of_the_bytes(tmp_path: Path, index_settings: IndexSetti
     path = tmp_path / "a.txt"
     path.write_bytes(data)
     assert prepare(path, "a.txt", index_settings).content_hash == hashlib.sha256(data).hexdigest()
+
+
+def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> None:
+    folder_named_like_a_file = tmp_path / "报告.txt"
+    folder_named_like_a_file.mkdir()
+    with pytest.raises(DocumentError, match="无法读取文件") as caught:
+        load(folder_named_like_a_file, "报告.txt")
+    assert caught.value.path == "报告.txt"
+    assert caught.value.message("en").startswith("报告.txt: cannot read the file")
