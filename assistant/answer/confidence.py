@@ -21,26 +21,26 @@ and ``unsaid`` are zero.
 ``confidence = sigmoid(w · features + b)`` estimates the probability that the answer holds
 the gold answer. The weights and the threshold below which the assistant declines were fitted
 by ``python -m assistant.evaluation.calibration`` on the development sets (answerable
-questions and near-miss variants of them) and ship in ``confidence.json`` beside this module.
+questions, near-miss variants of them, and questions asked with their gold documents held
+out) and ship in ``confidence.json`` beside this module.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cache
 from pathlib import Path
 
-from assistant.answer.extractive import ExtractiveAnswer
+from assistant.answer.extractive import ExtractiveAnswer, searchable
 from assistant.answer.question import AnswerType, QuestionAnalysis
 from assistant.answer.slots import has_typed_slots
 from assistant.answer.types import Passage
 from assistant.retrieval.query import query_terms
 from assistant.retrieval.relevance import best_dense, question_coverage
 from assistant.retrieval.retriever import Hit
-from index.text.folding import fold
 
 WEIGHTS_FILE = Path(__file__).with_name("confidence.json")
 DENSE_FLOOR = 0.85
@@ -109,10 +109,11 @@ def gather(
 ) -> Evidence:
     """The evidence for answering ``analysis``'s question from these hits and passages."""
     dense = best_dense(hits)
-    absent, unnamed = _constraint_gaps(analysis, passages, answer)
-    unsaid = _unsaid(analysis, passages, answer)
+    texts = {passage.n: searchable(passage) for passage in passages}
+    best = texts.get(answer.best.n, "") if answer.best is not None else None
+    absent, unnamed = _constraint_gaps(analysis, texts.values(), best)
+    unsaid = _unsaid(analysis, best)
     typed = has_typed_slots(analysis)
-    texts = {passage.n: _searchable(passage) for passage in passages}
     found = any(
         quote.slots and not analysis.missing(texts.get(quote.n, "")) for quote in answer.quotes
     )
@@ -128,33 +129,24 @@ def gather(
 
 
 def _constraint_gaps(
-    analysis: QuestionAnalysis, passages: Sequence[Passage], answer: ExtractiveAnswer
+    analysis: QuestionAnalysis, texts: Iterable[str], best: str | None
 ) -> tuple[float, float]:
-    """Shares of the constraints no passage names, and the best quote's passage does not."""
+    """Shares of the constraints no passage names, and the best quote's passage (``best``,
+    None when there is no quote) does not; ``texts`` are the passages' searchable texts."""
     if not analysis.constraints or analysis.answer_type in ADVICE_TYPES:
         return 0.0, 0.0
-    texts = {passage.n: _searchable(passage) for passage in passages}
-    absent = [c for c in analysis.constraints if not any(c.satisfied_by(t) for t in texts.values())]
-    best_text = texts.get(answer.best.n, "") if answer.best is not None else ""
-    unnamed = analysis.missing(best_text)
+    texts = list(texts)
+    absent = [c for c in analysis.constraints if not any(c.satisfied_by(t) for t in texts)]
+    unnamed = analysis.missing(best or "")
     total = len(analysis.constraints)
     return len(absent) / total, len(unnamed) / total
 
 
-def _unsaid(
-    analysis: QuestionAnalysis, passages: Sequence[Passage], answer: ExtractiveAnswer
-) -> float:
+def _unsaid(analysis: QuestionAnalysis, best: str | None) -> float:
     """The share of the question's content words absent from the best quote's passage."""
-    if analysis.answer_type in ADVICE_TYPES or answer.best is None:
+    if analysis.answer_type in ADVICE_TYPES or best is None:
         return 0.0
     words = [word for word in query_terms(analysis.question).words if len(word) >= 2]
-    best = next((p for p in passages if p.n == answer.best.n), None)
-    if not words or best is None:
+    if not words:
         return 0.0
-    text = _searchable(best)
-    return sum(word not in text for word in words) / len(words)
-
-
-def _searchable(passage: Passage) -> str:
-    """A passage's text with its heading path (the document title names the subject)."""
-    return fold(" ".join((*passage.heading_path, passage.text)))
+    return sum(word not in best for word in words) / len(words)

@@ -180,12 +180,17 @@ def _score(terms: QueryTerms, text: str) -> float:
     return coverage(set(terms.bigrams), bigrams(folded)) + 0.5 * coverage(set(terms.words), words)
 
 
+def searchable(passage: Passage) -> str:
+    """A passage's folded text with its heading path (the document title names the subject):
+    what a question's constraints and words are looked up in."""
+    return fold(" ".join((*passage.heading_path, passage.text)))
+
+
 def _named_share(analysis: QuestionAnalysis, passage: Passage) -> float:
     """The share of the question's constraints the passage (with its headings) names."""
     if not analysis.constraints:
         return 1.0
-    text = fold(" ".join((*passage.heading_path, passage.text)))
-    return 1.0 - len(analysis.missing(text)) / len(analysis.constraints)
+    return 1.0 - len(analysis.missing(searchable(passage))) / len(analysis.constraints)
 
 
 def _select(quotes: list[Quote], max_sentences: int, max_chars: int) -> list[Quote]:

@@ -122,17 +122,24 @@ def _tagged(
     """Words jieba tags with one of ``tags``, and matches of ``fallback`` (suffix shapes)."""
 
     def find(text: str) -> list[Span]:
-        spans = []
-        offset = 0
-        for word, tag in pos_tags(text, guess=True):
-            if tag in tags and len(word) >= 2:
-                spans.append((offset, offset + len(word)))
-            offset += len(word)
+        spans = _tagged_spans(text, tags)
         if fallback is not None:
             spans += [match.span() for match in fallback.finditer(text)]
         return sorted(spans)
 
     return find
+
+
+def _tagged_spans(text: str, tags: frozenset[str]) -> list[Span]:
+    """Spans of the words of two or more characters jieba (guesses included) tags with
+    one of ``tags``."""
+    spans = []
+    offset = 0
+    for word, tag in pos_tags(text, guess=True):
+        if tag in tags and len(word) >= 2:
+            spans.append((offset, offset + len(word)))
+        offset += len(word)
+    return spans
 
 
 def _persons(text: str) -> list[Span]:
@@ -142,12 +149,7 @@ def _persons(text: str) -> list[Span]:
     A name that heads a doctrine (毛泽东思想, 邓小平理论, 习近平新时代……思想) is no person
     the text tells about.
     """
-    spans = []
-    offset = 0
-    for word, tag in pos_tags(text, guess=True):
-        if len(word) >= 2 and tag in _PERSON_TAGS:
-            spans.append((offset, offset + len(word)))
-        offset += len(word)
+    spans = _tagged_spans(text, _PERSON_TAGS)
     spans += [match.span() for match in _TRANSLITERATED.finditer(text)]
     return sorted(span for span in spans if not _DOCTRINE.match(text, span[1]))
 

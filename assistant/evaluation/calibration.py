@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.confidence import FEATURES, WEIGHTS_FILE, ConfidenceModel
+from assistant.answer.confidence import FEATURES, WEIGHTS_FILE, ConfidenceModel, Evidence
 from assistant.evaluation.dataset import EvalSet, Question, load_set
 from assistant.evaluation.gold import GoldMatcher
 from assistant.evaluation.near_miss import make_variants
@@ -140,8 +140,7 @@ def threshold_for(model: ConfidenceModel, samples: Sequence[Sample], answer_rate
 
 
 def _confidence(model: ConfidenceModel, sample: Sample) -> float:
-    score = model.bias + float(np.dot(model.weights, sample.features))
-    return float(1.0 / (1.0 + np.exp(-np.clip(score, -30, 30))))
+    return model.confidence(Evidence(*sample.features))
 
 
 def curve_rows(model: ConfidenceModel, samples: Sequence[Sample]) -> list[str]:
