@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.answer.overlap import bigrams
 from index.text.folding import fold, tokenize
@@ -23,7 +24,12 @@ class QueryTerms:
     words: frozenset[str]
 
 
+@lru_cache(maxsize=1024)
 def query_terms(question: str) -> QueryTerms:
-    """Fold ``question`` and drop question words, which no passage is expected to contain."""
+    """Fold ``question`` and drop question words, which no passage is expected to contain.
+
+    Cached: answering one question asks for its terms once per candidate sentence and
+    clause run (slots, scoring, confidence), and the result is immutable.
+    """
     content = _QUESTION_WORDS.sub(" ", fold(question))
     return QueryTerms(content, frozenset(bigrams(content)), frozenset(tokenize(content)))
