@@ -179,7 +179,7 @@ class Indexer:
             return None
         original = duplicate_of(source, prepared.signature, signatures)
         if original is not None:
-            with self._indexes.lock:
+            with self._indexes.change():
                 self._indexes.remove(
                     self._store.put_unindexed(
                         source, prepared.document.format, content_hash, duplicate_of=original
@@ -218,7 +218,7 @@ class Indexer:
             log.warning("%s: %s (keeping the version indexed before)", source, reason)
             return
         file_format = path.suffix.lower().lstrip(".") or "unknown"
-        with self._indexes.lock:
+        with self._indexes.change():
             self._indexes.remove(
                 self._store.put_unindexed(source, file_format, content_hash, error=reason)
             )
@@ -233,7 +233,7 @@ class Indexer:
             keys = [item.text_hash for item in pending.chunks]
             vectors = self._store.embeddings.vectors(model_id, keys, dimension)
             prepared = pending.prepared
-            with self._indexes.lock:
+            with self._indexes.change():
                 old_ids, new_ids = self._store.put_indexed(
                     prepared.document,
                     prepared.content_hash,

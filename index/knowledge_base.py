@@ -12,15 +12,18 @@ removed (see ``index.discovery`` and ``index.indexer``). Vectors go through the 
 cache, so text embedded once is never embedded again by the same model (renames,
 re-chunking, interrupted runs).
 
-Thread safety: searches and reads may run while one indexing call runs in another thread.
-Each file's database transaction and the matching update of the in-memory indexes happen
-under one lock, so a search sees every file either before or after its replacement.
+Thread and process safety: searches and reads may run while one indexing call runs in
+another thread. Each file's database transaction and the matching update of the in-memory
+indexes happen under one lock, so a search sees every file either before or after its
+replacement. Writes hold the folder's writer lock (``index.storage.writer_lock``), so a web
+app and a command-line run can share a folder: each write first catches up with what the
+other process wrote, and a search notices another process's writes and catches up too.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +37,14 @@ from index.progress import Progress, ignore_progress
 from index.settings import IndexSettings
 from index.storage.derived import DerivedIndexes
 from index.storage.store import Store
+from index.storage.writer_lock import WriterLock
 from index.text.folding import fold, tokenize
 
 DATABASE_NAME = "knowledge.sqlite3"
+CLOSE_WAIT = 5.0
+"""Seconds ``close`` waits for another process's write before leaving the save to the next
+open (which catches up from the database anyway)."""
+WAITING_MESSAGE = "另一个程序正在写入这个知识库，等它完成后继续"
 
 
 def _mismatch_error(
@@ -58,6 +66,28 @@ def _mismatch_error(
     )
 
 
+def _same_model(store: Store, embedder: Embedder) -> bool:
+    """Whether the base records ``embedder``'s model and dimension."""
+    return store.get_meta("model_id") == embedder.model_id and store.get_meta("dimension") == str(
+        embedder.dimension
+    )
+
+
+def _adopt_model(store: Store, data_dir: Path, embedder: Embedder) -> None:
+    """Record ``embedder`` as the base's model; refused when chunks of another model exist."""
+    if _same_model(store, embedder):
+        return
+    stored = store.get_meta("model_id")
+    if stored is not None and store.chunk_count() > 0:
+        raise _mismatch_error(data_dir, stored, str(store.get_meta("dimension")), embedder)
+    store.set_model(embedder.model_id, embedder.dimension)
+
+
+def _waiting(progress: Progress) -> Callable[[], None]:
+    """What a write shows while another process holds the writer lock."""
+    return lambda: progress(0, 0, WAITING_MESSAGE)
+
+
 class KnowledgeBase:
     """Files, chunks and both search indexes of one data folder; see the module docstring."""
 
@@ -66,12 +96,13 @@ class KnowledgeBase:
         settings: IndexSettings,
         embedder: Embedder,
         store: Store,
+        lock: WriterLock,
     ) -> None:
         """Use ``open``; this wires already opened parts together."""
         self.settings = settings
         self.embedder = embedder
         self._store = store
-        self._writing = threading.Lock()  # one write operation at a time
+        self._lock = lock  # one write at a time, across threads and processes
         self._closed = False
         self._indexes = DerivedIndexes.load(
             store, settings.data_dir, embedder.model_id, embedder.dimension
@@ -88,14 +119,11 @@ class KnowledgeBase:
         """
         store = Store.open(settings.data_dir / DATABASE_NAME)
         try:
-            stored = store.get_meta("model_id")
-            dimension = store.get_meta("dimension")
-            same = stored == embedder.model_id and dimension == str(embedder.dimension)
-            if not same and stored is not None and store.chunk_count() > 0:
-                raise _mismatch_error(settings.data_dir, stored, str(dimension), embedder)
-            if not same:
-                store.set_model(embedder.model_id, embedder.dimension)
-            return cls(settings, embedder, store)
+            lock = WriterLock(settings.data_dir)
+            if not _same_model(store, embedder):
+                with lock.hold():
+                    _adopt_model(store, settings.data_dir, embedder)
+            return cls(settings, embedder, store, lock)
         except BaseException:
             store.close()
             raise
@@ -110,20 +138,27 @@ class KnowledgeBase:
         done the base keeps its old model, so an interrupted run leaves it usable as it
         was; running ``reembed`` again starts over.
         """
+        progress = progress or ignore_progress
         store = Store.open(settings.data_dir / DATABASE_NAME)
         try:
-            reembed_all(store, embedder, settings.batch_size, progress or ignore_progress)
-            store.set_model(embedder.model_id, embedder.dimension)
+            with WriterLock(settings.data_dir).hold(on_wait=_waiting(progress)):
+                reembed_all(store, embedder, settings.batch_size, progress)
+                store.set_model(embedder.model_id, embedder.dimension)
         finally:
             store.close()
         return cls.open(settings, embedder)
 
     def close(self) -> None:
-        """Save what is pending and close the database (a second call does nothing)."""
-        with self._writing:
+        """Save what is pending and close the database (a second call does nothing).
+
+        Nothing is saved while another process writes (for ``CLOSE_WAIT`` seconds) or
+        after it wrote: the saved indexes would lag, and the next open catches up anyway.
+        """
+        with self._lock.hold(wait=CLOSE_WAIT) as held:
             if self._closed:
                 return
-            self._indexes.save()
+            if held and self._store.generation() == self._indexes.generation:
+                self._indexes.save()
             self._store.close()
             self._closed = True
 
@@ -153,15 +188,12 @@ class KnowledgeBase:
         """
         progress = progress or ignore_progress
         report = IndexReport()
-        with self._writing:
-            try:
-                files, folders = collect([Path(path) for path in paths], report)
-                if remove_missing:  # first, so a renamed file is not a duplicate of itself
-                    self._remove_missing(folders, {source for _, source in files}, report)
-                indexer = Indexer(self._store, self._indexes, self.embedder, self.settings)
-                indexer.index(files, report, progress)
-            finally:
-                self._indexes.save()
+        with self._write(progress):
+            files, folders = collect([Path(path) for path in paths], report)
+            if remove_missing:  # first, so a renamed file is not a duplicate of itself
+                self._remove_missing(folders, {source for _, source in files}, report)
+            indexer = Indexer(self._store, self._indexes, self.embedder, self.settings)
+            indexer.index(files, report, progress)
         return report
 
     def add_files(
@@ -172,10 +204,26 @@ class KnowledgeBase:
 
     def remove_file(self, source: str) -> bool:
         """Forget one file and its chunks; False when it was not in the knowledge base."""
-        with self._writing:
+        with self._write(ignore_progress):
             removed = self._remove(source)
-            self._indexes.save()
         return removed
+
+    @contextmanager
+    def _write(self, progress: Progress) -> Iterator[None]:
+        """Hold the writer lock, catch up with other processes' writes, save when due."""
+        with self._lock.hold(on_wait=_waiting(progress)):
+            self._indexes.catch_up()
+            try:
+                yield
+            finally:
+                self._indexes.save_if_due()
+
+    def _follow(self) -> None:
+        """Catch up with another process's writes, unless a write is under way right now."""
+        if self._store.generation() != self._indexes.generation:
+            with self._lock.attempt() as held:
+                if held:
+                    self._indexes.catch_up()
 
     def _remove_missing(self, folders: Sequence[Path], seen: set[str], report: IndexReport) -> None:
         """Remove the recorded files under ``folders`` that the walk did not find."""
@@ -186,7 +234,7 @@ class KnowledgeBase:
                 report.removed.append(source)
 
     def _remove(self, source: str) -> bool:
-        with self._indexes.lock:
+        with self._indexes.change():
             old_ids = self._store.delete_file(source)
             if old_ids is None:
                 return False
@@ -217,11 +265,13 @@ class KnowledgeBase:
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """BM25 over the folded, tokenized query: ``(chunk_id, score)``, best first."""
+        self._follow()
         return self._indexes.lexical_search(tokenize(fold(query)), k)
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Cosine similarity to the folded query's embedding: ``(chunk_id, score)``."""
         vector = self.embedder.embed([fold(query)], "query")[0]
+        self._follow()
         return self._indexes.dense_search(vector, k)
 
     def index_ids(self) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from index.errors import ModelMismatchError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from index.storage.derived import LEXICAL_NAME, VECTORS_NAME
+from index.storage.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
 from tests.kb_checks import assert_consistent
 
@@ -305,3 +306,45 @@ def test_real_model_finds_the_traditional_passage_for_a_simplified_question(
         top = kb.chunks([hit for hit, _ in kb.dense_search("李永祯同志获得了什么荣誉？", 3)])
         assert any("李永禎" in record.chunk.text for record in top)
         assert kb.index_paths([samples_dir]).unchanged
+
+
+def test_an_upload_or_a_delete_does_not_rewrite_the_saved_indexes(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    vectors_file = index_settings.data_dir / VECTORS_NAME
+    removed = str((samples_dir / TRADITIONAL).resolve())
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir / TRADITIONAL])
+    saved = vectors_file.stat().st_mtime_ns, vectors_file.stat().st_ino
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.add_files([samples_dir])
+        kb.remove_file(removed)
+        assert (vectors_file.stat().st_mtime_ns, vectors_file.stat().st_ino) == saved
+        hits = kb.lexical_search("丹东中院 院长会议", 3)
+    # as if killed here: the next open catches up from the database
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        assert kb.lexical_search("丹东中院 院长会议", 3) == hits
+        hits = kb.lexical_search("李永禎", 10)
+        assert hits and removed not in {record.source for record in kb.chunks([h for h, _ in hits])}
+        assert_consistent(kb)
+
+
+def test_searches_go_on_while_the_indexes_are_saved(
+    kb: KnowledgeBase, samples_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb.index_paths([samples_dir])
+    saving, searched = threading.Event(), threading.Event()
+    real_save = VectorIndex.save
+
+    def slow_save(index: VectorIndex, path: Path, stamp: str) -> None:
+        saving.set()
+        assert searched.wait(10), "a search waited for the save"
+        real_save(index, path, stamp)
+
+    monkeypatch.setattr(VectorIndex, "save", slow_save)
+    closing = threading.Thread(target=kb.close)
+    closing.start()
+    assert saving.wait(10)
+    assert kb.lexical_search("法院", 3) and kb.index_ids()[0].size
+    searched.set()
+    closing.join()

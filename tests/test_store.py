@@ -134,13 +134,14 @@ def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     vectors = np.eye(len(chunks), 8, dtype=np.float32)
     store.embeddings.put("m", [item.text_hash for item in chunks], vectors)
     _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
-    parts = list(store.embeddings.iter_chunk_vectors("m", 8, batch_size=2))
+    parts = list(store.embeddings.iter_chunk_vectors("m", 8, ids, batch_size=2))
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
     np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
-    tokens = [token for _, lists in store.iter_tokens(batch_size=2) for token in lists]
+    assert store.chunk_ids().tolist() == ids
+    tokens = [token for _, lists in store.iter_tokens(ids, batch_size=2) for token in lists]
     assert tokens == [item.tokens for item in chunks]
     with pytest.raises(StoreError, match="缺少"):
-        list(store.embeddings.iter_chunk_vectors("another-model", 8))
+        list(store.embeddings.iter_chunk_vectors("another-model", 8, ids))
 
 
 def test_set_model_drops_other_models_vectors(store: Store) -> None:

@@ -1,23 +1,38 @@
 """The derived search indexes of a knowledge base: FAISS vectors and BM25, in memory and saved.
 
-Both are rebuilt from the database whenever their saved stamp (``Store.stamp``) or size
-does not match it, so a crash between a commit and a save costs a rebuild, never a wrong
-answer. Files in the knowledge-base folder: ``VECTORS_NAME`` and ``LEXICAL_NAME``.
+Files in the knowledge-base folder: ``VECTORS_NAME`` and ``LEXICAL_NAME``, each stamped with
+the knowledge base, the database generation and the model it reflects (``Stamp``).
 
-``lock`` guards the in-memory indexes and the stamp they were last saved with. A writer
-holds it around a database write and the matching ``add``/``remove``, so a search sees
-each change to the database either entirely or not at all.
+The database is the truth; the indexes *catch up* with it: the chunk ids they hold are
+compared with the stored ones, chunks gone are removed and chunks missing are added (their
+vectors from the embedding cache, their tokens from the database). Chunk ids are never
+reused and a chunk never changes, so equal id sets mean equal content, whatever the chunk
+counts: a file updated with as many chunks as before has new ids. Catching up is how the
+indexes are loaded (a saved file is a past state; a missing or foreign one counts as empty),
+and how a process follows another process's writes to the same folder.
+
+Saving is therefore never needed for correctness, only to make the next catch-up short: the
+files are written when the changes since the last save reach ``SAVE_SHARE`` of the index
+(at least ``SAVE_MIN`` chunks) and when the knowledge base is closed, so an upload or a
+delete does not rewrite a large FAISS file. A save never holds ``lock``.
+
+``lock`` guards the in-memory indexes. A writer holds it (``change``) around a database
+write and the matching ``add``/``remove``, so a search sees each change either entirely or
+not at all, and ``generation`` always names the database state the indexes reflect.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from index.storage.atomic import remove_leftovers
 from index.storage.lexical import LexicalIndex
 from index.storage.store import Store
 from index.storage.vectors import VectorIndex
@@ -26,6 +41,36 @@ log = logging.getLogger(__name__)
 
 VECTORS_NAME = "vectors.faiss"
 LEXICAL_NAME = "lexical.npz"
+SAVE_SHARE = 0.1
+"""Share of the index changed since the last save at which a write call saves."""
+SAVE_MIN = 10_000
+"""Chunks changed since the last save below which a write call never saves (close does)."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a saved index reflects: knowledge base, database generation, embedding model."""
+
+    kb_id: str
+    generation: int
+    model_id: str
+
+    def __str__(self) -> str:
+        return f"{self.kb_id}:{self.generation}:{self.model_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Stamp | None:
+        """The stamp written by ``str``, or None for another format (older files)."""
+        kb_id, _, rest = text.partition(":")
+        generation, _, model_id = rest.partition(":")
+        if not generation.isdigit() or not model_id:
+            return None
+        return cls(kb_id, int(generation), model_id)
+
+
+def _difference(held: np.ndarray, stored: np.ndarray) -> tuple[list[int], list[int]]:
+    """``(missing, extra)``: stored ids not held, and held ids no longer stored (sorted)."""
+    return np.setdiff1d(stored, held).tolist(), np.setdiff1d(held, stored).tolist()
 
 
 class DerivedIndexes:
@@ -35,59 +80,120 @@ class DerivedIndexes:
         self,
         store: Store,
         data_dir: Path,
+        model_id: str,
         vectors: VectorIndex,
         lexical: LexicalIndex,
-        saved_stamp: str,
     ) -> None:
-        """Use ``load``; this wires already loaded indexes together."""
+        """Use ``load``; this wires already loaded indexes together (not caught up yet)."""
         self.lock = threading.RLock()
+        self.generation = -1
+        """The database generation the in-memory indexes reflect."""
         self._store = store
         self._data_dir = data_dir
+        self._model_id = model_id
         self._vectors = vectors
         self._lexical = lexical
-        self._saved_stamp = saved_stamp
+        self._unsaved = 0
 
     @classmethod
     def load(cls, store: Store, data_dir: Path, model_id: str, dimension: int) -> DerivedIndexes:
-        """The saved indexes when their stamp is current, else rebuilt (and saved).
+        """The saved indexes (or empty ones, for missing or foreign files), caught up.
 
-        Vectors are rebuilt from the embedding cache of ``model_id``, BM25 from the stored
-        tokens; no model is needed.
+        Needs no model and no lock: vectors come from the embedding cache of ``model_id``,
+        tokens from the database, both read from one consistent snapshot.
         """
-        stamp = store.stamp()
-        count = store.chunk_count()
-        rebuilt = False
+        kb_id = store.get_meta("kb_id") or ""
+        vectors = VectorIndex(dimension)
         loaded_vectors = VectorIndex.load(data_dir / VECTORS_NAME, dimension)
-        if loaded_vectors and loaded_vectors[1] == stamp and len(loaded_vectors[0]) == count:
+        if loaded_vectors and _is_ours(loaded_vectors[1], kb_id, model_id):
             vectors = loaded_vectors[0]
-        else:
-            log.info("rebuilding the vector index of %s from the database", data_dir)
-            parts = store.embeddings.iter_chunk_vectors(model_id, dimension)
-            vectors = VectorIndex.build(dimension, parts, count)
-            rebuilt = True
+        lexical = LexicalIndex()
         loaded_lexical = LexicalIndex.load(data_dir / LEXICAL_NAME)
-        if loaded_lexical and loaded_lexical[1] == stamp and len(loaded_lexical[0]) == count:
+        if loaded_lexical and _is_ours(loaded_lexical[1], kb_id):
             lexical = loaded_lexical[0]
-        else:
-            log.info("rebuilding the lexical index of %s from the database", data_dir)
-            lexical = LexicalIndex.build(store.iter_tokens())
-            rebuilt = True
-        if rebuilt:
-            vectors.save(data_dir / VECTORS_NAME, stamp)
-            lexical.save(data_dir / LEXICAL_NAME, stamp)
-        return cls(store, data_dir, vectors, lexical, stamp)
+        indexes = cls(store, data_dir, model_id, vectors, lexical)
+        indexes.catch_up()
+        return indexes
+
+    # -- following the database -------------------------------------------------------
+
+    def catch_up(self) -> int:
+        """Bring the indexes to the database's current chunks; returns the chunks changed.
+
+        For the one writer of this process (or while nothing else changes the indexes):
+        reads run on a snapshot without ``lock``; each batch is applied under it.
+        """
+        with self._store.snapshot() as snapshot:
+            generation = snapshot.generation()
+            if generation == self.generation:
+                return 0
+            stored = snapshot.chunk_ids()
+            changed = self._catch_up_vectors(snapshot, stored)
+            changed += self._catch_up_lexical(snapshot, stored)
+        with self.lock:
+            self.generation = generation
+        self._unsaved += changed
+        if changed:
+            log.info("derived indexes of %s caught up: %d chunk changes", self._data_dir, changed)
+        return changed
+
+    def _catch_up_vectors(self, snapshot: Store, stored: np.ndarray) -> int:
+        missing, extra = _difference(np.sort(self._vectors.ids()), stored)
+        with self.lock:
+            self._vectors.remove(extra)
+        parts = snapshot.embeddings.iter_chunk_vectors(
+            self._model_id, self._vectors.dimension, missing
+        )
+        for ids, vectors in parts:
+            with self.lock:
+                self._vectors.add(ids, vectors, cluster=False)
+        with self.lock:
+            self._vectors.cluster_if_needed()
+        return len(missing) + len(extra)
+
+    def _catch_up_lexical(self, snapshot: Store, stored: np.ndarray) -> int:
+        missing, extra = _difference(self._lexical.ids(), stored)
+        if len(missing) and missing[0] <= self._lexical.last_id():
+            log.info("rebuilding the lexical index of %s from the database", self._data_dir)
+            rebuilt = LexicalIndex.build(snapshot.iter_tokens(stored.tolist()))
+            with self.lock:
+                self._lexical = rebuilt
+            return len(stored)
+        with self.lock:
+            self._lexical.remove(extra)
+        for ids, tokens in snapshot.iter_tokens(missing):
+            with self.lock:
+                self._lexical.add(ids, tokens)
+        return len(missing) + len(extra)
+
+    # -- changing ---------------------------------------------------------------------
+
+    @contextmanager
+    def change(self) -> Iterator[None]:
+        """Hold ``lock`` around one database write and the matching ``add``/``remove``.
+
+        Afterwards the indexes reflect the database's new generation; the caller holds the
+        folder's writer lock, so that generation is this write's and no other process's.
+        """
+        with self.lock:
+            yield
+            self.generation = self._store.generation()
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, tokens: Sequence[list[str]]) -> None:
         """Add chunks (their vectors and BM25 tokens) under the ids the database gave them."""
         with self.lock:
             self._vectors.add(ids, vectors)
             self._lexical.add(ids, tokens)
+            self._unsaved += len(ids)
 
     def remove(self, ids: Sequence[int]) -> None:
         """Remove chunks from both indexes; ids not held are ignored."""
         with self.lock:
             self._vectors.remove(ids)
             self._lexical.remove(ids)
+            self._unsaved += len(ids)
+
+    # -- searching --------------------------------------------------------------------
 
     def lexical_search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """BM25 over query ``tokens``: ``(chunk_id, score)``, best first."""
@@ -104,17 +210,30 @@ class DerivedIndexes:
         with self.lock:
             return np.sort(self._vectors.ids()), np.sort(self._lexical.ids())
 
-    def save(self) -> None:
-        """Save both indexes if the database changed since they were last saved.
+    # -- saving -----------------------------------------------------------------------
 
-        For write operations only, one at a time, so nothing changes the indexes meanwhile;
-        the BM25 file is written outside the lock, so searches wait only for its snapshot.
+    def save_if_due(self) -> None:
+        """Save when the changes since the last save are large (see the module docstring)."""
+        if self._unsaved >= max(SAVE_MIN, SAVE_SHARE * len(self._vectors)):
+            self.save()
+
+    def save(self) -> None:
+        """Write both indexes, stamped with the generation they reflect, if anything changed.
+
+        Only for the holder of the folder's writer lock, who is then the only one changing
+        the indexes; searches only read them, so they go on while the files are written.
         """
-        with self.lock:
-            stamp = self._store.stamp()
-            if stamp == self._saved_stamp:
-                return
-            self._vectors.save(self._data_dir / VECTORS_NAME, stamp)
-            lexical = self._lexical.snapshot()
-        lexical.save(self._data_dir / LEXICAL_NAME, stamp)
-        self._saved_stamp = stamp
+        if not self._unsaved:
+            return
+        stamp = str(Stamp(self._store.get_meta("kb_id") or "", self.generation, self._model_id))
+        for name in (VECTORS_NAME, LEXICAL_NAME):
+            remove_leftovers(self._data_dir / name)
+        self._vectors.save(self._data_dir / VECTORS_NAME, stamp)
+        self._lexical.snapshot().save(self._data_dir / LEXICAL_NAME, stamp)
+        self._unsaved = 0
+
+
+def _is_ours(text: str, kb_id: str, model_id: str | None = None) -> bool:
+    """Whether a saved stamp belongs to this knowledge base (and model, for vectors)."""
+    stamp = Stamp.parse(text)
+    return stamp is not None and stamp.kb_id == kb_id and model_id in (None, stamp.model_id)

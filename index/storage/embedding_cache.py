@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import StoreError
-from index.storage.sql import batches, iter_keyed_rows, placeholders, transaction
+from index.storage.sql import SQL_BATCH, batches, iter_rows_of_ids, placeholders, transaction
 
 
 def text_hash(search_text: str) -> bytes:
@@ -78,9 +78,9 @@ class EmbeddingCache:
         return np.frombuffer(blob, dtype="<f4").reshape(len(hashes), dimension)
 
     def iter_chunk_vectors(
-        self, model_id: str, dimension: int, batch_size: int = 10_000
+        self, model_id: str, dimension: int, chunk_ids: Sequence[int], batch_size: int = SQL_BATCH
     ) -> Iterator[tuple[list[int], np.ndarray]]:
-        """Every stored chunk's id and vector of ``model_id`` (to rebuild the FAISS index).
+        """The vectors of ``model_id`` of the chunks ``chunk_ids`` (sorted), in batches.
 
         Raises ``StoreError`` when a chunk has no vector of that model, which the write
         order (vectors are cached before their chunks are stored) rules out.
@@ -88,9 +88,11 @@ class EmbeddingCache:
         query = (
             "SELECT chunk_id, vector FROM chunks LEFT JOIN embeddings "
             "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
-            "WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?"
+            "WHERE chunk_id IN ({ids})"
         )
-        rows = iter_keyed_rows(self._db, self._lock, query, (model_id,), batch_size, _blob)
+        rows = iter_rows_of_ids(
+            self._db, self._lock, query, (model_id,), chunk_ids, _blob, batch_size
+        )
         for ids, blobs in rows:
             present = [blob for blob in blobs if blob is not None]
             if len(present) != len(blobs):

@@ -149,6 +149,10 @@ class LexicalIndex:
         """Chunk ids currently in the index, increasing."""
         return self._row_ids.view[self._alive.view]
 
+    def last_id(self) -> int:
+        """The greatest chunk id ever added (removed ones included), or -1; new ids exceed it."""
+        return int(self._row_ids.view[-1]) if self._row_ids.size else -1
+
     def add(self, ids: Sequence[int], token_lists: Sequence[Sequence[str]]) -> None:
         """Index the chunks ``ids`` (greater than every id added before) with their tokens."""
         if len(ids) != len(token_lists):
@@ -156,8 +160,7 @@ class LexicalIndex:
         if not ids:
             return
         new_ids = np.asarray(ids, dtype=np.int64)
-        last = self._row_ids.view[-1] if self._row_ids.size else -1
-        if new_ids[0] <= last or np.any(np.diff(new_ids) <= 0):
+        if new_ids[0] <= self.last_id() or np.any(np.diff(new_ids) <= 0):
             raise ValueError("chunk ids must be added in increasing order")
         first_row = self._row_ids.size
         lengths = np.fromiter((len(tokens) for tokens in token_lists), np.int64, len(ids))

@@ -46,27 +46,31 @@ def transaction(connection: sqlite3.Connection, lock: threading.RLock) -> Iterat
         connection.execute("COMMIT")
 
 
-def iter_keyed_rows(
+def iter_rows_of_ids(
     connection: sqlite3.Connection,
     lock: threading.RLock,
     query: str,
     params: tuple,
-    batch_size: int,
+    ids: Sequence[int],
     convert: Callable[[V], T],
+    batch_size: int = SQL_BATCH,
 ) -> Iterator[tuple[list[int], list[T]]]:
-    """Rows ``(key, value)`` of ``query`` in batches of keys and converted values.
+    """Rows ``(key, value)`` of ``query`` for ``ids``, in batches of keys and converted values.
 
-    ``query`` must order by an integer key, filter ``key > ?`` and end in ``LIMIT ?``; those
-    two parameters follow ``params``. The lock is held for one batch at a time.
+    ``query`` holds ``{ids}`` where the ``IN`` list of one batch goes, after ``params``;
+    rows come back in the order of ``ids`` (which callers pass sorted). The lock is held
+    for one batch at a time.
     """
-    last = -1
-    while True:
+    for batch in batches([int(key) for key in ids], batch_size):
         with lock:
-            rows = connection.execute(query, (*params, last, batch_size)).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [row[0] for row in rows], [convert(row[1]) for row in rows]
+            rows = connection.execute(
+                query.format(ids=placeholders(len(batch))), (*params, *batch)
+            ).fetchall()
+        by_key = dict(rows)
+        yield (
+            [key for key in batch if key in by_key],
+            [convert(by_key[key]) for key in batch if key in by_key],
+        )
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:

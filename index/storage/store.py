@@ -17,9 +17,11 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from index.documents import ChunkRecord, Document, FileInfo
 from index.errors import StoreError
@@ -116,6 +118,25 @@ class Store:
         """
         with self._lock:
             return f"{self.get_meta('kb_id')}:{self.get_meta('generation')}"
+
+    def generation(self) -> int:
+        """How many times the chunks changed (see ``stamp``); a cheap "did anything change"."""
+        return int(self.get_meta("generation") or 0)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """A read-only view of the database as it is now, on a connection of its own.
+
+        WAL keeps it consistent while other connections (and processes) write, and it
+        never holds this store's lock, so readers of this store are not kept waiting.
+        """
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("BEGIN")
+            connection.execute("SELECT 1 FROM meta LIMIT 1")  # the snapshot starts here
+            yield Store(connection, self.path)
+        finally:
+            connection.close()
 
     def _bump_generation(self) -> None:
         self._db.execute(
@@ -299,15 +320,24 @@ class Store:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
-    def iter_tokens(self, batch_size: int = 10_000) -> Iterator[tuple[list[int], list[list[str]]]]:
-        """Every chunk's id and BM25 tokens, in batches (to rebuild the lexical index)."""
-        yield from sql.iter_keyed_rows(
+    def chunk_ids(self) -> np.ndarray:
+        """Every stored chunk id, increasing (what the derived indexes must hold)."""
+        with self._lock:
+            cursor = self._db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")
+            return np.fromiter((row[0] for row in cursor), dtype=np.int64)
+
+    def iter_tokens(
+        self, chunk_ids: Sequence[int], batch_size: int = sql.SQL_BATCH
+    ) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """The BM25 tokens of ``chunk_ids`` (sorted), in batches (for the lexical index)."""
+        yield from sql.iter_rows_of_ids(
             self._db,
             self._lock,
-            "SELECT chunk_id, tokens FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
+            "SELECT chunk_id, tokens FROM chunks WHERE chunk_id IN ({ids})",
             (),
-            batch_size,
+            chunk_ids,
             tokens_from_value,
+            batch_size,
         )
 
     # -- model ------------------------------------------------------------------------

@@ -127,8 +127,8 @@ class VectorIndex:
         """
         index = cls(dimension, make_faiss_index(dimension, size), exact_limit)
         for ids, vectors in parts:
-            index._add(ids, vectors)
-        index._cluster_if_needed()
+            index.add(ids, vectors, cluster=False)
+        index.cluster_if_needed()
         return index
 
     @property
@@ -141,12 +141,12 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Add one vector per id (ids must not be present yet)."""
-        self._add(ids, vectors)
-        self._cluster_if_needed()
+    def add(self, ids: Sequence[int], vectors: np.ndarray, *, cluster: bool = True) -> None:
+        """Add one vector per id (ids must not be present yet).
 
-    def _add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        ``cluster=False`` leaves clustering to a later ``cluster_if_needed``, so adding
+        many parts trains the lists once, on all of them.
+        """
         if len(ids) == 0:
             return
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -155,8 +155,10 @@ class VectorIndex:
                 f"expected {len(ids)} vectors of dimension {self.dimension}, got {vectors.shape}"
             )
         self._index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+        if cluster:
+            self.cluster_if_needed()
 
-    def _cluster_if_needed(self) -> None:
+    def cluster_if_needed(self) -> None:
         """Cluster a flat index past ``exact_limit``, re-cluster an outgrown IVF index."""
         size = len(self)
         if isinstance(self._index, faiss.IndexIVF):
