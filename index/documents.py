@@ -67,7 +67,13 @@ class ChunkRecord:
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What the knowledge base knows about one indexed (or refused) file."""
+    """What the knowledge base knows about one indexed (or refused) file.
+
+    ``duplicate_of``: the indexed file with the same bytes, for a skipped exact duplicate.
+    Near-duplicates (versions) are all indexed: ``newest_version`` is the source of the
+    newest file of its group (None when it has no other version), ``version`` its place
+    in the group (1 = newest, by file modification time) and ``versions`` the group's size.
+    """
 
     source: str
     format: str
@@ -77,17 +83,26 @@ class FileInfo:
     duplicate_of: str | None = None
     error: str | None = None
     indexed_at: str | None = None
+    newest_version: str | None = None
+    version: int = 1
+    versions: int = 1
 
 
 @dataclass
 class IndexReport:
-    """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract."""
+    """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract.
+
+    ``duplicates``: exact duplicates skipped, ``{"file", "duplicate_of"}``. ``versions``:
+    the groups of near-duplicate files (all indexed) that hold a file added or updated by
+    this run, each newest first.
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
+    versions: list[list[str]] = field(default_factory=list)
     chunks: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
 
@@ -99,6 +114,7 @@ class IndexReport:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
+            "versions": self.versions,
             "chunks": self.chunks,
             "errors": self.errors,
         }

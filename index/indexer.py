@@ -1,7 +1,8 @@
 """The indexing loop: bring a list of files up to date in the database and the indexes.
 
-Each file is hashed and compared with its stored state; a new or changed file is prepared
-(load, clean, chunk), checked for near-duplicates, and its chunks wait for their vectors.
+Each file is hashed and compared with its stored state; a file with the bytes of another
+indexed file is recorded as its exact duplicate (``index.duplicates``); any other new or
+changed file is prepared (load, clean, chunk) and its chunks wait for their vectors.
 Vectors go through the embedding cache, so text embedded once is never embedded again by
 the same model. Files are stored in order as soon as all their vectors are cached: one
 database transaction per file, with the matching in-memory index update under the derived
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from index.documents import IndexReport
-from index.duplicates import duplicate_of, original_is_indexed
+from index.duplicates import is_still_duplicate
 from index.embed.protocol import Embedder
 from index.errors import DocumentError
 from index.ingest.prepare import PreparedFile, prepare, recipe
@@ -77,6 +78,7 @@ class _Pending:
     prepared: PreparedFile
     chunks: list[NewChunk]
     outcome: str  # "added" | "updated"
+    modified_at: float  # the file's modification time: which version is newest
 
 
 class _EmbeddingQueue:
@@ -127,6 +129,7 @@ class Indexer:
         self._indexes = indexes
         self._embedder = embedder
         self._settings = settings
+        self._indexed_in_run: dict[str, str] = {}  # content hash → source, files to be stored
 
     def index(
         self, files: Sequence[tuple[Path, str]], report: IndexReport, progress: Progress
@@ -139,10 +142,9 @@ class Indexer:
         group_size = self._settings.batch_size * EMBED_GROUP_BATCHES
         queue = _EmbeddingQueue(self._store, self._embedder, group_size)
         waiting: deque[_Pending] = deque()
-        signatures = self._store.signatures()
         for done, (path, source) in enumerate(files):
             progress(done, len(files), f"正在处理 {path.name}")
-            pending = self._prepare(path, source, signatures, report)
+            pending = self._prepare(path, source, report)
             if pending is not None:
                 waiting.append(pending)
                 queue.request(pending.chunks)
@@ -155,9 +157,7 @@ class Indexer:
         progress(len(files), len(files), "索引完成")
         log.info("embedded %d new chunk texts", queue.embedded)
 
-    def _prepare(
-        self, path: Path, source: str, signatures: dict[str, bytes], report: IndexReport
-    ) -> _Pending | None:
+    def _prepare(self, path: Path, source: str, report: IndexReport) -> _Pending | None:
         """Decide what to do with one file; returns the work left when it must be stored."""
         try:
             content_hash = file_hash(path)
@@ -168,6 +168,13 @@ class Indexer:
         if self._is_unchanged(stored, content_hash):
             report.unchanged.append(source)
             return None
+        original = self._indexed_in_run.get(content_hash) or self._store.indexed_with_content(
+            content_hash, other_than=source
+        )
+        if original is not None:
+            self._record_unindexed(path, source, content_hash, duplicate_of=original)
+            report.duplicates.append({"file": source, "duplicate_of": original})
+            return None
         try:
             prepared = prepare(path, source, self._settings)
         except DocumentError as error:
@@ -177,30 +184,20 @@ class Indexer:
             log.exception("unexpected failure while preparing %s", source)
             self._record_error(path, source, content_hash, f"处理失败：{error}", stored, report)
             return None
-        original = duplicate_of(source, prepared.signature, signatures)
-        if original is not None:
-            with self._indexes.change():
-                self._indexes.remove(
-                    self._store.put_unindexed(
-                        source, prepared.document.format, content_hash, duplicate_of=original
-                    )
-                )
-            report.duplicates.append({"file": source, "duplicate_of": original})
-            return None
-        signatures[source] = prepared.signature
+        self._indexed_in_run[content_hash] = source
         chunks = [
             NewChunk(chunk, text_hash(chunk.search_text), tokenize(chunk.search_text))
             for chunk in prepared.chunks
         ]
         outcome = "updated" if stored is not None and stored.status == "indexed" else "added"
-        return _Pending(prepared, chunks, outcome)
+        return _Pending(prepared, chunks, outcome, path.stat().st_mtime)
 
     def _is_unchanged(self, stored: StoredFile | None, content_hash: str) -> bool:
-        """Same bytes and recipe, and not a failure to retry or a duplicate of a file now gone."""
+        """Same bytes and recipe, and not a failure to retry or a duplicate of a file changed."""
         if stored is None or stored.content_hash != content_hash or stored.status == "error":
             return False
         if stored.status == "duplicate":
-            return original_is_indexed(self._store, stored)
+            return is_still_duplicate(self._store, stored)
         return stored.recipe == recipe(self._settings)
 
     def _record_error(
@@ -217,10 +214,14 @@ class Indexer:
         if stored is not None and stored.status == "indexed":
             log.warning("%s: %s (keeping the version indexed before)", source, reason)
             return
+        self._record_unindexed(path, source, content_hash, error=reason)
+
+    def _record_unindexed(self, path: Path, source: str, content_hash: str, **outcome: str) -> None:
+        """Record a duplicate or failed file without chunks, dropping any it had."""
         file_format = path.suffix.lower().lstrip(".") or "unknown"
         with self._indexes.change():
             self._indexes.remove(
-                self._store.put_unindexed(source, file_format, content_hash, error=reason)
+                self._store.put_unindexed(source, file_format, content_hash, **outcome)
             )
 
     def _store_ready(
@@ -240,6 +241,7 @@ class Indexer:
                     prepared.signature,
                     pending.chunks,
                     recipe=recipe(self._settings),
+                    modified_at=pending.modified_at,
                 )
                 self._indexes.remove(old_ids)
                 self._indexes.add(new_ids, vectors, [item.tokens for item in pending.chunks])

@@ -30,6 +30,7 @@ import numpy as np
 
 from index.discovery import collect, missing_sources
 from index.documents import ChunkRecord, Document, FileInfo, IndexReport
+from index.duplicates import version_groups
 from index.embed.protocol import Embedder
 from index.errors import ModelMismatchError
 from index.indexer import Indexer, reembed_all
@@ -44,6 +45,8 @@ DATABASE_NAME = "knowledge.sqlite3"
 CLOSE_WAIT = 5.0
 """Seconds ``close`` waits for another process's write before leaving the save to the next
 open (which catches up from the database anyway)."""
+SETTLE_ROUNDS = 3
+"""Rounds of re-examining orphaned duplicates per write (copies of copies settle in two)."""
 WAITING_MESSAGE = "另一个程序正在写入这个知识库，等它完成后继续"
 
 
@@ -192,8 +195,11 @@ class KnowledgeBase:
             files, folders = collect([Path(path) for path in paths], report)
             if remove_missing:  # first, so a renamed file is not a duplicate of itself
                 self._remove_missing(folders, {source for _, source in files}, report)
-            indexer = Indexer(self._store, self._indexes, self.embedder, self.settings)
+            indexer = self._indexer()
             indexer.index(files, report, progress)
+            self._settle_duplicates(indexer, report, progress)
+            self._group_versions()
+            report.versions = self._versions_of({*report.added, *report.updated})
         return report
 
     def add_files(
@@ -206,6 +212,8 @@ class KnowledgeBase:
         """Forget one file and its chunks; False when it was not in the knowledge base."""
         with self._write(ignore_progress):
             removed = self._remove(source)
+            self._settle_duplicates(self._indexer(), IndexReport(), ignore_progress)
+            self._group_versions()
         return removed
 
     @contextmanager
@@ -232,6 +240,49 @@ class KnowledgeBase:
         for source in missing_sources(folders, seen, self._store.sources()):
             if self._remove(source):
                 report.removed.append(source)
+
+    def _indexer(self) -> Indexer:
+        return Indexer(self._store, self._indexes, self.embedder, self.settings)
+
+    def _settle_duplicates(self, indexer: Indexer, report: IndexReport, progress: Progress) -> None:
+        """Re-examine the exact duplicates whose original changed or went.
+
+        Each is indexed from its file (or becomes a duplicate of another copy), or removed
+        when its file is gone too; a few rounds settle copies of copies.
+        """
+        for _ in range(SETTLE_ROUNDS):
+            orphans = self._store.orphaned_duplicates()
+            if not orphans:
+                return
+            present = []
+            for source in orphans:
+                if Path(source).is_file():
+                    present.append((Path(source), source))
+                elif self._remove(source):
+                    report.removed.append(source)
+            indexer.index(present, report, progress)
+
+    def _group_versions(self) -> None:
+        """Group the indexed near-duplicates again if the files changed since the last time."""
+        generation = self._store.generation()
+        if self._store.get_meta("versions_generation") == str(generation):
+            return
+        groups = version_groups(*self._store.signatures())
+        self._store.set_versions(
+            {source: group[0] for group in groups for source in group}, generation
+        )
+
+    def _versions_of(self, sources: set[str]) -> list[list[str]]:
+        """The version groups (newest first) holding one of ``sources``."""
+        groups: dict[str, list[FileInfo]] = {}
+        for info in self._store.files():
+            if info.newest_version is not None:
+                groups.setdefault(info.newest_version, []).append(info)
+        return [
+            [info.source for info in sorted(group, key=lambda info: info.version)]
+            for group in groups.values()
+            if sources & {info.source for info in group}
+        ]
 
     def _remove(self, source: str) -> bool:
         with self._indexes.change():

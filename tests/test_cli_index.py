@@ -18,7 +18,7 @@ from index.settings import IndexSettings
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import FakeEmbedder
 
-KEYS = ["added", "updated", "removed", "unchanged", "duplicates", "chunks", "errors"]
+KEYS = ["added", "updated", "removed", "unchanged", "duplicates", "versions", "chunks", "errors"]
 
 
 @pytest.fixture
@@ -56,6 +56,36 @@ def test_json_report_and_a_second_run_that_embeds_nothing(
     assert sorted(second["unchanged"]) == sorted(first["added"])
     assert second["chunks"] == 0
     assert embedders[-1].calls == 0
+
+
+def test_versions_and_duplicates_are_listed_by_files(
+    tmp_path: Path, samples_dir: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = samples_dir / "003_9c45a506be796223.txt"
+    edited = samples_dir / "zz_edited.txt"
+    edited.write_text(original.read_text("utf-8") + "\n（修订）\n", encoding="utf-8")
+    os.utime(original, (1_700_000_000, 1_700_000_000))
+    (samples_dir / "zz_copy.txt").write_bytes(original.read_bytes())
+    data = str(tmp_path / "kb")
+    code, report = _index_json(capsys, str(samples_dir), "--data", data)
+    assert code == 0
+    assert report["versions"] == [[str(edited.resolve()), str(original.resolve())]]
+    assert [item["file"] for item in report["duplicates"]] == [str(samples_dir / "zz_copy.txt")]
+    assert main(["files", "--json", "--data", data]) == 0
+    files = {item["source"]: item for item in json.loads(capsys.readouterr().out)}
+    assert len(files) == 7
+    versions = {
+        source: (item["status"], item["version"], item["versions"], item["newest_version"])
+        for source, item in files.items()
+        if item["versions"] > 1 or item["status"] != "indexed"
+    }
+    assert versions == {
+        str(edited.resolve()): ("indexed", 1, 2, str(edited.resolve())),
+        str(original.resolve()): ("indexed", 2, 2, str(edited.resolve())),
+        str(samples_dir / "zz_copy.txt"): ("duplicate", 1, 1, None),
+    }
+    assert main(["files", "--data", data]) == 0
+    assert "已索引（版本 2/2，最新版本：" in capsys.readouterr().out
 
 
 def test_plain_output_is_a_chinese_summary(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -121,12 +122,12 @@ def test_a_renamed_file_reuses_every_cached_vector(
     assert_consistent(kb)
 
 
-def test_near_duplicates_are_reported_not_indexed_twice(
+def test_exact_duplicates_are_reported_not_indexed_twice(
     kb: KnowledgeBase, samples_dir: Path
 ) -> None:
     original = samples_dir / "003_9c45a506be796223.txt"
-    copy = samples_dir / "zz_repost.txt"
-    copy.write_text(original.read_text(encoding="utf-8") + "\n（转载）\n", encoding="utf-8")
+    copy = samples_dir / "zz_copy.txt"
+    copy.write_bytes(original.read_bytes())
     report = kb.index_paths([samples_dir])
     assert report.duplicates == [
         {"file": str(copy.resolve()), "duplicate_of": str(original.resolve())}
@@ -137,6 +138,102 @@ def test_near_duplicates_are_reported_not_indexed_twice(
     original.unlink()  # the duplicate now stands for itself
     report = kb.index_paths([samples_dir])
     assert report.added == [str(copy.resolve())]
+    assert_consistent(kb)
+
+
+def _found_in(kb: KnowledgeBase, query: str) -> set[str]:
+    return {record.source for record in kb.chunks([hit for hit, _ in kb.lexical_search(query, 5)])}
+
+
+def test_a_duplicate_is_indexed_as_soon_as_its_original_changes(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    original, copy = folder / "a.txt", folder / "b_copy.txt"
+    for path in (original, copy):
+        path.write_text("第一条　本办法规范城市道路桥梁的养护管理工作。", encoding="utf-8")
+    report = kb.add_files([original, copy])
+    assert report.duplicates == [{"file": str(copy), "duplicate_of": str(original)}]
+    original.write_text("第一条　本办法规范公共图书馆的借阅服务工作。", encoding="utf-8")
+    report = kb.add_files([original])  # the copy is not part of this run
+    assert (report.updated, report.added) == ([str(original)], [str(copy)])
+    assert _found_in(kb, "道路桥梁 养护") == {str(copy)}
+    assert {info.source: info.status for info in kb.files()}[str(copy)] == "indexed"
+    assert_consistent(kb)
+
+
+def test_a_duplicate_is_indexed_as_soon_as_its_original_is_removed(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    texts = {"a.txt": "第二条　城市道路桥梁由市政部门养护。", "b.txt": "", "c.txt": "", "d.txt": ""}
+    for name in texts:
+        (folder / name).write_text(texts["a.txt"], encoding="utf-8")
+    kb.add_files([folder])
+    (folder / "d.txt").unlink()
+    assert kb.remove_file(str(folder / "a.txt"))
+    statuses = {info.source: (info.status, info.duplicate_of) for info in kb.files()}
+    assert statuses == {
+        str(folder / "b.txt"): ("indexed", None),
+        str(folder / "c.txt"): ("duplicate", str(folder / "b.txt")),
+    }
+    assert _found_in(kb, "道路桥梁 养护") == {str(folder / "b.txt")}
+    assert_consistent(kb)
+
+
+RULE = "第{n}条　{body}\n\n"
+BODIES = [
+    "本市最低工资标准为每月{wage}元，适用于全日制就业劳动者。",
+    "用人单位应当按月足额支付劳动者工资，不得克扣或者无故拖欠。",
+    "非全日制用工小时最低工资标准由市人力资源和社会保障局另行公布。",
+    "劳动者在法定休假日期间，用人单位应当依法支付工资。",
+    "本规定所称工资不包括加班工资、特殊工作环境津贴和法定福利待遇。",
+    "用人单位违反本规定的，由劳动保障监察机构责令限期改正。",
+    "劳动者与用人单位因执行最低工资标准发生争议的，可以依法申请劳动争议仲裁。",
+    "实行计件工资或者提成工资的，用人单位应当合理确定劳动定额和计件单价。",
+    "用人单位应当将本市最低工资标准在本单位公示，并告知全体劳动者。",
+    "区县人力资源和社会保障部门负责本行政区域内最低工资标准执行情况的监督检查。",
+    "工会组织依法对用人单位执行最低工资标准的情况进行监督，发现问题有权要求纠正。",
+    "劳动者因本人原因请事假的，用人单位可以按照规定扣除相应工资。",
+    "用人单位不得以实物或者有价证券代替货币支付劳动者工资。",
+    "本规定自发布之日起施行，由市人力资源和社会保障局负责解释。",
+]
+
+
+def _rule(year: int, wage: int) -> str:
+    body = "".join(
+        RULE.format(n=n, body=text.format(wage=wage)) for n, text in enumerate(BODIES, 1)
+    )
+    return f"{year}年本市最低工资规定\n\n{body}" * 3
+
+
+def test_versions_are_all_indexed_grouped_and_listed_newest_first(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    old, new = folder / "rule-2023.txt", folder / "rule-2024.txt"
+    old.write_text(_rule(2023, 2320), encoding="utf-8")
+    new.write_text(_rule(2024, 2420), encoding="utf-8")
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_710_000_000, 1_710_000_000))
+    report = kb.index_paths([folder])
+    assert sorted(report.added) == [str(old), str(new)]
+    assert (report.duplicates, report.versions) == ([], [[str(new), str(old)]])
+    files = {info.source: info for info in kb.files()}
+    assert [(files[str(path)].version, files[str(path)].versions) for path in (new, old)] == [
+        (1, 2),
+        (2, 2),
+    ]
+    assert {info.newest_version for info in files.values()} == {str(new)}
+    assert all(info.status == "indexed" and info.chunks for info in files.values())
+    best = kb.lexical_search("最低工资标准 2420元", 1)[0][0]
+    assert kb.chunks([best])[0].source == str(new)  # the new figure is searchable
+    old.unlink()  # the group goes when one version is left
+    kb.index_paths([folder])
+    assert [(info.newest_version, info.versions) for info in kb.files()] == [(None, 1)]
     assert_consistent(kb)
 
 

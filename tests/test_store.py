@@ -77,7 +77,7 @@ def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> No
         len(chunks),
         "indexed",
     )
-    assert store.signatures() == {"/docs/law.txt": b"sig"}
+    assert store.signatures() == (["/docs/law.txt"], [b"sig"], [0.0])
 
 
 def test_replacing_a_file_swaps_its_chunks_and_never_reuses_ids(store: Store) -> None:
@@ -116,6 +116,29 @@ def test_duplicates_and_errors_are_recorded_without_chunks(store: Store) -> None
     assert by_source["/docs/bad.txt"].error == "文件内容是二进制数据"
     assert store.chunk_count() == 0
     assert store.document("/docs/law.txt") is None
+    assert store.orphaned_duplicates() == ["/docs/law.txt"]  # /docs/a.txt is not indexed
+
+
+def test_versions_are_listed_newest_first(store: Store) -> None:
+    for source, modified in (
+        ("/docs/2023.txt", 1.0),
+        ("/docs/2024.txt", 2.0),
+        ("/docs/x.txt", 3.0),
+    ):
+        store.put_indexed(
+            _document(source), source, b"s", _chunks(), recipe="r", modified_at=modified
+        )
+    store.set_versions({"/docs/2023.txt": "/docs/2024.txt", "/docs/2024.txt": "/docs/2024.txt"}, 3)
+    versions = {
+        info.source: (info.newest_version, info.version, info.versions) for info in store.files()
+    }
+    assert versions == {
+        "/docs/2023.txt": ("/docs/2024.txt", 2, 2),
+        "/docs/2024.txt": ("/docs/2024.txt", 1, 2),
+        "/docs/x.txt": (None, 1, 1),
+    }
+    assert store.indexed_with_content("/docs/x.txt", other_than="/docs/2023.txt") == "/docs/x.txt"
+    assert store.indexed_with_content("/docs/x.txt", other_than="/docs/x.txt") is None
 
 
 def test_embedding_cache_round_trips_float32_exactly(store: Store) -> None:

@@ -241,9 +241,19 @@ def test_file_table_shows_counts_duplicates_and_errors() -> None:
         FileInfo("/kb/a.txt", "txt", 12, "indexed", indexed_at="2026-01-02T03:04:05+00:00"),
         FileInfo("/kb/b.txt", "txt", 0, "duplicate", duplicate_of="/kb/a.txt"),
         FileInfo("c.pdf", "pdf", 0, "error", error="文件中没有可检索的文字内容"),
+        FileInfo(
+            "/kb/rule-2023.txt",
+            "txt",
+            3,
+            "indexed",
+            newest_version="/kb/r.txt",
+            version=2,
+            versions=2,
+        ),
     ]
     shown = visible(render_library.files_html(files, ZH))
-    assert "共 1 个文件，12 个段落" in shown
+    assert "共 2 个文件，15 个段落" in shown
+    assert "已索引 · 版本 2/2（1 为最新）" in shown
     assert "重复（与 a.txt 相同）" in shown and "出错：文件中没有可检索的文字内容" in shown
     assert "2026-01-02 03:04:05" in shown
     assert visible(render_library.files_html([], ZH)) == ZH.files_empty

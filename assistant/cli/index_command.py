@@ -32,7 +32,8 @@ def add_index_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
     parser.add_argument(
         "--json",
         action="store_true",
-        help='输出 JSON：{"added","updated","removed","unchanged","duplicates","chunks","errors"}',
+        help='输出 JSON：{"added","updated","removed","unchanged","duplicates","versions",'
+        '"chunks","errors"}',
     )
     parser.add_argument(
         "--reembed",
@@ -76,8 +77,11 @@ def _summary(report: IndexReport, total_chunks: int) -> str:
         f"本次写入 {report.chunks} 个片段，知识库共 {total_chunks} 个片段。"
     ]
     lines += [
-        f"重复：{item['file']} 与 {item['duplicate_of']} 内容几乎相同，未重复索引"
+        f"重复：{item['file']} 与 {item['duplicate_of']} 内容完全相同，未重复索引"
         for item in report.duplicates
+    ]
+    lines += [
+        f"版本（内容几乎相同，均已索引，从新到旧）：{'；'.join(group)}" for group in report.versions
     ]
     lines += [f"失败：{item['file']}：{item['error']}" for item in report.errors]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ import sys
 from assistant.cli.ask_command import add_ask_command
 from assistant.cli.command import AddCommand
 from assistant.cli.eval_command import add_eval_command
+from assistant.cli.files_command import add_files_command
 from assistant.cli.index_command import add_index_command
 from assistant.cli.output import (
     EXIT_INTERNAL_ERROR,
@@ -46,6 +47,7 @@ SETTING_FLAGS: dict[str, str] = {
 
 COMMANDS: list[AddCommand] = [
     add_index_command,
+    add_files_command,
     add_ask_command,
     add_eval_command,
     add_serve_command,

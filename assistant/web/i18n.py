@@ -77,6 +77,7 @@ class UiText:
     col_time: str
     status_indexed: str
     status_duplicate: str
+    status_version: str
     status_error: str
     delete_label: str
     delete_button: str
@@ -158,6 +159,7 @@ ZH = UiText(
     col_time="索引时间",
     status_indexed="已索引",
     status_duplicate="重复（与 {other} 相同）",
+    status_version="已索引 · 版本 {version}/{versions}（1 为最新）",
     status_error="出错：{reason}",
     delete_label="选择要删除的文件",
     delete_button="删除文件",
@@ -237,6 +239,7 @@ EN = UiText(
     col_time="Indexed at",
     status_indexed="indexed",
     status_duplicate="duplicate of {other}",
+    status_version="indexed · version {version} of {versions} (1 = newest)",
     status_error="error: {reason}",
     delete_label="File to delete",
     delete_button="Delete file",

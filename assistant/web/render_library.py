@@ -40,6 +40,8 @@ def _file_row(info: FileInfo, text: UiText) -> str:
         status = text.status_duplicate.format(other=file_name(info.duplicate_of or "?"))
     elif info.status == "error":
         status = text.status_error.format(reason=info.error or "?")
+    elif info.versions > 1:
+        status = text.status_version.format(version=info.version, versions=info.versions)
     else:
         status = text.status_indexed
     cells = (

@@ -54,6 +54,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: how an indexed file was prepared (see ``index.ingest.prepare.recipe``)
     "ALTER TABLE files ADD COLUMN recipe TEXT NOT NULL DEFAULT '';",
+    # 3: versions (near-duplicates are indexed and grouped), exact duplicates by content
+    """
+    ALTER TABLE files ADD COLUMN modified_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN newest_version TEXT;
+    CREATE INDEX files_by_content ON files (content_hash, status);
+    """,
 )
 """Schema migrations in order; migration ``n`` (1-based) brings ``PRAGMA user_version`` to n.
 

@@ -160,7 +160,12 @@ class Store:
         with self._lock:
             rows = self._db.execute(
                 "SELECT source, format, chunk_count, status, content_hash, duplicate_of, "
-                "error, indexed_at FROM files ORDER BY source"
+                "error, indexed_at, newest_version, "
+                "IIF(newest_version IS NULL, 1, ROW_NUMBER() OVER versions), "
+                "IIF(newest_version IS NULL, 1, COUNT(*) OVER versions_all) FROM files "
+                "WINDOW versions AS (PARTITION BY newest_version "
+                "ORDER BY modified_at DESC, source DESC), "
+                "versions_all AS (PARTITION BY newest_version) ORDER BY source"
             ).fetchall()
         return [FileInfo(*row) for row in rows]
 
@@ -169,14 +174,45 @@ class Store:
         with self._lock:
             return [row[0] for row in self._db.execute("SELECT source FROM files")]
 
-    def signatures(self) -> dict[str, bytes]:
-        """Near-duplicate signatures of the indexed files, by source."""
+    def indexed_with_content(self, content_hash: str, other_than: str) -> str | None:
+        """An indexed file with these bytes, other than ``other_than``, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT source FROM files WHERE content_hash = ? AND status = 'indexed' "
+                "AND source <> ? ORDER BY source LIMIT 1",
+                (content_hash, other_than),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def orphaned_duplicates(self) -> list[str]:
+        """Duplicates whose original is no longer indexed with the same bytes."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT source, signature FROM files "
-                "WHERE status = 'indexed' AND signature IS NOT NULL"
+                "SELECT copy.source FROM files AS copy LEFT JOIN files AS original "
+                "ON original.source = copy.duplicate_of AND original.status = 'indexed' "
+                "AND original.content_hash = copy.content_hash "
+                "WHERE copy.status = 'duplicate' AND original.source IS NULL ORDER BY copy.source"
             ).fetchall()
-        return dict(rows)
+        return [row[0] for row in rows]
+
+    def signatures(self) -> tuple[list[str], list[bytes], list[float]]:
+        """Sources, near-duplicate signatures and modification times of the indexed files."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source, signature, modified_at FROM files "
+                "WHERE status = 'indexed' AND signature IS NOT NULL ORDER BY source"
+            ).fetchall()
+        return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+
+    def set_versions(self, newest: dict[str, str], generation: int) -> None:
+        """Record each grouped source's newest version (others: none), as of ``generation``."""
+        with self.transaction():
+            self._db.execute("UPDATE files SET newest_version = NULL")
+            self._db.executemany(
+                "UPDATE files SET newest_version = ? WHERE source = ?",
+                [(head, source) for source, head in newest.items()],
+            )
+            self.set_meta("versions_generation", str(generation))
 
     def chunk_ids_of(self, source: str) -> list[int]:
         """Chunk ids of ``source`` in reading order."""
@@ -196,17 +232,20 @@ class Store:
         chunks: Sequence[NewChunk],
         *,
         recipe: str,
+        modified_at: float = 0.0,
     ) -> tuple[list[int], list[int]]:
         """Replace a file by its new content in one transaction.
 
-        ``recipe`` records how the chunks were made (``index.ingest.prepare.recipe``). Returns
+        ``recipe`` records how the chunks were made (``index.ingest.prepare.recipe``),
+        ``modified_at`` the file's modification time (which version is newest). Returns
         ``(old_chunk_ids, new_chunk_ids)``; the new ids follow chunk order.
         """
         with self.transaction():
             old_ids = self._delete_file(document.source)
             cursor = self._db.execute(
                 "INSERT INTO files (source, format, encoding, content_hash, signature, status, "
-                "chunk_count, indexed_at, recipe) VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?)",
+                "chunk_count, indexed_at, recipe, modified_at) "
+                "VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?)",
                 (
                     document.source,
                     document.format,
@@ -216,6 +255,7 @@ class Store:
                     len(chunks),
                     _now(),
                     recipe,
+                    modified_at,
                 ),
             )
             file_id = sql.inserted_id(cursor)
