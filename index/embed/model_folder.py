@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import ModelNotFoundError
+from index.storage.atomic import atomic_write
+
+log = logging.getLogger(__name__)
 
 BGE_ZH_QUERY_PROMPT = "为这个句子生成表示以用于检索相关文章："
 """Query instruction of the Chinese BGE v1.5 models (documents get no prompt)."""
@@ -54,20 +58,67 @@ def declared_prompts(model_path: Path) -> Prompts:
     return known_prompts(model_path.name)
 
 
-def folder_model_id(model_path: Path, prompts: Prompts) -> str:
-    """``name@hash`` of a model folder: file names and sizes, config files and prompts.
+DIGESTS_NAME = "file-digests.json"
+"""The digest cache's file in the model cache folder (see ``DigestCache``)."""
 
-    Stable when the folder is moved; different when its weights, configuration or the
-    prompts change, since each of those changes the vectors.
+
+class DigestCache:
+    """SHA-256 of files, remembered by absolute path, size and modification time.
+
+    Hashing a model's weights takes seconds per gigabyte; this makes it once per file
+    version. Kept as JSON in ``path`` (None: remembered for this process only).
     """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._entries: dict[str, list] = {}
+        self._changed = False
+        if path is not None and path.is_file():
+            try:
+                self._entries = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                log.warning("ignoring an unreadable digest cache %s", path)
+
+    def digest(self, file: Path) -> str:
+        """The SHA-256 (hex) of ``file``'s bytes."""
+        status = file.stat()
+        key = str(file.resolve())
+        entry = self._entries.get(key)
+        if entry is not None and entry[:2] == [status.st_size, status.st_mtime_ns]:
+            return entry[2]
+        with file.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        self._entries[key] = [status.st_size, status.st_mtime_ns, digest]
+        self._changed = True
+        return digest
+
+    def save(self) -> None:
+        """Write the cache if it learnt something (atomically; a failure is only logged)."""
+        if self._path is None or not self._changed:
+            return
+        try:
+            with atomic_write(self._path) as handle:
+                handle.write(json.dumps(self._entries).encode("utf-8"))
+            self._changed = False
+        except OSError as error:
+            log.warning("cannot save the digest cache %s: %s", self._path, error)
+
+
+def folder_model_id(model_path: Path, prompts: Prompts, digests: DigestCache | None = None) -> str:
+    """``name@hash`` of a model folder: every file's name and content, and the prompts.
+
+    Stable when the folder is moved; different when its weights (a fine-tuned model of the
+    same architecture has the same file sizes), configuration or prompts change, since
+    each of those changes the vectors. ``digests`` spares re-reading unchanged files.
+    """
+    digests = digests or DigestCache()
     digest = hashlib.sha256(f"{prompts.query}\0{prompts.document}".encode())
     for path in sorted(p for p in model_path.rglob("*") if p.is_file()):
         relative = path.relative_to(model_path).as_posix()
         if relative.startswith("."):
             continue
-        digest.update(f"\0{relative}\0{path.stat().st_size}".encode())
-        if path.suffix == ".json" and path.stat().st_size < 1_000_000:
-            digest.update(path.read_bytes())
+        digest.update(f"\0{relative}\0{digests.digest(path)}".encode())
+    digests.save()
     return f"{model_path.name}@{digest.hexdigest()[:12]}"
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embed.model_folder import Prompts, declared_prompts, folder_model_id
+from index.embed.model_folder import DigestCache, Prompts, declared_prompts, folder_model_id
 from index.embed.protocol import TextKind
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class SentenceTransformerEmbedder:
             embeds nothing (an unchanged re-index, opening a knowledge base) never waits
             for them.
         batch_size: Windows per forward pass (fewer when they are long).
+        digests: Where the folder's file digests are remembered (for the default id).
     """
 
     def __init__(
@@ -66,10 +67,11 @@ class SentenceTransformerEmbedder:
         prompts: Prompts | None = None,
         dimension: int | None = None,
         batch_size: int = 32,
+        digests: DigestCache | None = None,
     ) -> None:
         self.model_path = model_path
         self.prompts = prompts or declared_prompts(model_path)
-        self.model_id = model_id or folder_model_id(model_path, self.prompts)
+        self.model_id = model_id or folder_model_id(model_path, self.prompts, digests)
         self.batch_size = batch_size
         self._dimension = dimension
         self._runtime: _Runtime | None = None

@@ -382,13 +382,15 @@ class Store:
 
     # -- model ------------------------------------------------------------------------
 
-    def set_model(self, model_id: str, dimension: int) -> None:
+    def set_model(self, model_id: str, dimension: int, argument: str = "") -> None:
         """Record the embedder of this knowledge base, drop other models' vectors.
 
-        Bumps the generation so the vector index is rebuilt from the new model's vectors.
+        ``argument`` is what ``--embedding-model`` must say to name that model again (see
+        ``IndexSettings.model_argument``), for messages. Bumps the generation.
         """
         with self.transaction():
             self.set_meta("model_id", model_id)
             self.set_meta("dimension", str(dimension))
+            self.set_meta("model_argument", argument)
             self.embeddings.keep_only(model_id)
             self._bump_generation()
