@@ -13,7 +13,7 @@ from assistant.cli import main
 from index.documents import Document, FileInfo
 from tests.fakes import FakeEmbedder
 
-REPORT_KEYS = {"set", "questions", "retrieval", "answers"}
+REPORT_KEYS = {"set", "questions", "retrieval", "answers", "gold_passage_not_located"}
 RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10"}
 ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined", "counts"}
 
@@ -218,6 +218,35 @@ def test_gold_matcher_requires_the_gold_document_and_passage(tmp_path: Path) -> 
     assert matcher.is_gold(question, source, article - 3, article + 5)
     assert not matcher.is_gold(question, source, 0, LAW.index("第一条") + 5)
     assert not matcher.is_gold(question, str(tmp_path / "其他.md"), article, article + 5)
+
+
+def test_a_gold_passage_not_found_counts_the_whole_document_and_is_recorded(
+    tmp_path: Path,
+) -> None:
+    class Documents:
+        def document(self, source: str) -> Document:
+            return Document(source, LAW, "md")
+
+        def files(self) -> list[FileInfo]:
+            return []
+
+    names = {"法律/某某法.md": "法律/某某法.md"}
+    matcher = evaluation.GoldMatcher(SimpleNamespace(kb=Documents()), tmp_path, names)
+    source = str(tmp_path / "法律/某某法.md")
+    found = evaluation.Question(
+        "q1", "问题", (), "free_text", (evaluation.Gold("法律/某某法.md", ARTICLE_TWO),)
+    )
+    lost = evaluation.Question(
+        "q2",
+        "问题",
+        (),
+        "free_text",
+        (evaluation.Gold("法律/某某法.md", "第九十九条　本文件里没有这一条。"),),
+    )
+    assert not matcher.is_gold(found, source, 0, 5)
+    assert matcher.unlocated == set()
+    assert matcher.is_gold(lost, source, 0, 5)  # any span of the gold document
+    assert matcher.unlocated == {"q2"}
 
 
 def test_near_duplicate_of_the_gold_file_counts_as_gold(tmp_path: Path) -> None:

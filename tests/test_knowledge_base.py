@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -375,12 +374,19 @@ def test_derived_indexes_are_rebuilt_when_missing_or_stale(
         assert kb.lexical_search("法院 会议", 5) == lexical
 
 
-class SlowEmbedder(FakeEmbedder):
-    """Takes its time per batch, so searches overlap with indexing."""
+class GatedEmbedder(FakeEmbedder):
+    """Holds every document batch until the test lets it go, so indexing stays mid-run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = threading.Event()
+        self.go_on = threading.Event()
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         if kind == "document":
-            time.sleep(0.02)
+            self.inside.set()
+            if not self.go_on.wait(10):
+                raise TimeoutError("the test never let indexing go on")
         return super().embed(texts, kind)
 
 
@@ -388,17 +394,21 @@ def test_searches_run_while_indexing_runs_in_another_thread(
     tmp_path: Path, samples_dir: Path
 ) -> None:
     settings = IndexSettings(data_dir=tmp_path / "kb", batch_size=2)
-    with KnowledgeBase.open(settings, SlowEmbedder()) as kb:
+    embedder = GatedEmbedder()
+    with KnowledgeBase.open(settings, embedder) as kb:
+        embedder.go_on.set()
         kb.index_paths([samples_dir / TRADITIONAL])
+        embedder.go_on.clear()
+        embedder.inside.clear()
         indexing = threading.Thread(target=kb.index_paths, args=([samples_dir],))
         indexing.start()
-        searches = 0
-        while indexing.is_alive() or searches < 3:
+        assert embedder.inside.wait(10)
+        for _ in range(3):  # indexing is held inside a batch: these must not wait for it
             hits = kb.lexical_search("法院", 5) + kb.dense_search("法院会议", 5)
-            assert len(kb.chunks([hit for hit, _ in hits])) == len(hits)
-            searches += 1
+            assert hits and len(kb.chunks([hit for hit, _ in hits])) == len(hits)
+            assert indexing.is_alive()
+        embedder.go_on.set()
         indexing.join()
-        assert searches > 3
         assert len(kb.files()) == 5
         assert_consistent(kb)
 

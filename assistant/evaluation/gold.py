@@ -2,7 +2,9 @@
 
 A span is gold when it comes from a gold document and, where the gold entry quotes a
 passage, overlaps that passage located in the document's original text
-(whitespace-tolerant). Any one gold entry counts.
+(whitespace-tolerant). Any one gold entry counts. When the quoted passage cannot be
+located, any span of the gold document counts; ``unlocated`` keeps the questions judged
+that looser way, so a report can say how often it happened.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class GoldMatcher:
         self._doc_ids: dict[str, str | None] = {}
         self._spans: dict[tuple[str, str], tuple[int, int] | None] = {}
         self._duplicates: dict[str, list[str]] = {}
+        self.unlocated: set[str] = set()
+        """Ids of the questions whose gold passage was not found in its document."""
         for info in assistant.kb.files():
             if info.duplicate_of:
                 self._duplicates.setdefault(info.duplicate_of, []).append(info.source)
@@ -59,7 +63,10 @@ class GoldMatcher:
             if gold.text is None:
                 return True
             span = self._gold_span(source, gold.text)
-            if span is None or (start < span[1] and end > span[0]):
+            if span is None:
+                self.unlocated.add(question.id)
+                return True
+            if start < span[1] and end > span[0]:
                 return True
         return False
 

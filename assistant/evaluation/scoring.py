@@ -122,7 +122,9 @@ def evaluate(
         tally.unanswerable_declined += not assistant.answer(question.question, hits).found
         if progress:
             progress(done, total, question.id)
-    return tally.as_json(eval_set.name, (scope or Scope()).describe(), mode)
+    report = tally.as_json(eval_set.name, (scope or Scope()).describe(), mode)
+    report["gold_passage_not_located"] = len(matcher.unlocated)
+    return report
 
 
 def _hit_is_gold(matcher: GoldMatcher, question: Question, hit: Hit) -> bool:
