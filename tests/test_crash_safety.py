@@ -64,8 +64,8 @@ KILL_POINTS = [
     ("indexed", 1),
 ]
 """Kill right after the n-th line of that kind: before, during and after embedding and
-storing, while the derived indexes are saved (after the 8th and last progress line) and
-after the run."""
+storing, after the last file (the 8th and last progress line: duplicates and versions are
+settled next) and after the run, before the close saves the derived indexes."""
 
 
 def _digest(path: Path) -> str:

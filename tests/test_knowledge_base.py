@@ -205,7 +205,7 @@ def _rule(year: int, wage: int) -> str:
     body = "".join(
         RULE.format(n=n, body=text.format(wage=wage)) for n, text in enumerate(BODIES, 1)
     )
-    return f"{year}年本市最低工资规定\n\n{body}" * 3
+    return f"本市最低工资规定（{year}年）\n\n{body}"
 
 
 def test_versions_are_all_indexed_grouped_and_listed_newest_first(
