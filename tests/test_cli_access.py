@@ -33,7 +33,9 @@ def test_knowledge_bases_are_created_indexed_renamed_and_deleted_by_name(
     listed = _json(capsys, "kb", "list", "--data", data)
     assert [(row["name"], row["files"]) for row in listed] == [("默认", 0), ("刑事", 5)]
     assert main(["kb", "rename", "刑事", "刑事审判", "--data", data]) == 0
-    answer = _json(capsys, "ask", "娄星区法院工作讲评会由谁主持？", "--kb", "刑事审判", "--data", data)
+    answer = _json(
+        capsys, "ask", "娄星区法院工作讲评会由谁主持？", "--kb", "刑事审判", "--data", data
+    )
     assert isinstance(answer, dict) and answer["citations"]
     assert main(["ask", "问题", "--kb", "没有这个", "--data", data]) == 2
     assert "没有名为“没有这个”的知识库" in capsys.readouterr().err
@@ -48,7 +50,9 @@ def test_people_get_passwords_roles_grants_and_tokens_from_the_command_line(
     data = str(tmp_path / "data")
     assert main(["kb", "create", "民事", "--data", data]) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO("first-password\n"))
-    assert main(["user", "add", "张三", "--role", "editor", "--password-stdin", "--data", data]) == 0
+    assert (
+        main(["user", "add", "张三", "--role", "editor", "--password-stdin", "--data", data]) == 0
+    )
     assert main(["user", "grant", "张三", "民事", "--data", data]) == 0
     capsys.readouterr()
     assert main(["user", "token", "张三", "--data", data]) == 0
