@@ -24,7 +24,12 @@ def test_knowledge_bases_are_created_indexed_renamed_and_deleted_by_name(
     samples_dir: Path,
     capsys: pytest.CaptureFixture[str],
     embedders: list,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import index.embed.factory
+
+    # ``ask`` binds the loader at import: patch its name too (``embedders`` patched the factory)
+    monkeypatch.setattr("assistant.service.load_embedder", index.embed.factory.load_embedder)
     data = str(tmp_path / "data")
     assert main(["kb", "create", "刑事", "--data", data, "--embedding-model", "m2"]) == 0
     report = _json(capsys, "index", str(samples_dir), "--kb", "刑事", "--data", data)
