@@ -24,10 +24,12 @@ from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
 from assistant.retrieval.passages import build_passages
 from assistant.retrieval.reranking import CrossEncoderReranker
 from assistant.retrieval.retriever import Hit, Mode, Retriever
+from assistant.retrieval.union import UnionIndex
 from assistant.settings import Settings
 from index.embed.factory import load_embedder
 from index.errors import ConfigurationError, LLMError
 from index.knowledge_base import KnowledgeBase
+from index.library import open_named
 from index.text.folding import fold
 from index.text.segmentation import citation_marks
 
@@ -75,9 +77,22 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
-        """Load the embedder and open the knowledge base under ``settings.index.data_dir``."""
-        embedder = load_embedder(settings.index)
-        return cls(KnowledgeBase.open(settings.index, embedder), settings)
+        """Open the knowledge base ``settings.knowledge_base`` (default: the one in the data
+        folder itself) of ``settings.index.data_dir``, with its embedding model."""
+        return cls(open_named(settings.index, settings.knowledge_base, load_embedder), settings)
+
+    def over(self, bases: Sequence[KnowledgeBase]) -> Assistant:
+        """An assistant answering from ``bases`` (one or several knowledge bases) that shares
+        this one's settings, chat client, reranker and confidence model.
+
+        With several bases, retrieval pools their candidates (``UnionIndex``); ``kb`` is
+        the first. Closing it is the caller's business: the bases are shared.
+        """
+        index = bases[0] if len(bases) == 1 else UnionIndex(bases)
+        retriever = Retriever(index, reranker=self.retriever.reranker, fusion=self.retriever.fusion)
+        return Assistant(
+            bases[0], self.settings, chat=self.chat, retriever=retriever, confidence=self.confidence
+        )
 
     def close(self) -> None:
         """Close the knowledge base."""

@@ -45,6 +45,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str = ""
+    knowledge_base: str = ""
+    """Name of the knowledge base to use; ``""`` is the default one (``index.catalog``)."""
 
 
 # Environment variable (without prefix) -> (section, field, type)
@@ -65,6 +67,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, type]] = {
     "HOST": ("", "host", str),
     "PORT": ("", "port", int),
     "AUTH": ("", "auth", str),
+    "KB": ("", "knowledge_base", str),
 }
 
 

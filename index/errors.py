@@ -65,3 +65,7 @@ class LLMError(YoujuError):
 
 class ConfigurationError(YoujuError, ValueError):
     """A setting (flag, environment variable or settings field) has an invalid value."""
+
+
+class PermissionDeniedError(YoujuError, PermissionError):
+    """The signed-in person may not do this; the message names what and where."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.cli.output import EXIT_OK, ProgressBar, say
 from assistant.settings import Settings
+from index.catalog import Catalog
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
@@ -59,7 +60,9 @@ def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) ->
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Index the set's corpus under ``<data>/eval/<set>``, then ask and score every question."""
+    """Index the set's corpus under ``<knowledge base>/eval/<set>``, then ask and score every
+    question; the knowledge base (``--kb``, default the default one) lends its folder and
+    its embedding model, and its own files are left alone."""
     from assistant import evaluation
     from assistant.service import Assistant  # loads torch: only when a command needs it
 
@@ -71,8 +74,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         holdout=args.holdout,
     )
     run = evaluation.plan(eval_set, scope)
-    data_dir = settings.index.data_dir / "eval" / eval_set.name
-    settings = replace(settings, index=replace(settings.index, data_dir=data_dir))
+    settings = _eval_settings(settings, eval_set.name)
+    data_dir = settings.index.data_dir
     names = evaluation.materialise(eval_set, run.doc_ids, data_dir / "corpus")
     assistant = Assistant.open(settings)
     assistant.retriever.fusion = args.fusion
@@ -97,6 +100,17 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         report["fusion"] = args.fusion
     say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
     return EXIT_OK
+
+
+def _eval_settings(settings: Settings, set_name: str) -> Settings:
+    """Settings of the evaluation's own base, ``eval/<set>`` in the chosen knowledge base."""
+    catalog = Catalog.open(settings.index.data_dir)
+    try:
+        kb_settings = catalog.settings_for(catalog.get(settings.knowledge_base), settings.index)
+    finally:
+        catalog.close()
+    data_dir = kb_settings.data_dir / "eval" / set_name
+    return replace(settings, index=replace(kb_settings, data_dir=data_dir), knowledge_base="")
 
 
 def _cell(value: object) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.cli.output import EXIT_ALL_FAILED, EXIT_OK, ProgressBar, say
 from assistant.settings import Settings
+from index.catalog import Catalog
 from index.documents import IndexReport
 from index.errors import ConfigurationError
 from index.ingest.loaders import describe_suffixes
 from index.knowledge_base import KnowledgeBase
+from index.library import EmbedderLoader, open_named
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
@@ -49,12 +52,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("请给出至少一个文件或文件夹", "give at least one file or folder")
     from index.embed.factory import load_embedder  # loads torch: only when a command needs it
 
-    embedder = load_embedder(settings.index)
-    if args.reembed:
-        with ProgressBar("个片段") as bar:
-            kb = KnowledgeBase.reembed(settings.index, embedder, bar)
-    else:
-        kb = KnowledgeBase.open(settings.index, embedder)
+    kb = _reembedded(settings, load_embedder) if args.reembed else None
+    kb = kb or open_named(settings.index, settings.knowledge_base, load_embedder)
     with kb, ProgressBar("个文件") as bar:
         report = kb.index_paths(args.paths, progress=bar) if args.paths else IndexReport()
         total = kb.chunk_count()
@@ -66,6 +65,22 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         report.added or report.updated or report.unchanged or report.duplicates
     )
     return EXIT_ALL_FAILED if every_file_failed else EXIT_OK
+
+
+def _reembedded(settings: Settings, load: EmbedderLoader) -> KnowledgeBase:
+    """Re-embed the chosen knowledge base with the run's model, and record that model."""
+    catalog = Catalog.open(settings.index.data_dir)
+    try:
+        entry = catalog.get(settings.knowledge_base)
+        model = settings.index.embedding_model
+        kb_settings = replace(catalog.settings_for(entry, settings.index), embedding_model=model)
+        with ProgressBar("个片段") as bar:
+            kb = KnowledgeBase.reembed(kb_settings, load(kb_settings), bar)
+        if entry.embedding_model:  # the default base follows the run's setting instead
+            catalog.set_model(entry.name, model)
+    finally:
+        catalog.close()
+    return kb
 
 
 def _summary(report: IndexReport, total_chunks: int) -> str:

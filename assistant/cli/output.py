@@ -7,6 +7,8 @@ Command output is Chinese, the product's language; only error lines follow the r
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 
 from tqdm import tqdm
@@ -74,3 +76,11 @@ class ProgressBar:
 
     def __exit__(self, *exc_info: object) -> None:
         self._bar.close()
+
+
+def operator_name() -> str:
+    """Who runs this command, as the audit log names them: ``cli:<system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return f"cli:uid{os.getuid()}"

@@ -19,6 +19,7 @@ from assistant.cli.command import AddCommand
 from assistant.cli.eval_command import add_eval_command
 from assistant.cli.files_command import add_files_command
 from assistant.cli.index_command import add_index_command
+from assistant.cli.kb_command import add_kb_command
 from assistant.cli.output import (
     EXIT_INTERNAL_ERROR,
     EXIT_USAGE,
@@ -27,6 +28,7 @@ from assistant.cli.output import (
     say_invalid_settings,
 )
 from assistant.cli.serve_command import add_serve_command
+from assistant.cli.user_command import add_user_command
 from assistant.settings import ENV_PREFIX, Settings, build_settings
 from index.errors import ConfigurationError, YoujuError
 
@@ -42,6 +44,7 @@ SETTING_FLAGS: dict[str, str] = {
     "port": "port",
     "auth": "auth",
     "lang": "language",
+    "kb": "kb",
 }
 """Argument name (``args.<name>``) → setting name for ``build_settings``."""
 
@@ -51,6 +54,8 @@ COMMANDS: list[AddCommand] = [
     add_ask_command,
     add_eval_command,
     add_serve_command,
+    add_kb_command,
+    add_user_command,
 ]
 """Every command's ``add_*_command``, in the order ``--help`` lists them."""
 
@@ -60,6 +65,9 @@ def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data", metavar="DIR", help="知识库文件夹（默认 data，或 YOUJU_DATA_DIR）"
+    )
+    common.add_argument(
+        "--kb", metavar="NAME", help="知识库名称（默认为“默认”知识库，或 YOUJU_KB）"
     )
     common.add_argument(
         "--embedding-model",

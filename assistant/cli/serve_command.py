@@ -26,6 +26,11 @@ def add_serve_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
         "--auth", metavar="USER:PASSWORD", help="要求登录：用户名:密码（或 YOUJU_AUTH）"
     )
     parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="没有用户账户时也允许在非本机地址上提供无需登录的网页（明确放开，慎用）",
+    )
+    parser.add_argument(
         "--lang", choices=["zh", "en"], help="界面语言（默认 zh，或 YOUJU_LANGUAGE）"
     )
     parser.set_defaults(handler=run_serve)
@@ -39,4 +44,4 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     parse_auth(settings.auth)
     ui_text(settings.language)
     with ProgressBar("个文件") as bar:
-        return serve(settings, progress=bar)
+        return serve(settings, progress=bar, no_auth=args.no_auth)

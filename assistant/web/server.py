@@ -7,23 +7,29 @@ the page with Gradio's file access limited to its own uploads.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
+from assistant.access.accounts import Accounts
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.web.actions import WebActions
+from assistant.web.access_text import access_text
+from assistant.web.auth import Gate
 from assistant.web.i18n import ui_text
 from assistant.web.ui import PageOptions, build_ui, launch_options
 from assistant.web.uploads import UploadPolicy
+from index.embed.factory import load_embedder
 from index.embed.protocol import Embedder
 from index.errors import ConfigurationError
 from index.knowledge_base import KnowledgeBase
+from index.library import EmbedderLoader, Library
 from index.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -78,15 +84,17 @@ def create_app(
     samples: Path = SAMPLES,
     progress: Progress | None = None,
 ) -> tuple[gr.Blocks, Assistant]:
-    """Open the assistant (with ``embedder``, or the configured model) and build the page."""
-    if embedder is None:
-        assistant = Assistant.open(settings)
-    else:
-        assistant = Assistant(KnowledgeBase.open(settings.index, embedder), settings)
+    """Open the knowledge bases (with ``embedder``, or each one's configured model) and build
+    the page; the returned assistant answers from the default knowledge base, and closing it
+    closes every knowledge base the page opened."""
+    load: EmbedderLoader = load_embedder if embedder is None else (lambda _settings: embedder)
+    library = Library.open(settings.index, load)
+    accounts = Accounts.open(settings.index.data_dir)
+    assistant = _ServingAssistant(library, accounts, settings)
     seed_samples(assistant.kb, samples, progress)
     text = ui_text(settings.language)
     policy = UploadPolicy(max_bytes=min(UPLOAD_LIMIT_BYTES, settings.index.max_file_bytes))
-    actions = WebActions(assistant, text, policy, settings.index.data_dir / "uploads")
+    gate = Gate(library, accounts, assistant, text, access_text(settings.language), policy)
     has_samples = any(
         Path(info.source).parent == samples.resolve() for info in assistant.kb.files()
     )
@@ -96,23 +104,50 @@ def create_app(
         reranker_available=bool(settings.reranker_model),
         examples=SAMPLE_QUESTIONS if has_samples else (),
         reindex_folder=str(samples) if samples.is_dir() else "",
+        knowledge_base=settings.knowledge_base,
     )
-    return build_ui(actions, options), assistant
+    page = build_ui(gate, options)
+    page.youju_gate = gate  # type: ignore[attr-defined]  # ``launch`` signs in through it
+    return page, assistant
+
+
+class _ServingAssistant(Assistant):
+    """The server's assistant over the default knowledge base; closing it closes the
+    library (every open knowledge base) and the accounts database too."""
+
+    def __init__(self, library: Library, accounts: Accounts, settings: Settings) -> None:
+        super().__init__(library.base(library.get()), settings)
+        self._library = library
+        self._accounts = accounts
+
+    def close(self) -> None:
+        self._library.close()
+        self._accounts.close()
 
 
 def launch(
-    page: gr.Blocks, settings: Settings, *, auth: tuple[str, str] | None = None, block: bool = True
+    page: gr.Blocks,
+    settings: Settings,
+    *,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+    no_auth: bool = False,
 ) -> str:
     """Serve ``page`` on the configured host and port; returns the local URL.
 
+    Sign-in is required whenever accounts exist (``auth``, the single shared login of
+    ``--auth``, is then refused as ambiguous). Without either, only a loopback address is
+    served unless ``no_auth`` says explicitly that an open page on the network is wanted.
     Gradio may only serve the files it created itself (uploads in its cache): no allowed
-    paths, and the knowledge base folder and the project are blocked outright.
+    paths, and the data folder (every knowledge base) and the project are blocked outright.
     """
+    gate: Gate = page.youju_gate  # type: ignore[attr-defined]
+    check = _sign_in(gate, settings, auth, no_auth)
     page.queue(default_concurrency_limit=2)
     _, url, _ = page.launch(
         server_name=settings.host,
         server_port=settings.port,
-        auth=auth,
+        auth=check,
         auth_message=ui_text(settings.language).login,
         allowed_paths=[],
         blocked_paths=[str(settings.index.data_dir.resolve()), str(PROJECT_ROOT)],
@@ -148,15 +183,46 @@ def warm_up(assistant: Assistant) -> threading.Thread:
     return thread
 
 
-def serve(settings: Settings, progress: Progress | None = None) -> int:
+def _sign_in(gate: Gate, settings: Settings, auth: tuple[str, str] | None, no_auth: bool) -> Any:
+    """Gradio's ``auth`` argument: the accounts, the shared login, or none where allowed."""
+    if gate.accounts.exist():
+        if auth is not None:
+            raise ConfigurationError(
+                "已有用户账户，不能再用 --auth 设置共享密码；请用 youju user 管理登录",
+                "accounts exist, so --auth (one shared password) is refused; "
+                "manage sign-in with youju user",
+            )
+        return gate.sign_in_async
+    if auth is None and not no_auth and not is_loopback(settings.host):
+        raise ConfigurationError(
+            f"没有用户账户时只在本机地址上提供服务：请先用 youju user add 建立账户，"
+            f"或明确加上 --no-auth 在 {settings.host} 上开放无需登录的网页",
+            f"without accounts the page is served on a loopback address only: add one with "
+            f"youju user add, or pass --no-auth to serve an open page on {settings.host}",
+        )
+    return auth
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost`` (nobody else can connect)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings, progress: Progress | None = None, *, no_auth: bool = False) -> int:
     """Run the web app until interrupted (``python app.py``, ``python -m assistant serve``).
 
-    ``progress`` reports the indexing of the sample corpus on a first start.
+    ``progress`` reports the indexing of the sample corpus on a first start; ``no_auth``
+    allows an open page on a non-loopback address when no accounts exist.
     """
     auth = parse_auth(settings.auth)  # refuse a malformed login before loading anything
     page, assistant = create_app(settings, progress=progress)
     try:
-        url = launch(page, settings, auth=auth, block=False)
+        url = launch(page, settings, auth=auth, block=False, no_auth=no_auth)
         warm_up(assistant)
         sys.stdout.write(ui_text(settings.language).started.format(url=url) + "\n")
         sys.stdout.flush()

@@ -16,7 +16,9 @@ import gradio as gr
 
 from assistant.answer.types import Answer
 from assistant.web import render, render_answer
-from assistant.web.actions import AnswerOptions, LibraryUpdate, WebActions
+from assistant.web.actions import AnswerOptions, LibraryUpdate
+from assistant.web.admin import admin_tab
+from assistant.web.auth import Gate
 from assistant.web.uploads import format_bytes
 from index.errors import YoujuError
 
@@ -36,28 +38,54 @@ class PageOptions:
     reranker_available: bool = False
     examples: tuple[str, ...] = ()
     reindex_folder: str = ""
+    knowledge_base: str = ""
+    """Preselected knowledge base (``--kb``); otherwise every one the person may read."""
 
 
-def build_ui(actions: WebActions, options: PageOptions) -> gr.Blocks:
-    """The whole page over ``actions``; launch it with ``launch_options()``."""
-    text = actions.text
+def build_ui(gate: Gate, options: PageOptions) -> gr.Blocks:
+    """The whole page; every handler gets its actions from ``gate`` (who may do what).
+    Launch it with ``launch_options()``."""
+    text = gate.text
     with gr.Blocks(title=text.title, analytics_enabled=False) as page:
         gr.HTML(
             '<div class="yj-header"><div class="yj-logo">有据</div><div>'
             f"<h1>{render.escape(text.title)}</h1><p>{render.escape(text.subtitle)}</p></div></div>"
         )
         with gr.Tabs():
-            _chat_tab(actions, options)
-            _library_tab(actions, options)
+            chat_bases = _chat_tab(gate, options)
+            library_base = _library_tab(gate, options)
+            admin = admin_tab(gate)
 
-        def ask(question: str, top_k: int = options.top_k) -> dict[str, Any]:
-            """Answer one question from the documents; returns the answer JSON with citations."""
+        def ask(
+            question: str,
+            top_k: int = options.top_k,
+            knowledge_bases: str = "",
+            request: gr.Request | None = None,
+        ) -> dict[str, Any]:
+            """Answer one question from the documents; returns the answer JSON with citations.
+
+            ``knowledge_bases``: comma-separated names; empty means every one the caller may read.
+            """
             try:
-                return actions.ask_json(question, top_k)
+                names = [name for name in knowledge_bases.split(",") if name.strip()]
+                return gate.reading(request, names, "ask", question).ask_json(question, top_k)
             except YoujuError as error:  # the client gets the message, never a traceback
                 raise gr.Error(error.message(text.language)) from error
 
         gr.api(ask, api_name=API_NAME, concurrency_id="ask", concurrency_limit=4)
+
+        def on_load(request: gr.Request) -> tuple:
+            """Fill the knowledge-base choices with what this person may use."""
+            readable, writable = gate.choices(request)
+            chosen = [options.knowledge_base] if options.knowledge_base in readable else readable
+            target = writable[0] if writable else (readable[0] if readable else None)
+            return (
+                gr.Dropdown(choices=readable, value=chosen),
+                gr.Dropdown(choices=readable, value=target),
+                gr.Tab(visible=gate.principal(request).is_admin),
+            )
+
+        page.load(on_load, outputs=[chat_bases, library_base, admin], api_visibility="private")
     return page
 
 
@@ -69,11 +97,17 @@ def launch_options() -> dict[str, Any]:
     return {"theme": theme, "css": (STATIC / "style.css").read_text(encoding="utf-8")}
 
 
-def _chat_tab(actions: WebActions, options: PageOptions) -> None:
-    text = actions.text
+def _chat_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
+    text = gate.text
     with gr.Tab(text.tab_chat, id="chat"), gr.Row(equal_height=False):
         answers = gr.State([])
         with gr.Column(scale=3, min_width=420):
+            bases = gr.Dropdown(
+                label=gate.access.chat_bases,
+                info=gate.access.chat_bases_info,
+                multiselect=True,
+                elem_id="yj-kbs",
+            )
             chatbot = gr.Chatbot(
                 elem_id="yj-chat",
                 label=text.chat_label,
@@ -116,9 +150,9 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
                 )
         with gr.Column(scale=2, min_width=360):
 
-            def document_view(target: dict[str, Any]) -> str:
+            def document_view(target: dict[str, Any], request: gr.Request) -> str:
                 """The panel's script calls ``server.document_view({source, start, end})``."""
-                return actions.document_view(target["source"], target["start"], target["end"])
+                return gate.document_view(request, target["source"], target["start"], target["end"])
 
             gr.HTML(f'<div class="yj-panel-title">{render.escape(text.sources_title)}</div>')
             sources = gr.HTML(
@@ -131,10 +165,22 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
             )
 
     def submit(
-        message: str, chat: list, history: list[Answer], k: float, llm: bool, rerank: bool
+        message: str,
+        chat: list,
+        history: list[Answer],
+        k: float,
+        llm: bool,
+        rerank: bool,
+        names: list[str] | None,
+        request: gr.Request,
     ) -> Iterator[tuple]:
         if not message.strip():
             gr.Warning(text.empty_question)
+            return
+        try:
+            actions = gate.reading(request, names, "ask", message.strip())
+        except YoujuError as error:
+            gr.Warning(error.message(text.language))
             return
         answer_options = AnswerOptions(
             top_k=int(k),
@@ -145,7 +191,7 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
             panel = gr.skip() if update.sources is None else update.sources
             yield "", update.chat, update.answers, panel
 
-    inputs = [question, chatbot, answers, top_k, use_llm, use_reranker]
+    inputs = [question, chatbot, answers, top_k, use_llm, use_reranker, bases]
     outputs = [question, chatbot, answers, sources]
     for trigger in (question.submit, send.click):
         trigger(
@@ -161,13 +207,15 @@ def _chat_tab(actions: WebActions, options: PageOptions) -> None:
         outputs=outputs,
         api_visibility="private",
     )
+    return bases
 
 
-def _library_tab(actions: WebActions, options: PageOptions) -> None:
-    text = actions.text
-    types = ", ".join(actions.policy.suffixes)
+def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
+    text = gate.text
+    types = ", ".join(gate.policy.suffixes)
     with gr.Tab(text.tab_library, id="library") as tab, gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=360):
+            base = gr.Dropdown(label=gate.access.library_base, elem_id="yj-kb-target")
             files_in = gr.File(
                 label=text.upload_label,
                 file_count="multiple",  # no file_types: refusals get our Chinese message
@@ -175,9 +223,7 @@ def _library_tab(actions: WebActions, options: PageOptions) -> None:
             )
             gr.Markdown(
                 render.escape(
-                    text.upload_hint.format(
-                        types=types, size=format_bytes(actions.policy.max_bytes)
-                    )
+                    text.upload_hint.format(types=types, size=format_bytes(gate.policy.max_bytes))
                 )
             )
             upload = gr.Button(text.upload_button, variant="primary", elem_id="yj-upload-button")
@@ -198,14 +244,46 @@ def _library_tab(actions: WebActions, options: PageOptions) -> None:
     def show(update: LibraryUpdate) -> tuple:
         return update.message, update.files, gr.Dropdown(choices=update.sources, value=None)
 
-    def on_upload(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        update = actions.upload(
-            [Path(p) for p in paths or []], progress=_bar(progress, text.indexing)
+    def on_upload(
+        paths: list[str] | None,
+        name: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
+        uploads = [Path(p) for p in paths or []]
+        detail = ", ".join(path.name for path in uploads)
+        update = gate.library_update(
+            lambda: gate.writing(request, name, "upload", detail).upload(
+                uploads, progress=_bar(progress, text.indexing)
+            )
         )
+        for path in uploads:  # Gradio's copy: nobody fetches it by URL once staged or refused
+            path.unlink(missing_ok=True)
         return (*show(update), None)
 
-    def on_reindex(path: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
-        return show(actions.reindex(path, progress=_bar(progress, text.indexing)))
+    def on_reindex(
+        path: str,
+        name: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
+        return show(
+            gate.library_update(
+                lambda: gate.writing(request, name, "reindex", path).reindex(
+                    path, progress=_bar(progress, text.indexing)
+                )
+            )
+        )
+
+    def on_delete(source: str | None, name: str | None, request: gr.Request) -> tuple:
+        return show(
+            gate.library_update(
+                lambda: gate.writing(request, name, "delete", source or "").delete(source)
+            )
+        )
+
+    def on_show(name: str | None, request: gr.Request) -> tuple:
+        return show(gate.library_update(lambda: gate.reading(request, name).library()))
 
     outputs = [message, table, choice]
     writes: dict[str, Any] = {
@@ -213,11 +291,12 @@ def _library_tab(actions: WebActions, options: PageOptions) -> None:
         "concurrency_id": "kb-write",
         "concurrency_limit": 1,
     }
-    upload.click(on_upload, [files_in], [*outputs, files_in], **writes)
-    delete.click(lambda source: show(actions.delete(source)), [choice], outputs, **writes)
-    reindex.click(on_reindex, [folder], outputs, **writes)
-    for trigger in (tab.select, refresh_button.click):
-        trigger(lambda: show(actions.library()), outputs=outputs, api_visibility="private")
+    upload.click(on_upload, [files_in, base], [*outputs, files_in], **writes)
+    delete.click(on_delete, [choice, base], outputs, **writes)
+    reindex.click(on_reindex, [folder, base], outputs, **writes)
+    for trigger in (tab.select, refresh_button.click, base.change):
+        trigger(on_show, [base], outputs=outputs, api_visibility="private")
+    return base
 
 
 def _bar(progress: gr.Progress, label: str) -> Any:

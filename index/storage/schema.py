@@ -6,6 +6,7 @@ The schema version is SQLite's ``PRAGMA user_version``: the number of migrations
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import StoreError
@@ -74,20 +75,43 @@ def schema_version(connection: sqlite3.Connection) -> int:
     return connection.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(connection: sqlite3.Connection, path: Path) -> None:
+def connect(path: Path, migrations: Sequence[str] = MIGRATIONS) -> sqlite3.Connection:
+    """Open (or create) the SQLite database at ``path`` (WAL, foreign keys on, autocommit
+    unless a transaction is begun) and apply the ``migrations`` it lacks.
+
+    Shared by the knowledge-base store and the installation's registries (knowledge bases,
+    accounts), each with its own migration list. Raises ``sqlite3.DatabaseError`` for a file
+    that is no database, ``StoreError`` for one written by a newer program.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        migrate(connection, path, migrations)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def migrate(
+    connection: sqlite3.Connection, path: Path, migrations: Sequence[str] = MIGRATIONS
+) -> None:
     """Apply the migrations the database at ``path`` lacks, each in its own transaction.
 
     Raises ``StoreError`` when the database was written by a newer program (a schema
-    version beyond ``MIGRATIONS``), which this one must not touch.
+    version beyond ``migrations``), which this one must not touch.
     """
     version = schema_version(connection)
-    if version > len(MIGRATIONS):
+    if version > len(migrations):
         raise StoreError(
-            f"{path}：知识库的结构版本 {version} 比本程序支持的 {len(MIGRATIONS)} 更新，请升级程序",
-            f"{path}: the knowledge base has schema version {version}, newer than the "
-            f"{len(MIGRATIONS)} this program supports; please upgrade the program",
+            f"{path}：数据库的结构版本 {version} 比本程序支持的 {len(migrations)} 更新，请升级程序",
+            f"{path}: the database has schema version {version}, newer than the "
+            f"{len(migrations)} this program supports; please upgrade the program",
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, script in enumerate(migrations[version:], start=version + 1):
         try:
             connection.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"

@@ -36,7 +36,7 @@ from index.storage.rows import (
     pages_value,
     tokens_from_value,
 )
-from index.storage.schema import migrate, schema_version
+from index.storage.schema import connect, schema_version
 
 
 def _now() -> str:
@@ -55,13 +55,8 @@ class Store:
     @classmethod
     def open(cls, path: Path) -> Store:
         """Open (or create) the database at ``path`` and bring its schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            migrate(connection, path)
+            connection = connect(path)
             store = cls(connection, path)
             store._ensure_identity()
         except sqlite3.DatabaseError as error:

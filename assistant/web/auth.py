@@ -1,0 +1,222 @@
+"""Who is using the page, and what they may touch: every request passes this gate.
+
+Gradio signs people in (its login page, a session cookie) through ``Gate.sign_in``, which
+checks the password or API token against the accounts, applies the failed-login throttle
+and writes the audit log. Every handler then asks the gate for a ``WebActions`` scoped to
+the knowledge bases it needs (``reading`` / ``writing``): the gate looks the person up
+again on each request (a revoked grant or a deleted account takes effect at once), refuses
+with ``PermissionDeniedError`` naming the knowledge base, and records the action. Nothing
+the browser sends is trusted: the choices in the page are a convenience, the gate decides.
+
+Without accounts (and then only on a loopback address, or with ``--no-auth``) everyone is
+``OPEN``: the installation belongs to whoever reaches it, as before accounts existed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from assistant.access.accounts import Accounts, User
+from assistant.access.throttle import LoginThrottle
+from assistant.service import Assistant
+from assistant.web import render_answer
+from assistant.web.access_text import AccessText
+from assistant.web.actions import LibraryUpdate, WebActions
+from assistant.web.i18n import UiText
+from assistant.web.render_library import message_html
+from assistant.web.uploads import UploadPolicy
+from index.catalog import BaseEntry
+from index.errors import PermissionDeniedError, YoujuError
+from index.library import Library
+
+logger = logging.getLogger(__name__)
+
+UPLOADS_FOLDER = "uploads"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request: an account, or ``OPEN`` when there are none."""
+
+    name: str
+    user: User | None
+
+    def can_read(self, entry: BaseEntry) -> bool:
+        return self.user is None or self.user.can_read(entry.kb_id)
+
+    def can_write(self, entry: BaseEntry) -> bool:
+        return self.user is None or self.user.can_write(entry.kb_id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is None or self.user.is_admin
+
+
+OPEN = Principal("", None)
+
+
+def request_user(request: Any) -> str | None:
+    """The signed-in name of a Gradio request (``gr.Request``) or of the raw FastAPI
+    request Gradio hands to component server functions (looked up by session cookie)."""
+    name = getattr(request, "username", None)
+    if name:
+        return str(name)
+    app = getattr(getattr(request, "scope", None) or {}, "get", lambda _key: None)("app")
+    tokens = getattr(app, "tokens", None)
+    cookie_id = getattr(app, "cookie_id", None)
+    if not tokens or cookie_id is None:
+        return None
+    cookies = request.cookies
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
+        f"access-token-unsecure-{cookie_id}"
+    )
+    return tokens.get(token)
+
+
+class Gate:
+    """Sign-in, per-request permissions and the audit trail of the web app."""
+
+    def __init__(
+        self,
+        library: Library,
+        accounts: Accounts,
+        template: Assistant,
+        text: UiText,
+        access: AccessText,
+        policy: UploadPolicy,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
+        """``template`` lends its models and settings to every scoped ``Assistant``."""
+        self.library = library
+        self.accounts = accounts
+        self.template = template
+        self.text = text
+        self.access = access
+        self.policy = policy
+        self.throttle = throttle or LoginThrottle()
+
+    # -- signing in ---------------------------------------------------------------------
+
+    def sign_in(self, name: str, secret: str) -> bool:
+        """Gradio's ``auth`` check: password or API token, throttled and audited."""
+        wait = self.throttle.retry_after(name)
+        if wait > 0:
+            self.throttle.failed(name)
+            self.accounts.audit.record(name, "login.throttled", "", f"retry after {wait:.0f} s")
+            return False
+        user = self.accounts.authenticate(name, secret)
+        if user is None:
+            self.throttle.failed(name)
+            self.accounts.audit.record(name, "login.failed")
+            return False
+        self.throttle.succeeded(name)
+        self.accounts.audit.record(name, "login")
+        return True
+
+    async def sign_in_async(self, name: str, secret: str) -> bool:
+        """``sign_in`` off the event loop: argon2 takes tens of milliseconds by design."""
+        return await anyio.to_thread.run_sync(self.sign_in, name, secret)
+
+    def principal(self, request: Any) -> Principal:
+        """Who sent ``request``; ``PermissionDeniedError`` for an unknown or deleted account."""
+        if not self.accounts.exist():
+            return OPEN
+        name = request_user(request)
+        user = self.accounts.user(name) if name else None
+        if user is None:
+            raise PermissionDeniedError(self.access.signed_out, self.access.signed_out)
+        return Principal(user.name, user)
+
+    # -- what a person may see ----------------------------------------------------------
+
+    def readable(self, principal: Principal) -> list[BaseEntry]:
+        """The knowledge bases ``principal`` may ask and read in, the default first."""
+        return [entry for entry in self.library.entries() if principal.can_read(entry)]
+
+    def choices(self, request: Any) -> tuple[list[str], list[str]]:
+        """Names of the knowledge bases the requester may read, and those they may change."""
+        principal = self.principal(request)
+        readable = self.readable(principal)
+        return (
+            [entry.name for entry in readable],
+            [entry.name for entry in readable if principal.can_write(entry)],
+        )
+
+    # -- scoped actions -----------------------------------------------------------------
+
+    def reading(
+        self, request: Any, names: Sequence[str] | str | None, action: str = "", detail: str = ""
+    ) -> WebActions:
+        """Actions over the chosen knowledge bases (all readable ones when none is chosen),
+        each checked for reading; ``action`` (e.g. ``ask``) is recorded when given."""
+        principal = self.principal(request)
+        chosen = [names] if isinstance(names, str) else list(names or [])
+        entries = [self._entry(name) for name in chosen] or self.readable(principal)
+        for entry in entries:
+            if not principal.can_read(entry):
+                raise self._denied(self.access.denied_read, entry.name)
+        if not entries:
+            raise PermissionDeniedError(self.access.no_base, self.access.no_base)
+        if action:
+            self.record(principal, action, ",".join(e.name for e in entries), detail)
+        return self._actions(entries)
+
+    def writing(self, request: Any, name: str | None, action: str, detail: str = "") -> WebActions:
+        """Actions over one knowledge base the requester may change; the change is recorded."""
+        principal = self.principal(request)
+        if not name:
+            raise PermissionDeniedError(self.access.no_base, self.access.no_base)
+        entry = self._entry(name)
+        if not principal.can_read(entry):
+            raise self._denied(self.access.denied_read, entry.name)
+        if not principal.can_write(entry):
+            raise self._denied(self.access.denied_write, entry.name)
+        self.record(principal, action, entry.name, detail)
+        return self._actions([entry])
+
+    def admin(self, request: Any) -> Principal:
+        """The requester, when they are an administrator."""
+        principal = self.principal(request)
+        if not principal.is_admin:
+            raise PermissionDeniedError(self.access.denied_admin, self.access.denied_admin)
+        return principal
+
+    def library_update(self, call: Callable[[], LibraryUpdate]) -> LibraryUpdate:
+        """``call()``, or the refusal as the library tab's status box."""
+        try:
+            return call()
+        except YoujuError as error:
+            box = message_html([error.message(self.text.language)], "error")
+            return LibraryUpdate(box, "", [])
+
+    def document_view(self, request: Any, source: str, start: int, end: int) -> str:
+        """The viewer's HTML of ``source`` from a knowledge base the requester may read."""
+        try:
+            principal = self.principal(request)
+        except YoujuError as error:
+            return message_html([error.message(self.text.language)], "error")
+        for entry in self.readable(principal):
+            if self.library.base(entry).document(str(source)) is not None:
+                return self._actions([entry]).document_view(source, start, end)
+        return render_answer.document_html(None, int(start), int(end), self.text)
+
+    def record(self, principal: Principal, action: str, target: str, detail: str = "") -> None:
+        """Append ``principal``'s action to the audit log."""
+        self.accounts.audit.record(principal.name or "-", action, target, detail)
+
+    def _entry(self, name: str) -> BaseEntry:
+        return self.library.get(name)
+
+    def _actions(self, entries: Sequence[BaseEntry]) -> WebActions:
+        bases = [self.library.base(entry) for entry in entries]
+        upload_dir = entries[0].folder / UPLOADS_FOLDER
+        return WebActions(self.template.over(bases), self.text, self.policy, upload_dir)
+
+    def _denied(self, template: str, name: str) -> PermissionDeniedError:
+        message = template.format(name=name)
+        return PermissionDeniedError(message, message)

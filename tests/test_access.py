@@ -1,0 +1,167 @@
+"""Knowledge-base registry, accounts, tokens, the login throttle and the audit log, on real
+SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from assistant.access.accounts import Accounts
+from assistant.access.database import ACCOUNTS_NAME
+from assistant.access.throttle import LoginThrottle
+from assistant.service import Assistant
+from assistant.settings import build_settings
+from index.catalog import DEFAULT_NAME, Catalog
+from index.errors import ConfigurationError
+from index.knowledge_base import KnowledgeBase
+from index.library import Library
+from index.settings import IndexSettings
+from tests.fakes import FakeEmbedder
+
+
+def test_an_existing_data_folder_becomes_the_default_knowledge_base(
+    tmp_path: Path, samples_dir: Path, fake_embedder: FakeEmbedder
+) -> None:
+    data = tmp_path / "data"
+    with KnowledgeBase.open(IndexSettings(data_dir=data), fake_embedder) as kb:
+        kb.index_paths([samples_dir])
+        chunks = kb.chunk_count()
+    settings = build_settings({"data_dir": data}, env={})
+    library = Library.open(settings.index, lambda _settings: fake_embedder)
+    try:
+        (entry,) = library.entries()
+        assert entry.name == DEFAULT_NAME and entry.is_default and entry.folder == data.resolve()
+        assert library.base(entry).chunk_count() == chunks
+    finally:
+        library.close()
+
+
+def test_named_bases_live_in_their_own_folders_and_survive_renames(
+    tmp_path: Path, samples_dir: Path
+) -> None:
+    catalog = Catalog.open(tmp_path)
+    try:
+        criminal = catalog.create("刑事", "fake-a")
+        assert criminal.folder == (tmp_path / "bases" / str(criminal.kb_id)).resolve()
+        renamed = catalog.rename("刑事", "刑事审判")
+        assert (renamed.kb_id, renamed.folder) == (criminal.kb_id, criminal.folder)
+        with pytest.raises(ConfigurationError, match="已有"):
+            catalog.create("刑事审判", "fake-a")
+        with pytest.raises(ConfigurationError, match="不能删除"):
+            catalog.delete(DEFAULT_NAME)
+        with pytest.raises(ConfigurationError):
+            catalog.create("a,b", "fake-a")
+        catalog.delete("刑事审判")
+        assert not criminal.folder.exists()
+        assert [entry.name for entry in catalog.entries()] == [DEFAULT_NAME]
+    finally:
+        catalog.close()
+
+
+def test_each_named_base_keeps_its_own_embedding_model(tmp_path: Path, samples_dir: Path) -> None:
+    loaded: list[str] = []
+
+    def load(settings: IndexSettings) -> FakeEmbedder:
+        loaded.append(settings.embedding_model)
+        dimension = 32 if settings.embedding_model == "small" else 64
+        return FakeEmbedder(dimension=dimension, model_id=settings.embedding_model)
+
+    library = Library.open(IndexSettings(data_dir=tmp_path), load)
+    try:
+        small = library.base(library.get(library.create("小", "small").name))
+        large = library.base(library.get(library.create("大", "large").name))
+        small.index_paths([samples_dir])
+        large.index_paths([samples_dir])
+        assert (small.embedder.dimension, large.embedder.dimension) == (32, 64)
+        assert loaded == ["small", "large"]
+    finally:
+        library.close()
+
+
+def test_a_question_over_two_bases_finds_the_passage_wherever_it_lives(
+    tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    settings = build_settings({"data_dir": tmp_path}, env={})
+    library = Library.open(settings.index, lambda _settings: fake_embedder)
+    try:
+        bases = []
+        for name, text in (
+            ("甲", "本院食堂每周一供应饺子。"),
+            ("乙", "档案室智能密集架由档案科负责管理。"),
+        ):
+            folder = tmp_path / name
+            folder.mkdir()
+            (folder / f"{name}.txt").write_text(text * 3, encoding="utf-8")
+            kb = library.base(library.get(library.create(name).name))
+            kb.index_paths([folder])
+            bases.append(kb)
+        both = Assistant(bases[0], settings).over(bases)
+        reversed_order = Assistant(bases[0], settings).over(bases[::-1])
+        for assistant in (both, reversed_order):
+            passages = assistant.retrieve("智能密集架由哪个部门负责管理？", k=2)
+            assert passages[0].source.endswith("乙.txt")
+            assert {Path(p.source).name for p in passages} == {"甲.txt", "乙.txt"}
+    finally:
+        library.close()
+
+
+def test_passwords_are_argon2_hashes_and_tokens_sign_in_until_revoked(tmp_path: Path) -> None:
+    with Accounts.open(tmp_path) as accounts:
+        accounts.add("alice", "correct horse", "editor")
+        token = accounts.new_token("alice", "nightly script")
+        assert accounts.authenticate("alice", "correct horse") is not None
+        assert accounts.authenticate("alice", "wrong horse") is None
+        assert accounts.authenticate("nobody", "correct horse") is None
+        assert accounts.authenticate("alice", token) is not None
+        assert accounts.revoke_tokens("alice") == 1
+        assert accounts.authenticate("alice", token) is None
+        with pytest.raises(ConfigurationError, match="至少"):
+            accounts.add("bob", "short")
+    stored = sqlite3.connect(tmp_path / ACCOUNTS_NAME).execute("SELECT password_hash FROM users")
+    (digest,) = stored.fetchone()
+    assert digest.startswith("$argon2id$") and "correct horse" not in digest
+
+
+def test_grants_decide_reading_and_writing_per_base(tmp_path: Path) -> None:
+    with Accounts.open(tmp_path) as accounts:
+        reader = accounts.grant(accounts.add("r", "password1", "reader").name, 2)
+        editor = accounts.grant(accounts.add("e", "password1", "editor").name, 3)
+        admin = accounts.add("a", "password1", "admin")
+        assert reader.can_read(2) and not reader.can_write(2) and not reader.can_read(3)
+        assert editor.can_write(3) and not editor.can_read(2)
+        assert admin.can_write(2) and admin.can_write(99)
+        accounts.forget_base(2)
+        user = accounts.user("r")
+        assert user is not None and not user.can_read(2)
+
+
+def test_the_audit_log_is_append_only_and_exports_csv(tmp_path: Path) -> None:
+    with Accounts.open(tmp_path) as accounts:
+        accounts.audit.record("alice", "ask", "刑事", "谁主持了会议，\n第二行")
+        accounts.audit.record("root", "user.grant", "alice", "刑事")
+        csv_text = accounts.audit.csv_text()
+    assert csv_text.startswith("\ufeffevent_id,at,actor,action,target,detail")
+    assert "alice,ask,刑事" in csv_text and "root,user.grant,alice,刑事" in csv_text
+    database = sqlite3.connect(tmp_path / ACCOUNTS_NAME)
+    for statement in ("UPDATE audit SET actor = 'x'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            database.execute(statement)
+    assert database.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 2
+
+
+def test_failed_logins_lock_the_name_for_a_growing_while() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(max_failures=3, window=60, lockout=10, clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.retry_after("Alice") == 0
+        throttle.failed("alice")
+    assert throttle.retry_after("ALICE") == 10
+    throttle.failed("alice")  # trying while locked doubles the lockout
+    assert throttle.retry_after("alice") == 20
+    now[0] = 25.0
+    assert throttle.retry_after("alice") == 0
+    throttle.succeeded("alice")
+    throttle.failed("alice")
+    assert throttle.retry_after("alice") == 0 and throttle.retry_after("bob") == 0

@@ -1,0 +1,313 @@
+"""Nothing leaks across grants: two people with different knowledge bases try every channel
+of the served app (real Gradio server, real HTTP, ``gradio_client``, headless Chromium).
+
+Knowledge base 刑事 holds the criminal division's note, 民事 the civil division's; ``reader``
+may read 刑事 only, ``editor`` may change 民事 only, ``root`` administers. The embedder is
+``FakeEmbedder``: these tests are about permissions, BM25 carries the questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import httpx
+import pytest
+from gradio_client import Client
+
+from assistant.access.accounts import Accounts
+from assistant.settings import build_settings
+from assistant.web.auth import Gate
+from assistant.web.server import create_app, launch
+from index.errors import ConfigurationError, PermissionDeniedError
+from index.library import Library
+from tests.fakes import FakeEmbedder
+from tests.web_harness import free_port
+
+CRIMINAL = ("刑庭通知.txt", "刑事审判庭决定，本月起由王法官负责减刑假释案件的审查工作。\n")
+CIVIL = ("民庭通知.txt", "民事审判庭决定，本月起由李法官负责物业纠纷案件的调解工作。\n")
+CIVIL_QUESTION = "谁负责物业纠纷案件的调解工作？"
+CRIMINAL_QUESTION = "谁负责减刑假释案件的审查工作？"
+PASSWORD = "password-123"
+
+
+@dataclass
+class Installation:
+    url: str
+    gate: Gate
+    civil_file: Path
+    criminal_file: Path
+    data_dir: Path
+    reader_token: str
+
+
+def _index(library: Library, name: str, folder: Path, note: tuple[str, str]) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / note[0]
+    path.write_text(note[1] * 3, encoding="utf-8")
+    library.base(library.get(library.create(name).name)).index_paths([folder])
+    return path.resolve()
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+    root = tmp_path_factory.mktemp("access")
+    settings = build_settings(
+        {"data_dir": root / "data", "host": "127.0.0.1", "port": free_port()}, env={}
+    )
+    embedder = FakeEmbedder()
+    library = Library.open(settings.index, lambda _settings: embedder)
+    criminal = _index(library, "刑事", root / "criminal", CRIMINAL)
+    civil = _index(library, "民事", root / "civil", CIVIL)
+    ids = {name: library.get(name).kb_id for name in ("刑事", "民事")}
+    library.close()
+    with Accounts.open(settings.index.data_dir) as accounts:
+        accounts.add("root", PASSWORD, "admin")
+        accounts.grant(accounts.add("reader", PASSWORD, "reader").name, ids["刑事"])
+        accounts.grant(accounts.add("editor", PASSWORD, "editor").name, ids["民事"])
+        token = accounts.new_token("reader", "script")
+    page, assistant = create_app(settings, embedder=embedder, samples=root / "no-samples")
+    try:
+        url = launch(page, settings, block=False).rstrip("/")
+        gate = page.youju_gate  # type: ignore[attr-defined]
+        yield Installation(url, gate, civil, criminal, settings.index.data_dir, token)
+    finally:
+        page.close()
+        assistant.close()
+
+
+def signed_in(url: str, name: str, secret: str = PASSWORD) -> httpx.Client:
+    client = httpx.Client(base_url=url, timeout=60)
+    response = client.post("/login", data={"username": name, "password": secret})
+    assert response.status_code == 200, response.text
+    return client
+
+
+def as_user(name: str) -> gr.Request:
+    """What Gradio hands a handler for a signed-in person's event."""
+    return gr.Request(username=name)
+
+
+# -- the /ask API through gradio_client -------------------------------------------------
+
+
+def test_the_api_answers_only_from_granted_bases(installation: Installation) -> None:
+    reader = Client(installation.url, auth=("reader", PASSWORD), verbose=False)
+    answer = reader.predict(CIVIL_QUESTION, 5, "", api_name="/ask")
+    sources = {citation["source"] for citation in answer["citations"]}
+    assert str(installation.civil_file) not in sources and "李法官" not in str(answer)
+    own = reader.predict(CRIMINAL_QUESTION, 5, "", api_name="/ask")
+    assert "王法官" in own["answer"]
+    with pytest.raises(Exception, match="民事"):
+        reader.predict(CIVIL_QUESTION, 5, "民事", api_name="/ask")
+    editor = Client(installation.url, auth=("editor", PASSWORD), verbose=False)
+    assert "李法官" in editor.predict(CIVIL_QUESTION, 5, "", api_name="/ask")["answer"]
+
+
+def test_an_api_token_signs_a_script_in_as_its_owner(installation: Installation) -> None:
+    client = Client(installation.url, auth=("reader", installation.reader_token), verbose=False)
+    answer = client.predict(CRIMINAL_QUESTION, 5, "刑事", api_name="/ask")
+    assert "王法官" in answer["answer"]
+    with pytest.raises(ValueError):  # a token signs in its owner only
+        Client(installation.url, auth=("editor", installation.reader_token), verbose=False)
+
+
+def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
+    anonymous = httpx.Client(base_url=installation.url, timeout=30)
+    assert anonymous.get("/config").status_code == 401
+    assert anonymous.post("/gradio_api/call/ask", json={"data": ["问题"]}).status_code == 401
+    with pytest.raises(ValueError):
+        Client(installation.url, verbose=False)
+
+
+# -- document viewer and Gradio's file routes ----------------------------------------------
+
+
+def _viewer(client: httpx.Client, source: Path) -> str:
+    config = client.get("/config").json()
+    (sources_id,) = [
+        component["id"]
+        for component in config["components"]
+        if component.get("props", {}).get("elem_id") == "yj-sources"
+    ]
+    response = client.post(
+        "/gradio_api/component_server",
+        json={
+            "session_hash": "permissions-test",
+            "component_id": sources_id,
+            "fn_name": "document_view",
+            "data": {"source": str(source), "start": 0, "end": 10},
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_document_viewer_shows_only_granted_documents(installation: Installation) -> None:
+    reader = signed_in(installation.url, "reader")
+    assert "王法官" in _viewer(reader, installation.criminal_file)
+    refused = _viewer(reader, installation.civil_file)
+    assert "李法官" not in refused and "民事审判庭" not in refused
+    assert "李法官" in _viewer(signed_in(installation.url, "editor"), installation.civil_file)
+
+
+def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Installation) -> None:
+    reader = signed_in(installation.url, "reader")
+    inside = [
+        installation.civil_file,
+        installation.data_dir / "accounts.sqlite3",
+        installation.data_dir / "catalog.sqlite3",
+    ]
+    for path in inside:
+        for route in (f"/gradio_api/file={path}", f"/gradio_api/file/{path}"):
+            response = reader.get(route)
+            assert response.status_code in (403, 404), route
+            assert "李法官".encode() not in response.content
+
+
+def test_the_upload_copy_in_gradios_cache_is_removed_once_staged(
+    installation: Installation, tmp_path: Path
+) -> None:
+    editor = signed_in(installation.url, "editor")
+    note = tmp_path / "物业通知.txt"
+    note.write_text("物业纠纷调解室设在三楼。\n", encoding="utf-8")
+    with note.open("rb") as handle:
+        (cached,) = editor.post("/gradio_api/upload", files={"files": handle}).json()
+    assert (
+        signed_in(installation.url, "reader").get(f"/gradio_api/file={cached}").status_code == 200
+    )
+    request = as_user("editor")
+    gate = installation.gate
+    update = gate.writing(request, "民事", "upload", note.name).upload([Path(cached)])
+    Path(cached).unlink(missing_ok=True)  # what the page's upload handler does after staging
+    assert "新增 1 个文件" in update.message
+    assert signed_in(installation.url, "reader").get(f"/gradio_api/file={cached}").status_code in (
+        403,
+        404,
+    )
+
+
+# -- what the page's handlers may do for whom ----------------------------------------------
+
+
+def test_a_reader_cannot_change_anything(installation: Installation, tmp_path: Path) -> None:
+    gate, reader = installation.gate, as_user("reader")
+    before = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "新文件.txt").write_text("读者不能上传的文件。\n", encoding="utf-8")
+    for base in ("刑事", "民事"):
+        for action in ("upload", "delete", "reindex"):
+            with pytest.raises(PermissionDeniedError, match=base):
+                gate.writing(reader, base, action, "")
+    refused = gate.library_update(lambda: gate.writing(reader, "刑事", "delete", "x").delete("x"))
+    assert "只有查看权限" in refused.message
+    for call in ("overview", "export_audit"):
+        assert "管理员" in str(getattr(_admin(gate), call)(reader))
+    assert "管理员" in _admin(gate).create_base("新知识库", reader)[0]
+    assert "管理员" in _admin(gate).grant("reader", "民事", reader)[0]
+    after = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
+    assert after == before
+    assert "新知识库" not in [entry.name for entry in gate.library.entries()]
+
+
+def _admin(gate: Gate) -> object:
+    from assistant.web.admin import AdminActions
+
+    return AdminActions(gate)
+
+
+def test_the_file_list_and_chat_show_only_granted_bases(installation: Installation) -> None:
+    gate, reader = installation.gate, as_user("reader")
+    assert gate.choices(reader) == (["刑事"], [])
+    assert gate.choices(as_user("editor")) == (["民事"], ["民事"])
+    assert gate.choices(as_user("root"))[1] == ["默认", "刑事", "民事"]
+    listing = gate.reading(reader, None).library()
+    assert [source for _label, source in listing.sources] == [str(installation.criminal_file)]
+    with pytest.raises(PermissionDeniedError):
+        gate.reading(reader, ["民事"]).library()
+    actions = gate.reading(reader, None, "ask", CIVIL_QUESTION)
+    answer = actions.assistant.ask(CIVIL_QUESTION)
+    assert all(c.source != str(installation.civil_file) for c in answer.citations)
+    assert all(p.source != str(installation.civil_file) for p in answer.passages)
+
+
+def test_an_editor_changes_only_their_base_and_it_is_audited(
+    installation: Installation, tmp_path: Path
+) -> None:
+    gate, editor = installation.gate, as_user("editor")
+    with pytest.raises(PermissionDeniedError):
+        gate.writing(editor, "刑事", "delete", str(installation.criminal_file))
+    update = gate.writing(editor, "民事", "delete", "gone.txt").delete("/nowhere/gone.txt")
+    assert "知识库中没有这个文件" in update.message
+    csv_text = gate.accounts.audit.csv_text()
+    assert "editor,delete,民事" in csv_text and "reader,ask,刑事" in csv_text
+
+
+def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> None:
+    gate = installation.gate
+    criminal = gate.library.get("刑事").kb_id
+    gate.accounts.revoke("reader", criminal)
+    try:
+        with pytest.raises(PermissionDeniedError):
+            gate.reading(as_user("reader"), ["刑事"])
+    finally:
+        gate.accounts.grant("reader", criminal)
+
+
+def test_failed_logins_are_throttled_and_audited(installation: Installation) -> None:
+    url = installation.url
+    client = httpx.Client(base_url=url, timeout=30)
+    for _ in range(installation.gate.throttle.max_failures):
+        assert client.post("/login", data={"username": "root", "password": "x"}).status_code == 400
+    refused = client.post("/login", data={"username": "root", "password": PASSWORD})
+    assert refused.status_code == 400  # right password, but locked for now
+    assert installation.gate.throttle.retry_after("root") > 0
+    assert "root,login.throttled" in installation.gate.accounts.audit.csv_text()
+    installation.gate.throttle.succeeded("root")  # let the other tests sign in
+
+
+def test_an_open_page_on_the_network_needs_no_auth_explicitly(tmp_path: Path) -> None:
+    settings = build_settings({"data_dir": tmp_path / "data", "host": "0.0.0.0"}, env={})
+    page, assistant = create_app(settings, embedder=FakeEmbedder(), samples=tmp_path / "none")
+    try:
+        with pytest.raises(ConfigurationError, match="--no-auth"):
+            launch(page, settings, block=False)
+    finally:
+        assistant.close()
+
+
+# -- the sign-in page in a real browser ------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_a_reader_signs_in_and_sees_only_their_base_in_chromium(
+    installation: Installation,
+) -> None:
+    from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="en-US")  # Gradio's own login page, in English
+        page.set_default_timeout(WAIT_MS)
+        page.goto(installation.url)
+        page.locator("input[type=password]").wait_for()
+        page.locator("input[type=text]").first.fill("reader")
+        page.fill("input[type=password]", "wrong-password")
+        page.get_by_role("button", name="Login").click()
+        page.get_by_text("Incorrect", exact=False).first.wait_for()
+        page.locator("input[type=text]").first.fill("reader")
+        page.fill("input[type=password]", PASSWORD)
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("#yj-question textarea")
+        page.wait_for_function(
+            "() => document.querySelector('#yj-kbs')?.innerText.includes('刑事')"
+        )
+        assert "民事" not in page.inner_text("#yj-kbs")
+        assert page.get_by_role("tab", name="系统管理").count() == 0
+        browser.close()
