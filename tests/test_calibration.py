@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from assistant.answer.confidence import FEATURES, Evidence
+from assistant.answer.confidence import FEATURES, SCORED, SUPPORT, Evidence
 from assistant.evaluation.calibration import Sample, curve_rows, fit, threshold_for
 
 
@@ -46,3 +46,18 @@ def test_curve_has_a_row_per_threshold_and_marks_the_chosen_one() -> None:
 
 def _evidence(sample: Sample) -> Evidence:
     return Evidence(*sample.features)
+
+
+def test_an_unnamed_constraint_decides_alone_and_weights_keep_their_side() -> None:
+    """Attempts whose passage leaves a constraint unnamed get their own (smoothed) rate of
+    correct answers, whatever their other evidence; no gap feature may raise confidence."""
+    samples = _samples()
+    unnamed = FEATURES.index("unnamed")
+    gated = [
+        Sample("set", "near_miss", (0.99, *[0.0] * (unnamed - 1), 1.0), 0) for _ in range(18)
+    ]
+    model = fit(samples + gated)
+    assert model.unnamed_rate == 1 / 20
+    assert model.confidence(Evidence(*gated[0].features)) == model.unnamed_rate
+    for name, weight in zip(SCORED, model.weights, strict=True):
+        assert weight >= 0 if name in SUPPORT else weight <= 0

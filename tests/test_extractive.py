@@ -136,3 +136,23 @@ def test_quotes_are_shown_without_scraper_debris_but_cite_the_original() -> None
     (sentence,) = verify(answer, passages)
     assert sentence.supported
     assert sentence.citations[0].text == "婁星區(qū)法院召開工作講評會。"
+
+
+def test_a_heading_alone_is_never_quoted() -> None:
+    text = "小灰头稚冠雉\n\n小灰头稚冠雉是一种凤冠雉。牠们的蛋表面粗糙，呈白色至奶白色。"
+    passage = Passage(1, 1, (1,), "bird.txt", 0, len(text), text, ("小灰头稚冠雉",))
+    answer = extractive_answer("小灰头稚冠雉的蛋表面是什么样的？", [passage]).text
+    assert not answer.startswith("小灰头稚冠雉[1]")
+    assert "蛋表面粗糙" in answer
+
+
+def test_rare_question_words_outweigh_the_subject_every_sentence_names() -> None:
+    text = (
+        "科罗拉多河蟾蜍是一种有毒的蟾蜍，原产于美国西南部。"
+        "科罗拉多河蟾蜍是食肉动物，吃小老鼠和昆虫。"
+        "科罗拉多河蟾蜍的寿命可达十年。"
+        "蟾蜍的毒腺长在眼下。"
+    )
+    passage = Passage(1, 1, (1,), "toad.txt", 0, len(text), text)
+    answer = extractive_answer("科罗拉多河蟾蜍的毒腺长在身体哪个部位？", [passage], max_sentences=1)
+    assert answer.text == "蟾蜍的毒腺长在眼下[1]。"

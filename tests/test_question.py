@@ -23,6 +23,8 @@ from index.text.folding import fold
         ("为什么要加快审判进度？", AnswerType.REASON),
         ("為什麼要加快比賽的進度？", AnswerType.REASON),
         ("如何申请再审？", AnswerType.METHOD),
+        ("离婚后孩子的抚养费怎么算？", AnswerType.METHOD),
+        ("他在外界有着怎样的形象？", AnswerType.OTHER),
         ("个体工商户是否承担共同责任？", AnswerType.YES_NO),
         ("哪个部门负责登记？", AnswerType.ORGANISATION),
         ("个体工商户的诉讼主体是什么？", AnswerType.OTHER),
@@ -69,3 +71,8 @@ def test_generic_words_are_no_constraints() -> None:
 def test_numbers_other_than_years() -> None:
     analysis = analyse("绝对星等是19.03的是哪一颗？")
     assert [(c.kind, c.text) for c in analysis.constraints] == [(ConstraintKind.NUMBER, "19.03")]
+
+
+def test_common_words_tagged_as_abbreviations_are_no_constraints() -> None:
+    analysis = analyse("这个系列一共有多少册？")
+    assert [c.kind for c in analysis.constraints] == []

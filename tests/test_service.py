@@ -98,6 +98,20 @@ def test_near_miss_is_declined_without_calling_the_llm(kb) -> None:
     assert answer.as_json()["confidence"] == round(answer.confidence, 4)
 
 
+def test_a_why_question_counts_its_year_but_advice_counts_no_situation(kb) -> None:
+    """为什么 asks for a fact, so a year the passages lack is a gap; 怎么办 describes the
+    asker's own situation, which no passage is expected to name."""
+    assistant = _assistant(kb)
+
+    def evidence(question: str):
+        return assistant.assess(question, assistant.retriever.search(question, 10)).evidence
+
+    why = evidence("丹东中院为什么在2019年召开全市法院院长会议？")
+    assert why.any_absent == why.unnamed == 1.0 and why.absent > 0
+    advice = evidence("我2019年在丹东打官司，丹东中院开会了怎么办？")
+    assert advice.any_absent == advice.unnamed == advice.unsaid == 0.0
+
+
 def test_answer_carries_its_confidence_and_the_asked_for_phrase(kb) -> None:
     answer = _assistant(kb).ask(QUESTION)
     assert answer.confidence is not None and answer.confidence >= default_model().threshold
@@ -189,7 +203,7 @@ def test_follow_up_without_llm_searches_with_the_previous_question(kb) -> None:
 
 
 def test_follow_up_with_llm_is_rewritten_first(kb) -> None:
-    with openai_server(GOOD_REPLY) as server:
+    with openai_server(QUESTION) as server:  # the rewrite: a standalone question
         _assistant(kb, server.base_url).ask("那是哪天？", history=[("院长会议", "……")])
         rewrite, answer = server.script.requests
     assert not rewrite.get("stream") and "改写" in rewrite["messages"][0]["content"]

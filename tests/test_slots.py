@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.confidence import FEATURES, ConfidenceModel, Evidence, default_model
+from assistant.answer.confidence import SCORED, ConfidenceModel, Evidence, default_model
 from assistant.answer.question import analyse
 from assistant.answer.slots import find_slots, has_typed_slots
 
@@ -42,13 +42,17 @@ def test_types_without_surface_form_have_no_slots() -> None:
 def test_shipped_confidence_model_loads_and_orders_evidence() -> None:
     model = default_model()
     assert 0.0 < model.threshold < 1.0
-    good = Evidence(0.9, 0.05, 1.2, absent=0.0, unnamed=0.0, unsaid=0.0, no_slot=0.0)
-    near_miss = Evidence(0.9, 0.05, 1.2, absent=1.0, unnamed=1.0, unsaid=0.5, no_slot=0.0)
+    good = Evidence(
+        0.9, 0.05, 1.2, absent=0.0, any_absent=0.0, unsaid=0.0, no_slot=0.0, unnamed=0.0
+    )
+    near_miss = Evidence(
+        0.9, 0.05, 1.2, absent=0.5, any_absent=1.0, unsaid=0.5, no_slot=0.0, unnamed=1.0
+    )
     assert 0.0 <= model.confidence(near_miss) < model.confidence(good) <= 1.0
 
 
 def test_confidence_model_round_trips_through_json(tmp_path: Path) -> None:
-    model = ConfidenceModel(tuple(float(i) for i in range(len(FEATURES))), -1.5, 0.4)
+    model = ConfidenceModel(tuple(float(i) for i in range(len(SCORED))), -1.5, 0.4, 0.1)
     path = tmp_path / "confidence.json"
     path.write_text(json.dumps(model.as_json(fitted="test")), "utf-8")
     assert ConfidenceModel.load(path) == model

@@ -7,22 +7,28 @@ the user asks about X市中院. A retrieval score cannot see that; the evidence 
 - ``dense``: the best cosine similarity above the default model's floor for unrelated text;
 - ``quote``: the match score of the best quote the extractive answer would give;
 - ``absent``: the share of the question's constraints (court, year, number, quoted term;
-  ``assistant.answer.question``) that no candidate passage names;
-- ``unnamed``: the share the best quote's own passage does not name;
+  ``assistant.answer.question``) that no candidate passage names, and ``any_absent``:
+  whether there is one (one swapped year among three constraints is as fatal as three);
 - ``unsaid``: the share of the question's content words the best quote's passage lacks
   (a 座谈会 asked about, a 工作会议 found);
 - ``no_slot``: the question asks for a typed phrase (a person, a number, a date …) and no
-  quote from a passage naming all the constraints holds one (``assistant.answer.slots``).
+  quote from a passage naming all the constraints holds one (``assistant.answer.slots``);
+- ``unnamed``: whether the best quote's own passage fails to name one of the constraints.
 
-For questions asking for advice (how to, why, whether) the constraints and words describe
-the asker's situation (我在北京……怎么办), not the fact sought, so ``absent``, ``unnamed``
-and ``unsaid`` are zero.
+An answer whose passage does not name what the question names (another court, another year)
+is about something else far more often than not, however well its words match: its
+confidence is the share of such attempts that held the answer on the development sets
+(``unnamed_rate``). Every other answer gets ``sigmoid(w · features + b)``, the logistic
+estimate of the probability that it holds the answer.
 
-``confidence = sigmoid(w · features + b)`` estimates the probability that the answer holds
-the gold answer. The weights and the threshold below which the assistant declines were fitted
-by ``python -m assistant.evaluation.calibration`` on the development sets (answerable
-questions, near-miss variants of them, and questions asked with their gold documents held
-out) and ship in ``confidence.json`` beside this module.
+For questions asking for advice (how to, whether) the constraints and words describe the
+asker's situation (我在北京……怎么办), not the fact sought, so the constraint and word gaps
+are zero. A question asking why (1929年……为什么) asks for a fact: its gaps count.
+
+The weights, ``unnamed_rate`` and the threshold below which the assistant declines were
+fitted by ``python -m assistant.evaluation.calibration`` on the development sets
+(answerable questions, near-miss variants of them, and questions asked with their gold
+documents held out) and ship in ``confidence.json`` beside this module.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from assistant.retrieval.retriever import Hit
 WEIGHTS_FILE = Path(__file__).with_name("confidence.json")
 DENSE_FLOOR = 0.85
 """Cosine similarity the default model gives unrelated Chinese text (see relevance)."""
-ADVICE_TYPES = frozenset({AnswerType.METHOD, AnswerType.REASON, AnswerType.YES_NO})
+ADVICE_TYPES = frozenset({AnswerType.METHOD, AnswerType.YES_NO})
 
 
 @dataclass(frozen=True)
@@ -56,9 +62,10 @@ class Evidence:
     dense: float
     quote: float
     absent: float
-    unnamed: float
+    any_absent: float
     unsaid: float
     no_slot: float
+    unnamed: float
 
     def vector(self) -> list[float]:
         """The features in ``FEATURES`` order."""
@@ -66,33 +73,52 @@ class Evidence:
 
 
 FEATURES = tuple(field.name for field in fields(Evidence))
+"""Every feature, in ``Evidence.vector`` order (what calibration samples record)."""
+SCORED = FEATURES[:-1]
+"""The features the logistic part weighs: all but ``unnamed``, which decides alone."""
+SUPPORT = frozenset({"coverage", "dense", "quote"})
+"""Features that speak for an answer; every other one is a gap that speaks against it. The
+fit keeps each weight on its side, so more evidence never lowers the confidence and a
+larger gap never raises it."""
 
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """Logistic weights over ``Evidence`` and the threshold below which to decline."""
+    """Logistic weights over the ``SCORED`` evidence, the confidence of an answer whose
+    passage leaves a constraint unnamed, and the threshold below which to decline."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
+    unnamed_rate: float = 0.0
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> ConfidenceModel:
         """The model saved at ``path`` (JSON: ``weights`` by feature name, ``bias``,
-        ``threshold``)."""
+        ``threshold``, ``unnamed_rate``)."""
         data = json.loads(path.read_text("utf-8"))
-        weights = tuple(float(data["weights"][name]) for name in FEATURES)
-        return cls(weights, float(data["bias"]), float(data["threshold"]))
+        weights = tuple(float(data["weights"][name]) for name in SCORED)
+        return cls(
+            weights, float(data["bias"]), float(data["threshold"]), float(data["unnamed_rate"])
+        )
 
     def confidence(self, evidence: Evidence) -> float:
         """The probability-like confidence in [0, 1] that the answer holds what was asked."""
-        score = self.bias + sum(w * x for w, x in zip(self.weights, evidence.vector(), strict=True))
+        if evidence.unnamed:
+            return self.unnamed_rate
+        features = evidence.vector()[: len(SCORED)]
+        score = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def as_json(self, **extra: object) -> dict[str, object]:
         """The JSON object ``load`` reads, plus ``extra`` fields (how it was fitted)."""
-        weights = dict(zip(FEATURES, self.weights, strict=True))
-        return {"weights": weights, "bias": self.bias, "threshold": self.threshold, **extra}
+        return {
+            "weights": dict(zip(SCORED, self.weights, strict=True)),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "unnamed_rate": self.unnamed_rate,
+            **extra,
+        }
 
 
 @cache
@@ -122,24 +148,24 @@ def gather(
         dense=max(0.0, (dense if dense is not None else DENSE_FLOOR) - DENSE_FLOOR),
         quote=answer.best.score if answer.best is not None else 0.0,
         absent=absent,
-        unnamed=unnamed,
+        any_absent=float(absent > 0),
         unsaid=unsaid,
         no_slot=float(typed and not found),
+        unnamed=float(unnamed),
     )
 
 
 def _constraint_gaps(
     analysis: QuestionAnalysis, texts: Iterable[str], best: str | None
-) -> tuple[float, float]:
-    """Shares of the constraints no passage names, and the best quote's passage (``best``,
-    None when there is no quote) does not; ``texts`` are the passages' searchable texts."""
+) -> tuple[float, bool]:
+    """The share of the constraints no passage names, and whether the best quote's passage
+    (``best``, None when there is no quote) leaves one unnamed; ``texts`` are the passages'
+    searchable texts."""
     if not analysis.constraints or analysis.answer_type in ADVICE_TYPES:
-        return 0.0, 0.0
+        return 0.0, False
     texts = list(texts)
     absent = [c for c in analysis.constraints if not any(c.satisfied_by(t) for t in texts)]
-    unnamed = analysis.missing(best or "")
-    total = len(analysis.constraints)
-    return len(absent) / total, len(unnamed) / total
+    return len(absent) / len(analysis.constraints), bool(analysis.missing(best or ""))
 
 
 def _unsaid(analysis: QuestionAnalysis, best: str | None) -> float:

@@ -66,10 +66,14 @@ _TYPE_RULES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"多少|几(?:个|件|名|人|次|项|种|岁|年|天|倍|万|千|百|条|位|家|所)|"
             r"多大|多长|多高|多远|多重|多久|多深|多宽|比例|百分之几|几成|第几|排名",
         ),
-        (AnswerType.METHOD, r"如何|怎么|怎样|怎么办|什么办法|什么方法|什么措施|哪种方式|什么方式"),
+        (
+            AnswerType.METHOD,
+            r"如何|怎么(?!样的)|怎样(?!的)|什么办法|什么方法|什么措施|哪种方式|什么方式",
+        ),
     )
 )
-"""First match wins: the order puts the most specific question words first."""
+"""First match wins: the order puts the most specific question words first. 怎样的 asks
+what kind (怎样的形象), not how: no method."""
 
 _WHO_IS = re.compile(r"^(\S{2,8})(是谁)[?？]?$")
 

@@ -29,7 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.confidence import FEATURES, WEIGHTS_FILE, ConfidenceModel, Evidence
+from assistant.answer.confidence import (
+    FEATURES,
+    SCORED,
+    SUPPORT,
+    WEIGHTS_FILE,
+    ConfidenceModel,
+    Evidence,
+)
 from assistant.evaluation.dataset import EvalSet, Question, load_set
 from assistant.evaluation.gold import GoldMatcher
 from assistant.evaluation.near_miss import make_variants
@@ -106,9 +113,34 @@ def collect(
 
 
 def fit(samples: Sequence[Sample], answer_rate: float = ANSWER_RATE) -> ConfidenceModel:
-    """Logistic weights by Newton's method, and the threshold keeping ``answer_rate``."""
-    x = np.array([s.features for s in samples], dtype=np.float64)
-    y = np.array([s.label for s in samples], dtype=np.float64)
+    """The confidence model of these samples, and the threshold keeping ``answer_rate``.
+
+    Attempts whose passage leaves a constraint unnamed get their share of correct answers
+    (smoothed); the logistic weights are fitted on the others, each weight on the side its
+    feature argues (``SUPPORT``): one the plain fit puts on the wrong side (overlapping
+    gap features can trade signs) is fixed at zero and the rest refitted, until all agree.
+    """
+    unnamed = [s for s in samples if s.features[FEATURES.index("unnamed")]]
+    scored = [s for s in samples if not s.features[FEATURES.index("unnamed")]]
+    x = np.array([s.features[: len(SCORED)] for s in scored], dtype=np.float64)
+    y = np.array([s.label for s in scored], dtype=np.float64)
+    signs = np.array([1.0 if name in SUPPORT else -1.0 for name in SCORED])
+    free = np.ones(len(SCORED), dtype=bool)
+    while True:
+        theta = _logistic(x[:, free], y)
+        weights = np.zeros(len(SCORED))
+        weights[free] = theta[:-1]
+        wrong = weights * signs < 0
+        if not wrong.any():
+            break
+        free &= ~wrong
+    rate = (sum(s.label for s in unnamed) + 1) / (len(unnamed) + 2)
+    model = ConfidenceModel(tuple(float(w) for w in weights), float(theta[-1]), 0.0, rate)
+    return replace(model, threshold=threshold_for(model, samples, answer_rate))
+
+
+def _logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ridge-penalised logistic regression by Newton's method: weights, then the bias."""
     design = np.hstack([x, np.ones((len(x), 1))])
     theta = np.zeros(design.shape[1])
     penalty = L2 * np.eye(design.shape[1])
@@ -121,8 +153,7 @@ def fit(samples: Sequence[Sample], answer_rate: float = ANSWER_RATE) -> Confiden
         theta -= step
         if np.abs(step).max() < 1e-8:
             break
-    model = ConfidenceModel(tuple(float(w) for w in theta[:-1]), float(theta[-1]), 0.0)
-    return replace(model, threshold=threshold_for(model, samples, answer_rate))
+    return theta
 
 
 def threshold_for(model: ConfidenceModel, samples: Sequence[Sample], answer_rate: float) -> float:
