@@ -53,9 +53,7 @@ def test_an_unnamed_constraint_decides_alone_and_weights_keep_their_side() -> No
     correct answers, whatever their other evidence; no gap feature may raise confidence."""
     samples = _samples()
     unnamed = FEATURES.index("unnamed")
-    gated = [
-        Sample("set", "near_miss", (0.99, *[0.0] * (unnamed - 1), 1.0), 0) for _ in range(18)
-    ]
+    gated = [Sample("set", "near_miss", (0.99, *[0.0] * (unnamed - 1), 1.0), 0) for _ in range(18)]
     model = fit(samples + gated)
     assert model.unnamed_rate == 1 / 20
     assert model.confidence(Evidence(*gated[0].features)) == model.unnamed_rate
