@@ -46,16 +46,28 @@ def _mismatch_error(
     return ModelMismatchError(
         f"知识库 {data_dir} 是用嵌入模型“{stored}”（{dimension} 维）建立的，"
         f"不能用当前模型“{embedder.model_id}”（{embedder.dimension} 维）检索。"
-        f"请改用原模型（--embedding-model {stored}），或用新模型重新计算全部向量："
-        f"python -m assistant index --reembed --embedding-model {embedder.model_id} "
-        f"--data {data_dir}",
+        "请改用原模型及其后端（--embedding-model、--embedding-backend），"
+        "或用当前模型重新计算全部向量：在本次的命令后加 --reembed，例如 "
+        f"python -m assistant index --reembed --data {data_dir}",
         f"The knowledge base {data_dir} was built with the embedding model “{stored}” "
         f"({dimension} dimensions) and cannot be searched with the current model "
         f"“{embedder.model_id}” ({embedder.dimension} dimensions). Use the original model "
-        f"(--embedding-model {stored}), or recompute every vector with the new one: "
-        f"python -m assistant index --reembed --embedding-model {embedder.model_id} "
-        f"--data {data_dir}",
+        "and backend (--embedding-model, --embedding-backend), or recompute every vector "
+        "with the current one: add --reembed to this command, e.g. "
+        f"python -m assistant index --reembed --data {data_dir}",
     )
+
+
+def recorded_model_id(data_dir: Path) -> str | None:
+    """The model id the base in ``data_dir`` was embedded with; None while it holds no chunks."""
+    path = data_dir / DATABASE_NAME
+    if not path.is_file():
+        return None
+    store = Store.open(path)
+    try:
+        return store.get_meta("model_id") if store.chunk_count() > 0 else None
+    finally:
+        store.close()
 
 
 class KnowledgeBase:

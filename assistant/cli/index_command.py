@@ -48,7 +48,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("请给出至少一个文件或文件夹", "give at least one file or folder")
     from index.embed.factory import load_embedder  # loads torch: only when a command needs it
 
-    embedder = load_embedder(settings.index)
+    embedder = load_embedder(settings.index, follow_base=not args.reembed)
     if args.reembed:
         with ProgressBar("个片段") as bar:
             kb = KnowledgeBase.reembed(settings.index, embedder, bar)
