@@ -54,6 +54,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, type]] = {
     "DATA_DIR": ("index", "data_dir", Path),
     "EMBEDDING_MODEL": ("index", "embedding_model", str),
     "MODEL_CACHE_DIR": ("index", "model_cache_dir", Path),
+    "EMBEDDING_BACKEND": ("index", "embedding_backend", str),
     "CHUNK_SIZE": ("index", "chunk_size", int),
     "CHUNK_OVERLAP": ("index", "chunk_overlap", int),
     "BATCH_SIZE": ("index", "batch_size", int),

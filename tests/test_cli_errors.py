@@ -14,7 +14,7 @@ from index.settings import IndexSettings
 
 
 def _load_raising(error: Exception):
-    def load(settings: IndexSettings) -> None:
+    def load(settings: IndexSettings, *, follow_base: bool = True) -> None:
         raise error
 
     return load

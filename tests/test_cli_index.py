@@ -26,7 +26,7 @@ def embedders(monkeypatch: pytest.MonkeyPatch) -> list[FakeEmbedder]:
     """Make the CLI load fake embedders named by ``--embedding-model``; lists those loaded."""
     loaded: list[FakeEmbedder] = []
 
-    def load_fake(settings: IndexSettings) -> FakeEmbedder:
+    def load_fake(settings: IndexSettings, *, follow_base: bool = True) -> FakeEmbedder:
         loaded.append(FakeEmbedder(model_id=settings.embedding_model))
         return loaded[-1]
 

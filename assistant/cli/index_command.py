@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from assistant.cli.output import EXIT_ALL_FAILED, EXIT_OK, ProgressBar, say
@@ -52,7 +53,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError("请给出至少一个文件或文件夹", "give at least one file or folder")
     from index.embed.factory import load_embedder  # loads torch: only when a command needs it
 
-    kb = _reembedded(settings, load_embedder) if args.reembed else None
+    kb = _reembedded(settings, partial(load_embedder, follow_base=False)) if args.reembed else None
     kb = kb or open_named(settings.index, settings.knowledge_base, load_embedder)
     with kb, ProgressBar("个文件") as bar:
         report = kb.index_paths(args.paths, progress=bar) if args.paths else IndexReport()

