@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,24 @@ class FileInfo:
     indexed_at: str | None = None
 
 
+class CleanedFile(TypedDict):
+    """An indexed file cleaning removed spam from: how many lines or phrases, the first few."""
+
+    file: str
+    removed: int
+    samples: list[str]
+
+
 @dataclass
 class IndexReport:
-    """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract."""
+    """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract.
+
+    ``errors`` are files that could not be indexed (``{"file", "error"}``); ``skipped`` the
+    entries of a walked folder deliberately left alone (``{"file", "reason"}``: files of
+    unsupported types, links leading out of the folder); ``cleaned`` the indexed files that
+    cleaning removed spam from (``{"file", "removed", "samples"}``: how many lines or
+    phrases, and the first few).
+    """
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -90,6 +106,8 @@ class IndexReport:
     duplicates: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    cleaned: list[CleanedFile] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         """The report as the documented JSON object."""
@@ -101,4 +119,6 @@ class IndexReport:
             "duplicates": self.duplicates,
             "chunks": self.chunks,
             "errors": self.errors,
+            "skipped": self.skipped,
+            "cleaned": self.cleaned,
         }

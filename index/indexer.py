@@ -245,3 +245,11 @@ class Indexer:
                 self._indexes.add(new_ids, vectors, [item.tokens for item in pending.chunks])
             getattr(report, pending.outcome).append(prepared.source)
             report.chunks += len(new_ids)
+            if prepared.removed.count:
+                report.cleaned.append(
+                    {
+                        "file": prepared.source,
+                        "removed": prepared.removed.count,
+                        "samples": list(prepared.removed.samples),
+                    }
+                )

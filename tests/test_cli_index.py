@@ -18,7 +18,17 @@ from index.settings import IndexSettings
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import FakeEmbedder
 
-KEYS = ["added", "updated", "removed", "unchanged", "duplicates", "chunks", "errors"]
+KEYS = [
+    "added",
+    "updated",
+    "removed",
+    "unchanged",
+    "duplicates",
+    "chunks",
+    "errors",
+    "skipped",
+    "cleaned",
+]
 
 
 @pytest.fixture
@@ -142,3 +152,18 @@ def test_real_process_indexes_the_samples_twice(tmp_path: Path, samples_dir: Pat
     assert sorted(second["unchanged"]) == sorted(first["added"])
     assert (second["added"], second["updated"], second["chunks"]) == ([], [], 0)
     assert cached_vectors() == vectors
+
+
+def test_the_report_lists_what_cleaning_removed(
+    tmp_path: Path, samples_dir: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _index_json(capsys, str(samples_dir), "--data", str(tmp_path / "kb"))
+    assert code == 0
+    cleaned = {Path(item["file"]).name[:3]: item for item in report["cleaned"]}
+    assert sorted(cleaned) == ["000", "001"]  # the two scraped samples, nothing else
+    assert cleaned["000"]["removed"] == 25 and cleaned["001"]["removed"] == 6
+    assert cleaned["001"]["samples"] == [
+        "华博范文网 首页",
+        "2024-12-16 华博范文网",
+        "预览阅读已结束,若您需要全文或代笔。",
+    ]

@@ -9,13 +9,27 @@ from pathlib import Path
 from index.documents import Chunk, Document
 from index.errors import DocumentError, unreadable
 from index.ingest.chunking import chunk_document
-from index.ingest.cleaning import kept_regions, near_duplicate_signature, search_form
+from index.ingest.cleaning import clean, near_duplicate_signature, search_form
 from index.ingest.loaders import load
 from index.settings import IndexSettings
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bump whenever loading, cleaning, chunking or tokenizing changes what a file yields, so
 knowledge bases built by an older version re-prepare their files on the next index run."""
+
+
+REMOVED_SAMPLES = 3
+"""How many removed pieces a report quotes per file."""
+_SAMPLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What cleaning took out of one file: how many pieces (lines or phrases) and the
+    first few of them, shortened, so a report shows what went."""
+
+    count: int = 0
+    samples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,8 @@ class PreparedFile:
     """A file ready to be embedded and stored.
 
     ``content_hash`` is the SHA-256 of the file's bytes (change detection);
-    ``signature`` is its near-duplicate signature (see ``cleaning.near_duplicate_similarity``).
+    ``signature`` is its near-duplicate signature (see ``cleaning.near_duplicate_similarity``);
+    ``removed`` what cleaning left out.
     """
 
     source: str
@@ -31,6 +46,7 @@ class PreparedFile:
     chunks: list[Chunk]
     content_hash: str
     signature: bytes
+    removed: Removed = Removed()
 
 
 def recipe(settings: IndexSettings) -> str:
@@ -57,7 +73,8 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
     except OSError as error:
         raise unreadable(source, error) from error
     document = load(path, source, data)
-    chunks = chunk_document(document, settings)
+    cleaning = clean(document.text, document.format)
+    chunks = chunk_document(document, settings, kept=cleaning.kept)
     if not chunks:
         raise DocumentError(
             source, "文件中没有可检索的文字内容", "the file contains no searchable text"
@@ -67,13 +84,21 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
         document=document,
         chunks=chunks,
         content_hash=hashlib.sha256(data).hexdigest(),
-        signature=_signature(document),
+        signature=_signature(document.text, cleaning.kept),
+        removed=Removed(
+            len(cleaning.removed),
+            tuple(
+                _shortened(document.text[start:end])
+                for start, end in cleaning.removed[:REMOVED_SAMPLES]
+            ),
+        ),
     )
 
 
-def _signature(document: Document) -> bytes:
+def _shortened(piece: str) -> str:
+    return piece if len(piece) <= _SAMPLE_CHARS else piece[: _SAMPLE_CHARS - 1] + "…"
+
+
+def _signature(text: str, kept: list[tuple[int, int]]) -> bytes:
     """Near-duplicate signature of the document's kept text in its search form."""
-    kept = "\n".join(
-        document.text[start:end] for start, end in kept_regions(document.text, document.format)
-    )
-    return near_duplicate_signature(search_form(kept))
+    return near_duplicate_signature(search_form("\n".join(text[start:end] for start, end in kept)))
