@@ -10,7 +10,6 @@ import pytest
 from fpdf import FPDF
 
 from index.errors import DocumentError
-from index.ingest.loaders import load
 from index.ingest.prepare import prepare
 from index.settings import IndexSettings
 
@@ -171,6 +170,6 @@ def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> 
     folder_named_like_a_file = tmp_path / "报告.txt"
     folder_named_like_a_file.mkdir()
     with pytest.raises(DocumentError, match="无法读取文件") as caught:
-        load(folder_named_like_a_file, "报告.txt")
+        prepare(folder_named_like_a_file, "报告.txt", IndexSettings(data_dir=tmp_path))
     assert caught.value.path == "报告.txt"
     assert caught.value.message("en").startswith("报告.txt: cannot read the file")

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from docx.table import Table
 
 from index.documents import Document, PageStart
-from index.errors import DocumentError, UndecodableError, unreadable
+from index.errors import DocumentError, UndecodableError
 from index.ingest.encoding import decode
 
 _BINARY_MAGIC = (
@@ -88,11 +88,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
 
 
-def load(path: Path, source: str, data: bytes | None = None) -> Document:
-    """Extract the text of ``path`` as a ``Document``; raise ``DocumentError`` if unusable.
-
-    ``data`` is the file's content when the caller has already read it (to hash it).
-    """
+def load(path: Path, source: str, data: bytes) -> Document:
+    """Extract the text of ``data``, the bytes of ``path``, as a ``Document``; raise
+    ``DocumentError`` if unusable. The extension of ``path`` chooses the loader."""
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(
@@ -101,11 +99,6 @@ def load(path: Path, source: str, data: bytes | None = None) -> Document:
             f"unsupported file type '{path.suffix or 'no extension'}' "
             f"(supported: {describe_suffixes()})",
         )
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise unreadable(source, error) from error
     if not data.strip():
         raise DocumentError(source, "文件是空的", "the file is empty")
     document = loader(source, data)

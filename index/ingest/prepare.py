@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Chunk, Document
-from index.errors import DocumentError, unreadable
+from index.errors import DocumentError
 from index.ingest.chunking import chunk_document
 from index.ingest.cleaning import clean, near_duplicate_signature, search_form
 from index.ingest.loaders import load
+from index.ingest.reading import read_file
 from index.settings import IndexSettings
 
 PIPELINE_VERSION = 3
@@ -58,20 +59,15 @@ def recipe(settings: IndexSettings) -> str:
     return f"v{PIPELINE_VERSION}/size{settings.chunk_size}/overlap{settings.chunk_overlap}"
 
 
-def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
-    """Read ``path`` and turn it into chunks; raises ``DocumentError`` for unusable files."""
-    try:
-        size = path.stat().st_size
-        if size > settings.max_file_bytes:
-            raise DocumentError(
-                source,
-                f"文件过大（{size} 字节），上限为 {settings.max_file_bytes} 字节",
-                f"the file is too large ({size} bytes), the limit is "
-                f"{settings.max_file_bytes} bytes",
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise unreadable(source, error) from error
+def prepare(
+    path: Path, source: str, settings: IndexSettings, data: bytes | None = None
+) -> PreparedFile:
+    """Read ``path`` and turn it into chunks; raises ``DocumentError`` for unusable files.
+
+    ``data`` is the file's content when the caller has already read it (with ``read_file``).
+    """
+    if data is None:
+        data = read_file(path, source, settings.max_file_bytes)
     document = load(path, source, data)
     cleaning = clean(document.text, document.format)
     chunks = chunk_document(document, settings, kept=cleaning.kept)
