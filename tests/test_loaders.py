@@ -8,6 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
 
 from index.errors import DocumentError
 from index.ingest.prepare import prepare
@@ -173,3 +174,51 @@ def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> 
         prepare(folder_named_like_a_file, "报告.txt", IndexSettings(data_dir=tmp_path))
     assert caught.value.path == "报告.txt"
     assert caught.value.message("en").startswith("报告.txt: cannot read the file")
+
+
+@pytest.mark.parametrize("method", [EncryptionMethod.AES_128, EncryptionMethod.AES_256])
+def test_encrypted_pdfs_open_without_a_password_or_are_named_as_encrypted(
+    tmp_path: Path, index_settings: IndexSettings, method: EncryptionMethod
+) -> None:
+    for password in ("", "secret"):
+        pdf = FPDF()
+        pdf.set_font("helvetica", size=12)
+        pdf.add_page()
+        pdf.multi_cell(0, 8, "Article 1: the reading room opens at nine.")
+        pdf.set_encryption(owner_password="owner", user_password=password, encryption_method=method)
+        path = tmp_path / f"locked-{password or 'open'}.pdf"
+        pdf.output(str(path))
+        if password:
+            with pytest.raises(DocumentError, match="已加密，需要密码"):
+                prepare(path, path.name, index_settings)
+        else:
+            assert "reading room" in prepare(path, path.name, index_settings).document.text
+
+
+def test_invisible_characters_alone_are_no_document(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    path = tmp_path / "blank.txt"
+    path.write_text("\u200b\u200b\ufeff\u2060\n\u200d", "utf-8")
+    with pytest.raises(DocumentError, match="没有文字内容"):
+        prepare(path, path.name, index_settings)
+
+
+def test_deeply_nested_pages_are_read_or_refused_never_crash(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    deep = tmp_path / "deep.html"
+    deep.write_text("<div>" * 1500 + "第一条 深层的正文内容。" + "</div>" * 1500, "utf-8")
+    assert prepare(deep, deep.name, index_settings).document.text == "第一条 深层的正文内容。"
+    bomb = tmp_path / "bomb.html"
+    bomb.write_text("<div><span>" * 100_000 + "内容" + "</span></div>" * 100_000, "utf-8")
+    with pytest.raises(DocumentError, match="嵌套超过 2000 层"):
+        prepare(bomb, bomb.name, index_settings)
+
+
+def test_sloppy_pages_with_unclosed_paragraphs_are_not_taken_for_deep_ones(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    page = tmp_path / "sloppy.html"
+    page.write_text("<ul>" + "<li><p>一项规定的内容。" * 3000 + "</ul>", "utf-8")
+    assert len(prepare(page, page.name, index_settings).document.text.splitlines()) == 3000

@@ -1,12 +1,14 @@
 """Bytes to text for the encodings Chinese documents come in.
 
-Order of evidence: a byte-order mark; strict UTF-8; then the two legacy Chinese
-families, GB18030 (a superset of GB2312 and GBK) and Big5, scored by how many of the
-decoded characters are *frequent* characters of that encoding; then charset-normalizer for
-anything else. Short texts are the hard case for statistical detectors: two GBK characters
-are also valid Big5 and valid UTF-16, and charset-normalizer alone often picks the wrong
-one. Decoding a GBK file as Big5 (or the reverse) yields mostly rare characters, which
-the frequency score sees at once.
+Order of evidence: a byte-order mark; strict UTF-8; then the two legacy Chinese families,
+GB18030 (a superset of GB2312 and GBK) and Big5, scored by how many of the decoded
+characters are *frequent* characters of that encoding; then UTF-16 without a BOM and
+charset-normalizer for anything else, believed only when the text is mostly ordinary
+characters (random bytes are valid UTF-16 and valid in many code pages). Short texts are
+the hard case for statistical detectors: two GBK characters are also valid Big5 and valid
+UTF-16, and charset-normalizer alone often picks the wrong one. Decoding a GBK file as
+Big5 (or the reverse) yields mostly rare characters, which the frequency score sees at
+once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ _CLEAR_LEAD = 0.2
 """A frequency score this much higher than the other family's decides without words."""
 _OVERRIDE_UTF8 = 0.9
 _SIMPLIFIER = opencc.OpenCC("t2s")
+_PLAUSIBLE = 0.8
+"""Share of ordinary characters a guessed decoding needs; random bytes decoded as UTF-16 or
+a code page are mostly rare ideographs, Hangul, accented letters and symbols."""
 _BINARY_CONTROL_SHARE = 0.01
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 
@@ -120,6 +125,47 @@ def _legacy_chinese(data: bytes) -> tuple[str, str, float] | None:
     return best[1], best[2], best[0]
 
 
+def _is_ordinary(char: str) -> bool:
+    """ASCII, CJK and full-width punctuation, kana, or a frequent Chinese character."""
+    code = ord(char)
+    return (
+        0x20 < code < 0x7F
+        or 0x2010 <= code <= 0x2027
+        or 0x3000 <= code <= 0x30FF
+        or 0xFF01 <= code <= 0xFF5E
+        or _is_frequent_gb(char)
+        or _is_frequent_big5(char)
+    )
+
+
+def _plausibility(text: str) -> float:
+    """Share of ordinary characters among the first non-space ones of ``text`` (0..1)."""
+    sample = [char for char in text[: _SCORED_LETTERS * 2] if not char.isspace()]
+    sample = sample[:_SCORED_LETTERS]
+    return sum(map(_is_ordinary, sample)) / len(sample) if sample else 0.0
+
+
+def _guessed(data: bytes) -> tuple[str, str] | None:
+    """The most plausible of UTF-16 in either byte order (no BOM) and charset-normalizer's
+    guess, or None when none is plausible (random bytes decode to something in many)."""
+    candidates = [*_utf16(data), *filter(None, [_detected(data)])]
+    if not candidates:
+        return None
+    scored = max(candidates, key=lambda candidate: _plausibility(candidate[0]))
+    return scored if _plausibility(scored[0]) >= _PLAUSIBLE else None
+
+
+def _utf16(data: bytes) -> list[tuple[str, str]]:
+    """``data`` decoded as UTF-16 in each byte order where that is valid."""
+    decodings = []
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            decodings.append((data.decode(encoding), encoding))
+        except UnicodeDecodeError:
+            continue
+    return decodings if len(data) % 2 == 0 else []
+
+
 def _detected(data: bytes) -> tuple[str, str] | None:
     """charset-normalizer's guess, with the GB and Big5 families widened to supersets."""
     match = charset_normalizer.from_bytes(data).best()
@@ -177,7 +223,7 @@ def _decode_any(data: bytes) -> tuple[str, str] | None:
         return utf8, "utf-8"
     if legacy is not None:
         return legacy[0], legacy[1]
-    return _detected(data)
+    return _guessed(data)
 
 
 def _strict_utf8(data: bytes) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -83,6 +84,14 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+_MAX_NESTING = 2000
+"""Deepest nesting of elements a page may have (real pages stay below a hundred)."""
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+_UNCOUNTED = frozenset(
+    {"p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup"}
+    | {"colgroup", "caption", "rp", "rt", "html", "head", "body", "area", "base", "br", "col"}
+    | {"embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
@@ -102,9 +111,14 @@ def load(path: Path, source: str, data: bytes) -> Document:
     if not data.strip():
         raise DocumentError(source, "文件是空的", "the file is empty")
     document = loader(source, data)
-    if not document.text.strip():
+    if not _has_visible_text(document.text):
         raise DocumentError(source, "文件中没有文字内容", "the file contains no text")
     return document
+
+
+def _has_visible_text(text: str) -> bool:
+    """Whether ``text`` shows anything: zero-width spaces, joiners and marks alone do not."""
+    return any(unicodedata.category(char)[0] not in "ZC" for char in text)
 
 
 def _refuse_binary(source: str, data: bytes) -> None:
@@ -141,6 +155,13 @@ def _load_html(source: str, data: bytes) -> Document:
     """Visible text of a web page: one line per block element, scripts and menus dropped."""
     declared = _META_CHARSET.search(data[:4096])
     text, encoding = _decode_html(source, data, declared.group(1).decode() if declared else None)
+    if _nesting_exceeds(text, _MAX_NESTING):
+        raise DocumentError(
+            source,
+            f"网页元素嵌套超过 {_MAX_NESTING} 层，不像正常网页，未解析",
+            f"the page nests elements more than {_MAX_NESTING} deep, unlike any real page; "
+            "it was not parsed",
+        )
     soup = BeautifulSoup(text, "lxml")
     for tag in soup.find_all(_HIDDEN_TAGS):
         tag.decompose()
@@ -151,6 +172,24 @@ def _load_html(source: str, data: bytes) -> Document:
         format="html",
         encoding=encoding,
     )
+
+
+def _nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether elements that need an end tag nest deeper than ``limit`` somewhere.
+
+    Elements whose end tag may be left out (``p``, ``li``, ``td``...) and void elements are
+    not counted, so sloppy pages are not mistaken for deep ones. The parser takes time
+    quadratic in the depth, so a page nested 200,000 deep would take minutes.
+    """
+    depth = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if name.lower() in _UNCOUNTED or self_closing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > limit:
+            return True
+    return False
 
 
 def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, str]:
@@ -164,22 +203,32 @@ def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, s
     return _decode(source, data)
 
 
-def _visible(node: Tag) -> Iterator[str]:
-    """Text pieces of ``node`` in document order, with line breaks around block elements."""
-    for child in node.children:
-        if isinstance(child, Comment) or (
+def _visible(root: Tag) -> Iterator[str]:
+    """Text pieces under ``root`` in document order, with line breaks around block elements.
+
+    Walked with an explicit stack, not recursion: a page may nest elements a hundred
+    thousand deep.
+    """
+    children = [iter(root.children)]
+    blocks = [False]
+    while children:
+        child = next(children[-1], None)
+        if child is None:
+            children.pop()
+            if blocks.pop():
+                yield "\n"
+        elif isinstance(child, Comment) or (
             isinstance(child, NavigableString) and type(child) is not NavigableString
         ):
             continue
-        if isinstance(child, NavigableString):
+        elif isinstance(child, NavigableString):
             yield str(child).replace("\n", " ")
         elif isinstance(child, Tag):
             block = child.name in _BLOCK_TAGS
             if block:
                 yield "\n"
-            yield from _visible(child)
-            if block:
-                yield "\n"
+            children.append(iter(child.children))
+            blocks.append(block)
 
 
 def _load_pdf(source: str, data: bytes) -> Document:
@@ -190,16 +239,26 @@ def _load_pdf(source: str, data: bytes) -> Document:
             "文件扩展名是 .pdf，但内容不是 PDF",
             "the extension is .pdf, but the content is not a PDF",
         )
+    encrypted = False
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
+        encrypted = reader.is_encrypted
+        if encrypted and not reader.decrypt(""):  # many PDFs only restrict printing
             raise DocumentError(
-                source, "PDF 已加密，无法读取", "the PDF is encrypted and cannot be read"
+                source,
+                "PDF 已加密，需要密码才能打开，无法读取",
+                "the PDF is encrypted with a password and cannot be read",
             )
         texts = [_CONTROL.sub("", page.extract_text() or "").strip() for page in reader.pages]
     except DocumentError:
         raise
     except Exception as error:  # pypdf raises many types for damaged files
+        if encrypted:
+            raise DocumentError(
+                source,
+                f"PDF 已加密，无法解密（{error}）",
+                f"the PDF is encrypted and cannot be decrypted ({error})",
+            ) from error
         raise DocumentError(
             source,
             f"PDF 文件已损坏或无法解析（{error}）",
