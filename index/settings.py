@@ -28,7 +28,11 @@ class IndexSettings:
         chunk_overlap: Characters of the previous chunk repeated at the start of the next
             (whole sentences only).
         batch_size: Texts per embedding batch.
-        max_file_bytes: Files larger than this are refused with a clear error.
+        max_file_bytes: Files larger than this are refused with a clear error (checked
+            while reading; for Word files, also what their XML unpacks to).
+        max_text_chars: Files whose extracted text is longer are refused with a clear
+            error: a small compressed file (a Word "zip bomb", a PDF of compressed
+            streams) can unpack to gigabytes.
     """
 
     data_dir: Path
@@ -38,6 +42,7 @@ class IndexSettings:
     chunk_overlap: int = 60
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
+    max_text_chars: int = 10_000_000
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, with ``ConfigurationError`` (a ``ValueError``)."""
@@ -52,6 +57,12 @@ class IndexSettings:
                 f"chunk_overlap（片段重叠）应在 [0, chunk_size={size}) 之间，当前为 {overlap}",
                 f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
+        for name in ("max_file_bytes", "max_text_chars"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"{name} 必须为正数，当前为 {getattr(self, name)}",
+                    f"{name} must be positive, got {getattr(self, name)}",
+                )
         if self.batch_size < 1:
             raise ConfigurationError(
                 f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import docx
@@ -13,8 +14,7 @@ from fpdf.enums import EncryptionMethod
 from index.errors import DocumentError
 from index.ingest.prepare import prepare
 from index.settings import IndexSettings
-
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+from tests.formats import CJK_FONT, write_document
 
 PAGE_ONE = "第一条 为了保护民事主体的合法权益，调整民事关系，制定本法。"
 PAGE_TWO = "第二条 民法调整平等主体的自然人、法人和非法人组织之间的人身关系和财产关系。"
@@ -222,3 +222,48 @@ def test_sloppy_pages_with_unclosed_paragraphs_are_not_taken_for_deep_ones(
     page = tmp_path / "sloppy.html"
     page.write_text("<ul>" + "<li><p>一项规定的内容。" * 3000 + "</ul>", "utf-8")
     assert len(prepare(page, page.name, index_settings).document.text.splitlines()) == 3000
+
+
+def _word_file_unpacking_to(path: Path, paragraphs: int) -> None:
+    """A real Word file whose document.xml repeats one paragraph ``paragraphs`` times."""
+    document = docx.Document()
+    document.add_paragraph("第一条 正文内容。")
+    plain = path.with_suffix(".plain.docx")
+    document.save(str(plain))
+    paragraph = "<w:p><w:r><w:t>第一条 重复的正文内容。</w:t></w:r></w:p>".encode()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.infolist():
+            if entry.filename != "word/document.xml":
+                out.writestr(entry, source.read(entry))
+                continue
+            head, tail = source.read(entry).split(b"<w:body>")
+            with out.open("word/document.xml", "w") as xml:
+                xml.write(head + b"<w:body>")
+                for _ in range(paragraphs // 1000):
+                    xml.write(paragraph * 1000)
+                xml.write(tail)
+
+
+def test_a_word_zip_bomb_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", max_text_chars=20_000)
+    bomb = tmp_path / "bomb.docx"
+    _word_file_unpacking_to(bomb, 300_000)  # 20 MB of XML in a file of 100 kilobytes
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(DocumentError, match="解压后过大") as raised:
+        prepare(bomb, "bomb.docx", settings)
+    assert raised.value.path == "bomb.docx"
+    small = tmp_path / "small.docx"
+    _word_file_unpacking_to(small, 1_000)
+    assert len(prepare(small, "small.docx", settings).document.text) > 10_000
+
+
+def test_text_longer_than_the_limit_is_refused_in_every_format(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", max_text_chars=500)
+    lines = [f"第{number}条 每一条都有一些正文内容，合起来超过上限。" for number in range(1, 40)]
+    for fmt in ("txt", "html", "docx", "pdf"):
+        if fmt == "pdf" and not CJK_FONT.exists():
+            continue
+        path = write_document(tmp_path / "long", fmt, lines)
+        with pytest.raises(DocumentError, match="文字过长") as raised:
+            prepare(path, path.name, settings)
+        assert "YOUJU_MAX_TEXT_CHARS" in raised.value.reason_en

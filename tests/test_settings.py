@@ -48,3 +48,16 @@ def test_index_settings_check_their_values() -> None:
 
 def test_every_setting_is_listed_for_help_texts() -> None:
     assert "YOUJU_DATA_DIR" in setting_names()
+
+
+def test_size_limits_come_from_the_environment_and_must_be_positive() -> None:
+    settings = build_settings(env={"YOUJU_MAX_TEXT_CHARS": "5000", "YOUJU_MAX_FILE_BYTES": "9"})
+    assert (settings.index.max_text_chars, settings.index.max_file_bytes) == (5000, 9)
+    with pytest.raises(ConfigurationError, match="max_text_chars"):
+        build_settings(env={"YOUJU_MAX_TEXT_CHARS": "0"})
+
+
+def test_a_home_folder_in_a_path_setting_is_expanded() -> None:
+    settings = build_settings({"data_dir": "~/kb"}, env={"YOUJU_MODEL_CACHE_DIR": "~/models"})
+    assert settings.index.data_dir == Path.home() / "kb"
+    assert settings.index.model_cache_dir == Path.home() / "models"

@@ -17,6 +17,7 @@ site name, a menu) apply only to the formats scraped pages come in.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,6 +240,8 @@ SIGNATURE_SIZE = 64
 
 _SHINGLE = 5
 _BLOCK = 1 << 15
+_SIGNATURE_PIECE = 1 << 20
+"""Characters signed at a time: a piece's arrays take about 50 bytes per character."""
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SEEDS = np.random.default_rng(20240601).integers(
     1, np.iinfo(np.uint64).max, size=(2, SIGNATURE_SIZE), dtype=np.uint64
@@ -265,15 +268,39 @@ def near_duplicate_signature(text: str) -> bytes:
     Two texts' signatures agree in about the same share of positions as their sets of
     5-character shingles overlap (Jaccard similarity), whatever their length.
     """
-    hashes = _shingle_hashes(_NOT_CONTENT.sub("", fold(text)))
+    return _signature(_pieces(text, [(0, len(text))]))
+
+
+def kept_signature(text: str, kept: list[Span]) -> bytes:
+    """Near-duplicate signature of the ``kept`` regions of ``text`` in their search form.
+
+    Signed a piece of at most ``_SIGNATURE_PIECE`` characters at a time, so a file of tens
+    of millions of characters needs a few megabytes for it, not gigabytes.
+    """
+    return _signature(search_form(piece) for piece in _pieces(text, kept))
+
+
+def _pieces(text: str, regions: list[Span]) -> Iterator[str]:
+    """The ``regions`` of ``text`` cut into pieces of at most ``_SIGNATURE_PIECE``."""
+    if not regions:
+        yield ""
+    for start, end in regions:
+        for begin in range(start, max(end, start + 1), _SIGNATURE_PIECE):
+            yield text[begin : min(begin + _SIGNATURE_PIECE, end)]
+
+
+def _signature(pieces: Iterable[str]) -> bytes:
+    """MinHash over the shingles of every piece (shingles never cross pieces)."""
     multipliers = _SEEDS[0][:, None] | np.uint64(1)
     minimum = np.full(SIGNATURE_SIZE, _MASK, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for begin in range(0, hashes.size, _BLOCK):
-            block = hashes[None, begin : begin + _BLOCK]
-            permuted = block * multipliers + _SEEDS[1][:, None]
-            permuted ^= permuted >> np.uint64(29)
-            minimum = np.minimum(minimum, permuted.min(axis=1))
+        for piece in pieces:
+            hashes = _shingle_hashes(_NOT_CONTENT.sub("", fold(piece)))
+            for begin in range(0, hashes.size, _BLOCK):
+                block = hashes[None, begin : begin + _BLOCK]
+                permuted = block * multipliers + _SEEDS[1][:, None]
+                permuted ^= permuted >> np.uint64(29)
+                minimum = np.minimum(minimum, permuted.min(axis=1))
     return minimum.astype("<u8").tobytes()
 
 

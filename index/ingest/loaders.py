@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -84,6 +85,12 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+Loader = Callable[[str, bytes, int], Document]
+"""A format's loader: ``(source, data, max_chars)`` to a ``Document``."""
+_XML_BYTES_PER_CHAR = 8
+"""Word XML bytes allowed per character of the text limit (markup around every run)."""
+_XML_ALLOWANCE = 8 * 1024 * 1024
+"""Word XML bytes allowed whatever the text: styles, themes and numbering of any file."""
 _MAX_NESTING = 2000
 """Deepest nesting of elements a page may have (real pages stay below a hundred)."""
 _TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
@@ -97,9 +104,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
 
 
-def load(path: Path, source: str, data: bytes) -> Document:
+def load(path: Path, source: str, data: bytes, max_chars: int) -> Document:
     """Extract the text of ``data``, the bytes of ``path``, as a ``Document``; raise
-    ``DocumentError`` if unusable. The extension of ``path`` chooses the loader."""
+    ``DocumentError`` if unusable or longer than ``max_chars`` characters. The extension
+    of ``path`` chooses the loader."""
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(
@@ -110,10 +118,24 @@ def load(path: Path, source: str, data: bytes) -> Document:
         )
     if not data.strip():
         raise DocumentError(source, "文件是空的", "the file is empty")
-    document = loader(source, data)
+    document = loader(source, data, max_chars)
+    if len(document.text) > max_chars:
+        raise too_long(source, len(document.text), max_chars)
     if not _has_visible_text(document.text):
         raise DocumentError(source, "文件中没有文字内容", "the file contains no text")
     return document
+
+
+def too_long(source: str, chars: int, max_chars: int) -> DocumentError:
+    """The refusal of a file whose text exceeds the limit (a decompression bomb, or a
+    corpus in one file)."""
+    return DocumentError(
+        source,
+        f"文件提取出的文字过长（至少 {chars} 字），上限为 {max_chars} 字"
+        "（可用 YOUJU_MAX_TEXT_CHARS 调整）",
+        f"the file's text is too long (at least {chars} characters), the limit is "
+        f"{max_chars} (YOUJU_MAX_TEXT_CHARS)",
+    )
 
 
 def _has_visible_text(text: str) -> bool:
@@ -141,17 +163,17 @@ def _decode(source: str, data: bytes) -> tuple[str, str]:
         raise DocumentError(source, error.message("zh"), error.message("en")) from error
 
 
-def _load_plain(fmt: str) -> Callable[[str, bytes], Document]:
+def _load_plain(fmt: str) -> Loader:
     """Loader of a plain-text format: the decoded file is the document text."""
 
-    def load_plain(source: str, data: bytes) -> Document:
+    def load_plain(source: str, data: bytes, max_chars: int) -> Document:
         text, encoding = _decode(source, data)
         return Document(source=source, text=text, format=fmt, encoding=encoding)
 
     return load_plain
 
 
-def _load_html(source: str, data: bytes) -> Document:
+def _load_html(source: str, data: bytes, max_chars: int) -> Document:
     """Visible text of a web page: one line per block element, scripts and menus dropped."""
     declared = _META_CHARSET.search(data[:4096])
     text, encoding = _decode_html(source, data, declared.group(1).decode() if declared else None)
@@ -231,7 +253,7 @@ def _visible(root: Tag) -> Iterator[str]:
             blocks.append(block)
 
 
-def _load_pdf(source: str, data: bytes) -> Document:
+def _load_pdf(source: str, data: bytes, max_chars: int) -> Document:
     """The text layer of a PDF, page by page; ``pages`` records where each page starts."""
     if b"%PDF-" not in data[:1024]:
         raise DocumentError(
@@ -249,7 +271,13 @@ def _load_pdf(source: str, data: bytes) -> Document:
                 "PDF 已加密，需要密码才能打开，无法读取",
                 "the PDF is encrypted with a password and cannot be read",
             )
-        texts = [_CONTROL.sub("", page.extract_text() or "").strip() for page in reader.pages]
+        texts: list[str] = []
+        extracted = 0
+        for page in reader.pages:  # page by page: compressed streams can unpack to gigabytes
+            texts.append(_CONTROL.sub("", page.extract_text() or "").strip())
+            extracted += len(texts[-1])
+            if extracted > max_chars:
+                raise too_long(source, extracted, max_chars)
     except DocumentError:
         raise
     except Exception as error:  # pypdf raises many types for damaged files
@@ -278,7 +306,7 @@ def _load_pdf(source: str, data: bytes) -> Document:
     return Document(source=source, text="\n\n".join(parts), format="pdf", pages=tuple(pages))
 
 
-def _load_docx(source: str, data: bytes) -> Document:
+def _load_docx(source: str, data: bytes, max_chars: int) -> Document:
     """Paragraphs and tables of a Word file in reading order; table cells joined by tabs."""
     if not data.startswith(b"PK\x03\x04"):
         raise DocumentError(
@@ -287,7 +315,10 @@ def _load_docx(source: str, data: bytes) -> Document:
             "the extension is .docx, but the content is not a Word document",
         )
     try:
+        _refuse_bomb(source, data, max_chars * _XML_BYTES_PER_CHAR + _XML_ALLOWANCE)
         document = docx.Document(io.BytesIO(data))
+    except DocumentError:
+        raise
     except Exception as error:  # python-docx raises many types for damaged files
         raise DocumentError(
             source,
@@ -303,6 +334,28 @@ def _load_docx(source: str, data: bytes) -> Document:
     return Document(source=source, text="\n".join(line for line in lines if line), format="docx")
 
 
+def _refuse_bomb(source: str, data: bytes, limit: int) -> None:
+    """Refuse a Word file whose XML unpacks to more than ``limit`` bytes, before parsing.
+
+    The sizes come from the archive's directory; ``zipfile`` never unpacks more than an
+    entry declares, so a lying entry fails its checksum instead of filling memory.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(
+            entry.file_size
+            for entry in archive.infolist()
+            if entry.filename.endswith((".xml", ".rels"))
+        )
+    if unpacked > limit:
+        raise DocumentError(
+            source,
+            f"Word 文档解压后过大（{unpacked} 字节的 XML，上限 {limit} 字节），"
+            "可能是压缩炸弹，未解析",
+            f"the Word document unpacks to too much ({unpacked} bytes of XML, the limit is "
+            f"{limit}), perhaps a zip bomb; it was not parsed",
+        )
+
+
 def _table_lines(table: Table) -> Iterator[str]:
     """One line per table row; a merged cell appears once."""
     for row in table.rows:
@@ -314,7 +367,7 @@ def _table_lines(table: Table) -> Iterator[str]:
         yield "\t".join(cells)
 
 
-_LOADERS: dict[str, Callable[[str, bytes], Document]] = {
+_LOADERS: dict[str, Loader] = {
     ".txt": _load_plain("txt"),
     ".text": _load_plain("txt"),
     ".md": _load_plain("md"),

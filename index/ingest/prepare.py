@@ -9,7 +9,7 @@ from pathlib import Path
 from index.documents import Chunk, Document
 from index.errors import DocumentError
 from index.ingest.chunking import chunk_document
-from index.ingest.cleaning import clean, near_duplicate_signature, search_form
+from index.ingest.cleaning import clean, kept_signature
 from index.ingest.loaders import load
 from index.ingest.reading import read_file
 from index.settings import IndexSettings
@@ -68,7 +68,7 @@ def prepare(
     """
     if data is None:
         data = read_file(path, source, settings.max_file_bytes)
-    document = load(path, source, data)
+    document = load(path, source, data, settings.max_text_chars)
     cleaning = clean(document.text, document.format)
     chunks = chunk_document(document, settings, kept=cleaning.kept)
     if not chunks:
@@ -80,7 +80,7 @@ def prepare(
         document=document,
         chunks=chunks,
         content_hash=hashlib.sha256(data).hexdigest(),
-        signature=_signature(document.text, cleaning.kept),
+        signature=kept_signature(document.text, cleaning.kept),
         removed=Removed(
             len(cleaning.removed),
             tuple(
@@ -93,8 +93,3 @@ def prepare(
 
 def _shortened(piece: str) -> str:
     return piece if len(piece) <= _SAMPLE_CHARS else piece[: _SAMPLE_CHARS - 1] + "…"
-
-
-def _signature(text: str, kept: list[tuple[int, int]]) -> bytes:
-    """Near-duplicate signature of the document's kept text in its search form."""
-    return near_duplicate_signature(search_form("\n".join(text[start:end] for start, end in kept)))
