@@ -305,3 +305,22 @@ def test_real_model_finds_the_traditional_passage_for_a_simplified_question(
         top = kb.chunks([hit for hit, _ in kb.dense_search("李永祯同志获得了什么荣誉？", 3)])
         assert any("李永禎" in record.chunk.text for record in top)
         assert kb.index_paths([samples_dir]).unchanged
+
+
+def test_documents_are_embedded_as_documents_and_questions_as_queries(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    fake = kb.embedder
+    assert isinstance(fake, FakeEmbedder)
+    rule = tmp_path / "rule.txt"
+    rule.write_text("本馆周二闭馆。", "utf-8")
+    kb.index_paths([rule])
+    assert set(fake.kinds) == {"document"}
+    hits = kb.dense_search("本馆周二闭馆。", 1)
+    assert fake.kinds["query"] == 1
+    as_document = fake.embed(["本馆周二闭馆。"], "document")[0]
+    as_query = fake.embed(["本馆周二闭馆。"], "query")[0]
+    # The file's own text as the question scores the query-to-document similarity; a
+    # swap on either side would score 1.0.
+    assert hits[0][1] == pytest.approx(float(as_query @ as_document), abs=1e-5)
+    assert hits[0][1] < 0.95
