@@ -216,9 +216,11 @@ def _decode_any(data: bytes) -> tuple[str, str] | None:
             except UnicodeDecodeError:
                 return None
     utf8 = _strict_utf8(data)
+    if utf8 is not None and not _looks_mis_decoded(utf8):
+        return utf8, "utf-8"  # without decoding a large file twice more
     legacy = None if b"\x00" in data else _legacy_chinese(data)
     if utf8 is not None:
-        if legacy is not None and legacy[2] >= _OVERRIDE_UTF8 and _looks_mis_decoded(utf8):
+        if legacy is not None and legacy[2] >= _OVERRIDE_UTF8:
             return legacy[0], legacy[1]
         return utf8, "utf-8"
     if legacy is not None:
