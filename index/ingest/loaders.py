@@ -87,6 +87,8 @@ _BLOCK_TAGS = frozenset(
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
 Loader = Callable[[str, bytes, int], Document]
 """A format's loader: ``(source, data, max_chars)`` to a ``Document``."""
+_MAX_BYTES_PER_CHAR = 4
+"""No encoding we read takes more bytes than this for one character."""
 _XML_BYTES_PER_CHAR = 8
 """Word XML bytes allowed per character of the text limit (markup around every run)."""
 _XML_ALLOWANCE = 8 * 1024 * 1024
@@ -167,6 +169,8 @@ def _load_plain(fmt: str) -> Loader:
     """Loader of a plain-text format: the decoded file is the document text."""
 
     def load_plain(source: str, data: bytes, max_chars: int) -> Document:
+        if len(data) > _MAX_BYTES_PER_CHAR * max_chars:  # too long whatever the encoding
+            raise too_long(source, len(data) // _MAX_BYTES_PER_CHAR, max_chars)
         text, encoding = _decode(source, data)
         return Document(source=source, text=text, format=fmt, encoding=encoding)
 
