@@ -58,6 +58,8 @@ _ENV_FIELDS: dict[str, tuple[str, str, type]] = {
     "CHUNK_SIZE": ("index", "chunk_size", int),
     "CHUNK_OVERLAP": ("index", "chunk_overlap", int),
     "BATCH_SIZE": ("index", "batch_size", int),
+    "MAX_FILE_BYTES": ("index", "max_file_bytes", int),
+    "MAX_TEXT_CHARS": ("index", "max_text_chars", int),
     "LLM_BASE_URL": ("llm", "base_url", str),
     "LLM_MODEL": ("llm", "model", str),
     "LLM_API_KEY": ("llm", "api_key", str),
@@ -95,7 +97,9 @@ def build_settings(
         if raw is None or raw == "":
             continue
         try:
-            sections[section][field_name] = kind(raw)
+            value = kind(raw)
+            # "~/kb" from a variable or a quoted flag: the shell has not expanded it.
+            sections[section][field_name] = value.expanduser() if kind is Path else value
         except (TypeError, ValueError) as error:
             raise ConfigurationError(
                 f"{ENV_PREFIX}{name}={raw!r} 不是有效的 {kind.__name__} 值",

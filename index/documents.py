@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,14 @@ class FileInfo:
     versions: int = 1
 
 
+class CleanedFile(TypedDict):
+    """An indexed file cleaning removed spam from: how many lines or phrases, the first few."""
+
+    file: str
+    removed: int
+    samples: list[str]
+
+
 @dataclass
 class IndexReport:
     """Outcome of one indexing run; ``as_json`` is the CLI's ``--json`` contract.
@@ -95,6 +104,12 @@ class IndexReport:
     ``duplicates``: exact duplicates skipped, ``{"file", "duplicate_of"}``. ``versions``:
     the groups of near-duplicate files (all indexed) that hold a file added or updated by
     this run, each newest first.
+
+    ``errors`` are files that could not be indexed (``{"file", "error"}``); ``skipped`` the
+    entries of a walked folder deliberately left alone (``{"file", "reason"}``: files of
+    unsupported types, links leading out of the folder); ``cleaned`` the indexed files that
+    cleaning removed spam from (``{"file", "removed", "samples"}``: how many lines or
+    phrases, and the first few).
     """
 
     added: list[str] = field(default_factory=list)
@@ -105,6 +120,8 @@ class IndexReport:
     versions: list[list[str]] = field(default_factory=list)
     chunks: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    cleaned: list[CleanedFile] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         """The report as the documented JSON object."""
@@ -117,4 +134,6 @@ class IndexReport:
             "versions": self.versions,
             "chunks": self.chunks,
             "errors": self.errors,
+            "skipped": self.skipped,
+            "cleaned": self.cleaned,
         }

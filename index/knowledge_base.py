@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.discovery import collect, missing_sources
+from index.discovery import Discovery, collect
 from index.documents import ChunkRecord, Document, FileInfo, IndexReport
 from index.duplicates import version_groups
 from index.embed.protocol import Embedder
@@ -223,7 +223,9 @@ class KnowledgeBase:
         """Bring the files and folders ``paths`` up to date in the knowledge base.
 
         Folders are walked recursively for the types in ``loaders.SUPPORTED_SUFFIXES``
-        (hidden entries skipped); a file named explicitly is tried whatever its type.
+        (hidden entries skipped, other types listed in ``skipped``, links not followed out
+        of the folder; see ``index.discovery``); a path named explicitly is tried whatever
+        its type.
         With ``remove_missing``, indexed files under a given folder that are no longer
         there are removed (before indexing, so a renamed file is indexed under its new
         name, with its cached vectors). One bad file is reported in ``errors`` and never
@@ -233,11 +235,11 @@ class KnowledgeBase:
         progress = progress or ignore_progress
         report = IndexReport()
         with self._write(progress):
-            files, folders = collect([Path(path) for path in paths], report)
+            found = collect([Path(path) for path in paths], report)
             if remove_missing:  # first, so a renamed file is not a duplicate of itself
-                self._remove_missing(folders, {source for _, source in files}, report)
+                self._remove_missing(found, report)
             indexer = self._indexer()
-            indexer.index(files, report, progress)
+            indexer.index(found.files, report, progress)
             self._settle_duplicates(indexer, report, progress)
             self._group_versions()
             report.versions = self._versions_of({*report.added, *report.updated})
@@ -276,11 +278,11 @@ class KnowledgeBase:
                 if held:
                     self._indexes.catch_up()
 
-    def _remove_missing(self, folders: Sequence[Path], seen: set[str], report: IndexReport) -> None:
-        """Remove the recorded files under ``folders`` that the walk did not find."""
-        if not folders:
+    def _remove_missing(self, found: Discovery, report: IndexReport) -> None:
+        """Remove the recorded files under the walked folders that the walk did not find."""
+        if not found.folders:
             return
-        for source in missing_sources(folders, seen, self._store.sources()):
+        for source in found.missing(self._store.sources()):
             if self._remove(source):
                 report.removed.append(source)
 

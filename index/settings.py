@@ -34,7 +34,11 @@ class IndexSettings:
         chunk_overlap: Characters of the previous chunk repeated at the start of the next
             (whole sentences only).
         batch_size: Texts per embedding batch.
-        max_file_bytes: Files larger than this are refused with a clear error.
+        max_file_bytes: Files larger than this are refused with a clear error (checked
+            while reading; for Word files, also what their XML unpacks to).
+        max_text_chars: Files whose extracted text is longer are refused with a clear
+            error: a small compressed file (a Word "zip bomb", a PDF of compressed
+            streams) can unpack to gigabytes.
     """
 
     data_dir: Path
@@ -45,6 +49,7 @@ class IndexSettings:
     chunk_overlap: int = 60
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
+    max_text_chars: int = 10_000_000
 
     def model_argument(self) -> str:
         """What ``--embedding-model`` must say to name this model from any folder.
@@ -70,6 +75,12 @@ class IndexSettings:
                 f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
         self._check_backend()
+        for name in ("max_file_bytes", "max_text_chars"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(
+                    f"{name} 必须为正数，当前为 {getattr(self, name)}",
+                    f"{name} must be positive, got {getattr(self, name)}",
+                )
         if self.batch_size < 1:
             raise ConfigurationError(
                 f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",

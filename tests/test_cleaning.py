@@ -11,11 +11,13 @@ from index.ingest.cleaning import (
     near_duplicate_signature,
     near_duplicate_similarity,
     search_form,
+    without_debris,
 )
 from index.ingest.prepare import PreparedFile, prepare
 from index.settings import IndexSettings
 from index.text.folding import fold
 from tests.conftest import SAMPLES
+from tests.formats import CJK_FONT, FORMATS, write_document
 
 SPAM = {
     "000": [
@@ -179,3 +181,100 @@ def test_traditional_copy_is_a_near_duplicate(
 def test_signature_shape() -> None:
     assert len(near_duplicate_signature("短")) == 64 * 8
     assert near_duplicate_similarity(b"", b"") == 0.0
+
+
+HEADINGS = ["三、提升12345热线客服质量", "（二）推广电子证照二维码应用", "四、文库建设"]
+AROUND_PHRASES = {
+    # line: (what stays searchable, the spam phrase that goes)
+    "第三条 当事人通过微信号：zhang12345约定借款五万元的，应当按期归还。": (
+        "约定借款五万元的,应当按期归还",
+        "zhang12345",
+    ),
+    "本院认为，被告应当归还借款本金五万元及利息。转载请注明出处。": (
+        "被告应当归还借款本金五万元及利息",
+        "转载请注明出处",
+    ),
+    "原告提交的证据足以证明借贷关系成立，查阅全文": (
+        "原告提交的证据足以证明借贷关系成立",
+        "查阅全文",
+    ),
+}
+ADS = ["加客服微信：abc3231169", "本站仅提供信息存储空间服务，如若转载，请注明出处。"]
+WEB_FURNITURE = ["扫码关注", "客服代找资料"]
+BODY = "这一部分的正文说明具体的工作安排和要求，内容较长，用来确认标题被识别为标题。"
+
+
+def _mixed_lines() -> list[str]:
+    lines = ["工作报告"]
+    for heading in HEADINGS:
+        lines += [heading, BODY]
+    lines += list(AROUND_PHRASES)
+    lines += ADS + WEB_FURNITURE
+    return lines
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_spam_rules_keep_headings_and_sentences_in_every_format(tmp_path: Path, fmt: str) -> None:
+    if fmt == "pdf" and not CJK_FONT.exists():
+        pytest.skip("needs the Noto CJK font (fonts-noto-cjk)")
+    path = write_document(tmp_path / "mixed", fmt, _mixed_lines())
+    prepared = prepare(path, path.name, IndexSettings(data_dir=tmp_path))
+    searchable = _searchable(prepared)
+    paths = {title for chunk in prepared.chunks for title in chunk.heading_path}
+    for heading in HEADINGS:
+        assert search_form(heading) in searchable, heading
+        assert heading in paths, heading
+    for kept, phrase in AROUND_PHRASES.values():
+        assert kept in searchable
+        assert fold(phrase) not in searchable
+    for spam in ADS:
+        assert all(spam not in chunk.text for chunk in prepared.chunks)
+    for furniture in WEB_FURNITURE:
+        in_chunks = any(furniture in chunk.text for chunk in prepared.chunks)
+        assert in_chunks is (fmt in ("pdf", "docx")), furniture  # web rules for web formats
+    removed = len(AROUND_PHRASES) + len(ADS) + (0 if fmt in ("pdf", "docx") else 2)
+    assert prepared.removed.count == removed
+    assert prepared.removed.samples[0] == "微信号：zhang12345"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "三、提升12345热线客服质量",
+        "（二）推广电子证照二维码应用",
+        "四、文库建设",
+        "第十二条 经营者应当公布客服电话，并在网站首页设置投诉入口",
+    ],
+)
+def test_numbered_headings_and_articles_are_never_web_spam(line: str) -> None:
+    text = f"{line}\n{BODY}\n"
+    assert kept_regions(text, "html") == [(0, len(text))]
+
+
+@pytest.mark.parametrize(
+    ("line", "phrase", "context"),
+    [
+        (
+            "被告于2020年5月通过微信号：wxid12345向原告借款五万元，至今未还。",
+            "微信号：wxid12345",
+            "向原告借款五万元",
+        ),
+        (
+            "本规定自发布之日起施行，转载请注明出处，原文件同时废止。",
+            "转载请注明出处",
+            "原文件同时废止",
+        ),
+    ],
+)
+def test_a_spam_phrase_costs_only_the_phrase(line: str, phrase: str, context: str) -> None:
+    assert kept_regions(line, "txt") == [(0, len(line))]
+    assert fold(phrase) not in search_form(line)
+    assert context in search_form(line)
+    assert phrase not in without_debris(line) and context in without_debris(line)
+
+
+def test_one_line_files_with_a_spam_phrase_stay_searchable(tmp_path: Path) -> None:
+    path = tmp_path / "judgment.txt"
+    path.write_text("本院认为，原告的诉讼请求有事实依据，予以支持。查阅全文\n", "utf-8")
+    prepared = prepare(path, path.name, IndexSettings(data_dir=tmp_path))
+    assert "原告的诉讼请求有事实依据,予以支持" in _searchable(prepared)

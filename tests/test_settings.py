@@ -65,3 +65,16 @@ def test_embedding_backend_comes_from_flag_or_environment_and_is_checked() -> No
             data_dir=Path("x"), embedding_model="/models/bge-m3", embedding_backend="onnx-int8"
         )
     assert "only the default embedding model" in raised.value.message("en")
+
+
+def test_size_limits_come_from_the_environment_and_must_be_positive() -> None:
+    settings = build_settings(env={"YOUJU_MAX_TEXT_CHARS": "5000", "YOUJU_MAX_FILE_BYTES": "9"})
+    assert (settings.index.max_text_chars, settings.index.max_file_bytes) == (5000, 9)
+    with pytest.raises(ConfigurationError, match="max_text_chars"):
+        build_settings(env={"YOUJU_MAX_TEXT_CHARS": "0"})
+
+
+def test_a_home_folder_in_a_path_setting_is_expanded() -> None:
+    settings = build_settings({"data_dir": "~/kb"}, env={"YOUJU_MODEL_CACHE_DIR": "~/models"})
+    assert settings.index.data_dir == Path.home() / "kb"
+    assert settings.index.model_cache_dir == Path.home() / "models"

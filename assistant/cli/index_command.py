@@ -36,8 +36,10 @@ def add_index_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
     parser.add_argument(
         "--json",
         action="store_true",
-        help='输出 JSON：{"added","updated","removed","unchanged","duplicates","versions",'
-        '"chunks","errors"}',
+        help=(
+            '输出 JSON：{"added","updated","removed","unchanged","duplicates","versions",'
+            '"chunks","errors","skipped","cleaned"}'
+        ),
     )
     parser.add_argument(
         "--reembed",
@@ -89,7 +91,8 @@ def _summary(report: IndexReport, total_chunks: int) -> str:
     lines = [
         f"新增 {len(report.added)} 个文件，更新 {len(report.updated)} 个，"
         f"删除 {len(report.removed)} 个，未变 {len(report.unchanged)} 个，"
-        f"重复 {len(report.duplicates)} 个，失败 {len(report.errors)} 个；"
+        f"重复 {len(report.duplicates)} 个，失败 {len(report.errors)} 个，"
+        f"跳过 {len(report.skipped)} 个；"
         f"本次写入 {report.chunks} 个片段，知识库共 {total_chunks} 个片段。"
     ]
     lines += [
@@ -100,4 +103,10 @@ def _summary(report: IndexReport, total_chunks: int) -> str:
         f"版本（内容几乎相同，均已索引，从新到旧）：{'；'.join(group)}" for group in report.versions
     ]
     lines += [f"失败：{item['file']}：{item['error']}" for item in report.errors]
+    lines += [f"跳过：{item['file']}：{item['reason']}" for item in report.skipped]
+    lines += [
+        f"清理：{item['file']} 去掉了 {item['removed']} 处广告或网页杂项，"
+        f"如“{'”“'.join(item['samples'])}”"
+        for item in report.cleaned
+    ]
     return "\n".join(lines)

@@ -104,13 +104,25 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return build_settings(overrides)
 
 
+QUIET_LIBRARIES = ("pypdf",)
+"""Libraries that log a warning for every repair they make to a damaged file: a folder of
+such PDFs would bury the run's own output, so their notes are shown with ``--verbose``."""
+
+
 def configure_logging(verbose: bool) -> None:
-    """Log to stderr: warnings by default, everything of ours with ``--verbose``."""
+    """Log to stderr: warnings by default, everything of ours with ``--verbose``.
+
+    Python warnings go through logging too, and the notes of ``QUIET_LIBRARIES`` only
+    with ``--verbose``.
+    """
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.captureWarnings(True)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Loading a model draws transformers' own "Loading weights" bar on stderr, which would
+    # mix with --json output and our progress bars.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Until the settings are built, their own errors follow --lang or YOUJU_LANGUAGE.
     language = getattr(args, "lang", None) or os.environ.get(f"{ENV_PREFIX}LANGUAGE") or "zh"
     try:

@@ -33,16 +33,23 @@ class _Section:
 
 
 def chunk_document(
-    document: Document, settings: IndexSettings, *, heading_context: bool = True
+    document: Document,
+    settings: IndexSettings,
+    *,
+    heading_context: bool = True,
+    kept: list[Span] | None = None,
 ) -> list[Chunk]:
     """Chunks of ``document``'s kept text; ``document.text[start:end] == chunk.text``.
 
     With ``heading_context`` the search text starts with the heading path (titles not
     already in the chunk), so a chunk deep inside a law is found by the law's name.
+    ``kept`` are the document's content regions when the caller has cleaned it already.
     """
     text = document.text
+    if kept is None:
+        kept = kept_regions(text, document.format)
     chunks: list[Chunk] = []
-    for section in _sections(document):
+    for section in _sections(document, kept):
         for start, end in _pack(_units(text, section, document.format, settings), settings):
             context = [title for title in section.path if title not in text[start:end]]
             search_text = search_form(text[start:end])
@@ -62,7 +69,7 @@ def chunk_document(
     return chunks
 
 
-def _sections(document: Document) -> list[_Section]:
+def _sections(document: Document, kept: list[Span]) -> list[_Section]:
     """Split the kept text into sections, each with the heading path above it."""
     text = document.text
     stack: list[tuple[int, str]] = []
@@ -80,7 +87,7 @@ def _sections(document: Document) -> list[_Section]:
             sections.append(section)
         current.clear()
 
-    for number, region in enumerate(kept_regions(text, document.format)):
+    for number, region in enumerate(kept):
         close()
         for line in classify_lines(text, region, document.format, first_region=number == 0):
             has_body = any(seen.kind != "heading" for seen in current)

@@ -1,17 +1,20 @@
 """Bytes to text for the encodings Chinese documents come in.
 
-Order of evidence: a byte-order mark; strict UTF-8; then the two legacy Chinese
-families, GB18030 (a superset of GB2312 and GBK) and Big5, scored by how many of the
-decoded characters are *frequent* characters of that encoding; then charset-normalizer for
-anything else. Short texts are the hard case for statistical detectors: two GBK characters
-are also valid Big5 and valid UTF-16, and charset-normalizer alone often picks the wrong
-one. Decoding a GBK file as Big5 (or the reverse) yields mostly rare characters, which
-the frequency score sees at once.
+Order of evidence: a byte-order mark; strict UTF-8; then the two legacy Chinese families,
+GB18030 (a superset of GB2312 and GBK) and Big5, scored by how many of the decoded
+characters are *frequent* characters of that encoding; then UTF-16 without a BOM and
+charset-normalizer for anything else, believed only when the text is mostly ordinary
+characters (random bytes are valid UTF-16 and valid in many code pages). Short texts are
+the hard case for statistical detectors: two GBK characters are also valid Big5 and valid
+UTF-16, and charset-normalizer alone often picks the wrong one. Decoding a GBK file as
+Big5 (or the reverse) yields mostly rare characters, which the frequency score sees at
+once.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 
 import charset_normalizer
@@ -36,8 +39,14 @@ _CLEAR_LEAD = 0.2
 """A frequency score this much higher than the other family's decides without words."""
 _OVERRIDE_UTF8 = 0.9
 _SIMPLIFIER = opencc.OpenCC("t2s")
+_PLAUSIBLE = 0.8
+"""Share of ordinary characters a guessed decoding needs; random bytes decoded as UTF-16 or
+a code page are mostly rare ideographs, Hangul, accented letters and symbols."""
 _BINARY_CONTROL_SHARE = 0.01
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_BINARY_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
+"""Control characters (category Cc) besides tab, line breaks, form feed and escape."""
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_LATIN1_OR_CJK = re.compile("[\x80-\xff\u2e80-\U0010ffff]")
 
 
 def _is_frequent_gb(char: str) -> bool:
@@ -120,6 +129,47 @@ def _legacy_chinese(data: bytes) -> tuple[str, str, float] | None:
     return best[1], best[2], best[0]
 
 
+def _is_ordinary(char: str) -> bool:
+    """ASCII, CJK and full-width punctuation, kana, or a frequent Chinese character."""
+    code = ord(char)
+    return (
+        0x20 < code < 0x7F
+        or 0x2010 <= code <= 0x2027
+        or 0x3000 <= code <= 0x30FF
+        or 0xFF01 <= code <= 0xFF5E
+        or _is_frequent_gb(char)
+        or _is_frequent_big5(char)
+    )
+
+
+def _plausibility(text: str) -> float:
+    """Share of ordinary characters among the first non-space ones of ``text`` (0..1)."""
+    sample = [char for char in text[: _SCORED_LETTERS * 2] if not char.isspace()]
+    sample = sample[:_SCORED_LETTERS]
+    return sum(map(_is_ordinary, sample)) / len(sample) if sample else 0.0
+
+
+def _guessed(data: bytes) -> tuple[str, str] | None:
+    """The most plausible of UTF-16 in either byte order (no BOM) and charset-normalizer's
+    guess, or None when none is plausible (random bytes decode to something in many)."""
+    candidates = [*_utf16(data), *filter(None, [_detected(data)])]
+    if not candidates:
+        return None
+    scored = max(candidates, key=lambda candidate: _plausibility(candidate[0]))
+    return scored if _plausibility(scored[0]) >= _PLAUSIBLE else None
+
+
+def _utf16(data: bytes) -> list[tuple[str, str]]:
+    """``data`` decoded as UTF-16 in each byte order where that is valid."""
+    decodings = []
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            decodings.append((data.decode(encoding), encoding))
+        except UnicodeDecodeError:
+            continue
+    return decodings if len(data) % 2 == 0 else []
+
+
 def _detected(data: bytes) -> tuple[str, str] | None:
     """charset-normalizer's guess, with the GB and Big5 families widened to supersets."""
     match = charset_normalizer.from_bytes(data).best()
@@ -140,9 +190,7 @@ def looks_binary(text: str) -> bool:
     """Whether decoded text is really binary data (NULs or many control characters)."""
     if "\x00" in text:
         return True
-    controls = sum(
-        1 for char in text if unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS
-    )
+    controls = sum(1 for _ in _BINARY_CONTROLS.finditer(text))
     return controls > _BINARY_CONTROL_SHARE * len(text)
 
 
@@ -170,14 +218,16 @@ def _decode_any(data: bytes) -> tuple[str, str] | None:
             except UnicodeDecodeError:
                 return None
     utf8 = _strict_utf8(data)
+    if utf8 is not None and not _looks_mis_decoded(utf8):
+        return utf8, "utf-8"  # without decoding a large file twice more
     legacy = None if b"\x00" in data else _legacy_chinese(data)
     if utf8 is not None:
-        if legacy is not None and legacy[2] >= _OVERRIDE_UTF8 and _looks_mis_decoded(utf8):
+        if legacy is not None and legacy[2] >= _OVERRIDE_UTF8:
             return legacy[0], legacy[1]
         return utf8, "utf-8"
     if legacy is not None:
         return legacy[0], legacy[1]
-    return _detected(data)
+    return _guessed(data)
 
 
 def _strict_utf8(data: bytes) -> str | None:
@@ -193,7 +243,6 @@ def _looks_mis_decoded(text: str) -> bool:
 
     A few GBK characters can form valid UTF-8 sequences, which decode to Cyrillic, Greek or
     IPA letters and never to CJK. Text with any CJK character, or with Western accented
-    letters (Latin-1), is taken at its word.
+    letters (Latin-1), is taken at its word. Two scans in C, no copy: files are large.
     """
-    non_ascii = [char for char in text if ord(char) > 0x7F]
-    return bool(non_ascii) and all(0xFF < ord(char) < 0x2E80 for char in non_ascii)
+    return _NON_ASCII.search(text) is not None and _LATIN1_OR_CJK.search(text) is None

@@ -58,6 +58,14 @@ class Line:
     title: str = ""
 
 
+def is_numbered(line: str) -> bool:
+    """Whether a stripped line opens with outline numbering (``第一章``, ``三、``, ``（二）``,
+    ``1.``) or a law article (``第三条``): a document's own structure, never web spam."""
+    return _ARTICLE.match(line) is not None or any(
+        pattern.match(line) for pattern, _, _ in _NUMBERED_HEADINGS
+    )
+
+
 def classify_lines(text: str, region: Span, fmt: str, *, first_region: bool) -> list[Line]:
     """The non-blank lines of ``region`` of ``text``, whitespace trimmed, each classified.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from docx.table import Table
 
 from index.documents import Document, PageStart
-from index.errors import DocumentError, UndecodableError, unreadable
+from index.errors import DocumentError, UndecodableError
 from index.ingest.encoding import decode
 
 _BINARY_MAGIC = (
@@ -83,16 +85,31 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+Loader = Callable[[str, bytes, int], Document]
+"""A format's loader: ``(source, data, max_chars)`` to a ``Document``."""
+_MAX_BYTES_PER_CHAR = 4
+"""No encoding we read takes more bytes than this for one character."""
+_XML_BYTES_PER_CHAR = 8
+"""Word XML bytes allowed per character of the text limit (markup around every run)."""
+_XML_ALLOWANCE = 8 * 1024 * 1024
+"""Word XML bytes allowed whatever the text: styles, themes and numbering of any file."""
+_MAX_NESTING = 2000
+"""Deepest nesting of elements a page may have (real pages stay below a hundred)."""
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*?(/?)>")
+_UNCOUNTED = frozenset(
+    {"p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup"}
+    | {"colgroup", "caption", "rp", "rt", "html", "head", "body", "area", "base", "br", "col"}
+    | {"embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
 
 
-def load(path: Path, source: str, data: bytes | None = None) -> Document:
-    """Extract the text of ``path`` as a ``Document``; raise ``DocumentError`` if unusable.
-
-    ``data`` is the file's content when the caller has already read it (to hash it).
-    """
+def load(path: Path, source: str, data: bytes, max_chars: int) -> Document:
+    """Extract the text of ``data``, the bytes of ``path``, as a ``Document``; raise
+    ``DocumentError`` if unusable or longer than ``max_chars`` characters. The extension
+    of ``path`` chooses the loader."""
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(
@@ -101,17 +118,31 @@ def load(path: Path, source: str, data: bytes | None = None) -> Document:
             f"unsupported file type '{path.suffix or 'no extension'}' "
             f"(supported: {describe_suffixes()})",
         )
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise unreadable(source, error) from error
     if not data.strip():
         raise DocumentError(source, "文件是空的", "the file is empty")
-    document = loader(source, data)
-    if not document.text.strip():
+    document = loader(source, data, max_chars)
+    if len(document.text) > max_chars:
+        raise too_long(source, len(document.text), max_chars)
+    if not _has_visible_text(document.text):
         raise DocumentError(source, "文件中没有文字内容", "the file contains no text")
     return document
+
+
+def too_long(source: str, chars: int, max_chars: int) -> DocumentError:
+    """The refusal of a file whose text exceeds the limit (a decompression bomb, or a
+    corpus in one file)."""
+    return DocumentError(
+        source,
+        f"文件提取出的文字过长（至少 {chars} 字），上限为 {max_chars} 字"
+        "（可用 YOUJU_MAX_TEXT_CHARS 调整）",
+        f"the file's text is too long (at least {chars} characters), the limit is "
+        f"{max_chars} (YOUJU_MAX_TEXT_CHARS)",
+    )
+
+
+def _has_visible_text(text: str) -> bool:
+    """Whether ``text`` shows anything: zero-width spaces, joiners and marks alone do not."""
+    return any(unicodedata.category(char)[0] not in "ZC" for char in text)
 
 
 def _refuse_binary(source: str, data: bytes) -> None:
@@ -134,20 +165,29 @@ def _decode(source: str, data: bytes) -> tuple[str, str]:
         raise DocumentError(source, error.message("zh"), error.message("en")) from error
 
 
-def _load_plain(fmt: str) -> Callable[[str, bytes], Document]:
+def _load_plain(fmt: str) -> Loader:
     """Loader of a plain-text format: the decoded file is the document text."""
 
-    def load_plain(source: str, data: bytes) -> Document:
+    def load_plain(source: str, data: bytes, max_chars: int) -> Document:
+        if len(data) > _MAX_BYTES_PER_CHAR * max_chars:  # too long whatever the encoding
+            raise too_long(source, len(data) // _MAX_BYTES_PER_CHAR, max_chars)
         text, encoding = _decode(source, data)
         return Document(source=source, text=text, format=fmt, encoding=encoding)
 
     return load_plain
 
 
-def _load_html(source: str, data: bytes) -> Document:
+def _load_html(source: str, data: bytes, max_chars: int) -> Document:
     """Visible text of a web page: one line per block element, scripts and menus dropped."""
     declared = _META_CHARSET.search(data[:4096])
     text, encoding = _decode_html(source, data, declared.group(1).decode() if declared else None)
+    if _nesting_exceeds(text, _MAX_NESTING):
+        raise DocumentError(
+            source,
+            f"网页元素嵌套超过 {_MAX_NESTING} 层，不像正常网页，未解析",
+            f"the page nests elements more than {_MAX_NESTING} deep, unlike any real page; "
+            "it was not parsed",
+        )
     soup = BeautifulSoup(text, "lxml")
     for tag in soup.find_all(_HIDDEN_TAGS):
         tag.decompose()
@@ -158,6 +198,24 @@ def _load_html(source: str, data: bytes) -> Document:
         format="html",
         encoding=encoding,
     )
+
+
+def _nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether elements that need an end tag nest deeper than ``limit`` somewhere.
+
+    Elements whose end tag may be left out (``p``, ``li``, ``td``...) and void elements are
+    not counted, so sloppy pages are not mistaken for deep ones. The parser takes time
+    quadratic in the depth, so a page nested 200,000 deep would take minutes.
+    """
+    depth = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if name.lower() in _UNCOUNTED or self_closing:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > limit:
+            return True
+    return False
 
 
 def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, str]:
@@ -171,25 +229,35 @@ def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, s
     return _decode(source, data)
 
 
-def _visible(node: Tag) -> Iterator[str]:
-    """Text pieces of ``node`` in document order, with line breaks around block elements."""
-    for child in node.children:
-        if isinstance(child, Comment) or (
+def _visible(root: Tag) -> Iterator[str]:
+    """Text pieces under ``root`` in document order, with line breaks around block elements.
+
+    Walked with an explicit stack, not recursion: a page may nest elements a hundred
+    thousand deep.
+    """
+    children = [iter(root.children)]
+    blocks = [False]
+    while children:
+        child = next(children[-1], None)
+        if child is None:
+            children.pop()
+            if blocks.pop():
+                yield "\n"
+        elif isinstance(child, Comment) or (
             isinstance(child, NavigableString) and type(child) is not NavigableString
         ):
             continue
-        if isinstance(child, NavigableString):
+        elif isinstance(child, NavigableString):
             yield str(child).replace("\n", " ")
         elif isinstance(child, Tag):
             block = child.name in _BLOCK_TAGS
             if block:
                 yield "\n"
-            yield from _visible(child)
-            if block:
-                yield "\n"
+            children.append(iter(child.children))
+            blocks.append(block)
 
 
-def _load_pdf(source: str, data: bytes) -> Document:
+def _load_pdf(source: str, data: bytes, max_chars: int) -> Document:
     """The text layer of a PDF, page by page; ``pages`` records where each page starts."""
     if b"%PDF-" not in data[:1024]:
         raise DocumentError(
@@ -197,16 +265,32 @@ def _load_pdf(source: str, data: bytes) -> Document:
             "文件扩展名是 .pdf，但内容不是 PDF",
             "the extension is .pdf, but the content is not a PDF",
         )
+    encrypted = False
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
+        encrypted = reader.is_encrypted
+        if encrypted and not reader.decrypt(""):  # many PDFs only restrict printing
             raise DocumentError(
-                source, "PDF 已加密，无法读取", "the PDF is encrypted and cannot be read"
+                source,
+                "PDF 已加密，需要密码才能打开，无法读取",
+                "the PDF is encrypted with a password and cannot be read",
             )
-        texts = [_CONTROL.sub("", page.extract_text() or "").strip() for page in reader.pages]
+        texts: list[str] = []
+        extracted = 0
+        for page in reader.pages:  # page by page: compressed streams can unpack to gigabytes
+            texts.append(_CONTROL.sub("", page.extract_text() or "").strip())
+            extracted += len(texts[-1])
+            if extracted > max_chars:
+                raise too_long(source, extracted, max_chars)
     except DocumentError:
         raise
     except Exception as error:  # pypdf raises many types for damaged files
+        if encrypted:
+            raise DocumentError(
+                source,
+                f"PDF 已加密，无法解密（{error}）",
+                f"the PDF is encrypted and cannot be decrypted ({error})",
+            ) from error
         raise DocumentError(
             source,
             f"PDF 文件已损坏或无法解析（{error}）",
@@ -226,7 +310,7 @@ def _load_pdf(source: str, data: bytes) -> Document:
     return Document(source=source, text="\n\n".join(parts), format="pdf", pages=tuple(pages))
 
 
-def _load_docx(source: str, data: bytes) -> Document:
+def _load_docx(source: str, data: bytes, max_chars: int) -> Document:
     """Paragraphs and tables of a Word file in reading order; table cells joined by tabs."""
     if not data.startswith(b"PK\x03\x04"):
         raise DocumentError(
@@ -235,7 +319,10 @@ def _load_docx(source: str, data: bytes) -> Document:
             "the extension is .docx, but the content is not a Word document",
         )
     try:
+        _refuse_bomb(source, data, max_chars * _XML_BYTES_PER_CHAR + _XML_ALLOWANCE)
         document = docx.Document(io.BytesIO(data))
+    except DocumentError:
+        raise
     except Exception as error:  # python-docx raises many types for damaged files
         raise DocumentError(
             source,
@@ -251,6 +338,28 @@ def _load_docx(source: str, data: bytes) -> Document:
     return Document(source=source, text="\n".join(line for line in lines if line), format="docx")
 
 
+def _refuse_bomb(source: str, data: bytes, limit: int) -> None:
+    """Refuse a Word file whose XML unpacks to more than ``limit`` bytes, before parsing.
+
+    The sizes come from the archive's directory; ``zipfile`` never unpacks more than an
+    entry declares, so a lying entry fails its checksum instead of filling memory.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(
+            entry.file_size
+            for entry in archive.infolist()
+            if entry.filename.endswith((".xml", ".rels"))
+        )
+    if unpacked > limit:
+        raise DocumentError(
+            source,
+            f"Word 文档解压后过大（{unpacked} 字节的 XML，上限 {limit} 字节），"
+            "可能是压缩炸弹，未解析",
+            f"the Word document unpacks to too much ({unpacked} bytes of XML, the limit is "
+            f"{limit}), perhaps a zip bomb; it was not parsed",
+        )
+
+
 def _table_lines(table: Table) -> Iterator[str]:
     """One line per table row; a merged cell appears once."""
     for row in table.rows:
@@ -262,7 +371,7 @@ def _table_lines(table: Table) -> Iterator[str]:
         yield "\t".join(cells)
 
 
-_LOADERS: dict[str, Callable[[str, bytes], Document]] = {
+_LOADERS: dict[str, Loader] = {
     ".txt": _load_plain("txt"),
     ".text": _load_plain("txt"),
     ".md": _load_plain("md"),

@@ -7,15 +7,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Chunk, Document
-from index.errors import DocumentError, unreadable
+from index.errors import DocumentError
 from index.ingest.chunking import chunk_document
-from index.ingest.cleaning import kept_regions, near_duplicate_signature, search_form
+from index.ingest.cleaning import clean, kept_signature
 from index.ingest.loaders import load
+from index.ingest.reading import read_file
 from index.settings import IndexSettings
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bump whenever loading, cleaning, chunking or tokenizing changes what a file yields, so
 knowledge bases built by an older version re-prepare their files on the next index run."""
+
+
+REMOVED_SAMPLES = 3
+"""How many removed pieces a report quotes per file."""
+_SAMPLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What cleaning took out of one file: how many pieces (lines or phrases) and the
+    first few of them, shortened, so a report shows what went."""
+
+    count: int = 0
+    samples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -23,7 +38,8 @@ class PreparedFile:
     """A file ready to be embedded and stored.
 
     ``content_hash`` is the SHA-256 of the file's bytes (change detection);
-    ``signature`` is its near-duplicate signature (see ``cleaning.near_duplicate_similarity``).
+    ``signature`` is its near-duplicate signature (see ``cleaning.near_duplicate_similarity``);
+    ``removed`` what cleaning left out.
     """
 
     source: str
@@ -31,6 +47,7 @@ class PreparedFile:
     chunks: list[Chunk]
     content_hash: str
     signature: bytes
+    removed: Removed = Removed()
 
 
 def recipe(settings: IndexSettings) -> str:
@@ -42,22 +59,18 @@ def recipe(settings: IndexSettings) -> str:
     return f"v{PIPELINE_VERSION}/size{settings.chunk_size}/overlap{settings.chunk_overlap}"
 
 
-def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
-    """Read ``path`` and turn it into chunks; raises ``DocumentError`` for unusable files."""
-    try:
-        size = path.stat().st_size
-        if size > settings.max_file_bytes:
-            raise DocumentError(
-                source,
-                f"文件过大（{size} 字节），上限为 {settings.max_file_bytes} 字节",
-                f"the file is too large ({size} bytes), the limit is "
-                f"{settings.max_file_bytes} bytes",
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise unreadable(source, error) from error
-    document = load(path, source, data)
-    chunks = chunk_document(document, settings)
+def prepare(
+    path: Path, source: str, settings: IndexSettings, data: bytes | None = None
+) -> PreparedFile:
+    """Read ``path`` and turn it into chunks; raises ``DocumentError`` for unusable files.
+
+    ``data`` is the file's content when the caller has already read it (with ``read_file``).
+    """
+    if data is None:
+        data = read_file(path, source, settings.max_file_bytes)
+    document = load(path, source, data, settings.max_text_chars)
+    cleaning = clean(document.text, document.format)
+    chunks = chunk_document(document, settings, kept=cleaning.kept)
     if not chunks:
         raise DocumentError(
             source, "文件中没有可检索的文字内容", "the file contains no searchable text"
@@ -67,13 +80,16 @@ def prepare(path: Path, source: str, settings: IndexSettings) -> PreparedFile:
         document=document,
         chunks=chunks,
         content_hash=hashlib.sha256(data).hexdigest(),
-        signature=_signature(document),
+        signature=kept_signature(document.text, cleaning.kept),
+        removed=Removed(
+            len(cleaning.removed),
+            tuple(
+                _shortened(document.text[start:end])
+                for start, end in cleaning.removed[:REMOVED_SAMPLES]
+            ),
+        ),
     )
 
 
-def _signature(document: Document) -> bytes:
-    """Near-duplicate signature of the document's kept text in its search form."""
-    kept = "\n".join(
-        document.text[start:end] for start, end in kept_regions(document.text, document.format)
-    )
-    return near_duplicate_signature(search_form(kept))
+def _shortened(piece: str) -> str:
+    return piece if len(piece) <= _SAMPLE_CHARS else piece[: _SAMPLE_CHARS - 1] + "…"
