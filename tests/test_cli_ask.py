@@ -125,7 +125,7 @@ expected answer phrase, or None when the answer must be a decline."""
 
 NOT_YET_DECLINED = {
     "全市法院院长座谈会由谁主持？": "the documents tell of a 院长会议, not a 座谈会",
-    "X市中院的院长是谁？": "吴威 presides over 丹东中院; the missing slot weighs too little",
+    "X市中院的院长是谁？": "the X市 passages name no president; a missing slot weighs too little",
 }
 """Near misses the calibrated confidence still answers (open: see docs/read-path.md)."""
 
