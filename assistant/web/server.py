@@ -8,16 +8,19 @@ the page with Gradio's file access limited to its own uploads.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 
 import gradio as gr
 
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web.actions import WebActions
+from assistant.web.folders import LibraryFolders
 from assistant.web.i18n import ui_text
 from assistant.web.ui import PageOptions, build_ui, launch_options
 from assistant.web.uploads import UploadPolicy
@@ -38,6 +41,8 @@ SAMPLE_QUESTIONS = (
 )
 UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
 """Per-file upload limit of the web page (the command line accepts bigger files)."""
+QUEUE_SIZE = 256
+"""Events waiting for a worker, beyond which Gradio refuses new ones ("queue full")."""
 
 
 def parse_auth(value: str) -> tuple[str, str] | None:
@@ -78,15 +83,26 @@ def create_app(
     samples: Path = SAMPLES,
     progress: Progress | None = None,
 ) -> tuple[gr.Blocks, Assistant]:
-    """Open the assistant (with ``embedder``, or the configured model) and build the page."""
-    if embedder is None:
-        assistant = Assistant.open(settings)
-    else:
-        assistant = Assistant(KnowledgeBase.open(settings.index, embedder), settings)
-    seed_samples(assistant.kb, samples, progress)
-    text = ui_text(settings.language)
+    """Open the assistant (with ``embedder``, or the configured model) and build the page.
+
+    The page may re-index only inside ``settings.index_roots``, by default ``samples`` and
+    the upload folder. If anything fails (or the process is stopped) before the page is
+    built, the knowledge base is closed again.
+    """
+    assistant = Assistant.open(settings, embedder)
+    try:
+        seed_samples(assistant.kb, samples, progress)
+        return _page(assistant, settings, samples), assistant
+    except BaseException:
+        assistant.close()
+        raise
+
+
+def _page(assistant: Assistant, settings: Settings, samples: Path) -> gr.Blocks:
+    upload_dir = settings.index.data_dir / "uploads"
+    folders = LibraryFolders(settings.index_roots or (samples, upload_dir))
     policy = UploadPolicy(max_bytes=min(UPLOAD_LIMIT_BYTES, settings.index.max_file_bytes))
-    actions = WebActions(assistant, text, policy, settings.index.data_dir / "uploads")
+    actions = WebActions(assistant, ui_text(settings.language), policy, upload_dir, folders)
     has_samples = any(
         Path(info.source).parent == samples.resolve() for info in assistant.kb.files()
     )
@@ -95,9 +111,9 @@ def create_app(
         llm_available=settings.llm.enabled,
         reranker_available=bool(settings.reranker_model),
         examples=SAMPLE_QUESTIONS if has_samples else (),
-        reindex_folder=str(samples) if samples.is_dir() else "",
+        max_question_chars=settings.max_question_chars,
     )
-    return build_ui(actions, options), assistant
+    return build_ui(actions, options)
 
 
 def launch(
@@ -106,9 +122,11 @@ def launch(
     """Serve ``page`` on the configured host and port; returns the local URL.
 
     Gradio may only serve the files it created itself (uploads in its cache): no allowed
-    paths, and the knowledge base folder and the project are blocked outright.
+    paths, and the knowledge base folder and the project are blocked outright. At most
+    ``QUEUE_SIZE`` events wait in the queue; more are refused at once rather than left
+    waiting.
     """
-    page.queue(default_concurrency_limit=2)
+    page.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     _, url, _ = page.launch(
         server_name=settings.host,
         server_port=settings.port,
@@ -118,7 +136,7 @@ def launch(
         blocked_paths=[str(settings.index.data_dir.resolve()), str(PROJECT_ROOT)],
         max_file_size=2 * UPLOAD_LIMIT_BYTES,
         footer_links=["api"],
-        show_error=True,
+        show_error=False,  # gr.Error messages only: other exceptions stay in the server log
         quiet=True,
         prevent_thread_lock=not block,
         ssr_mode=False,
@@ -151,19 +169,33 @@ def warm_up(assistant: Assistant) -> threading.Thread:
 def serve(settings: Settings, progress: Progress | None = None) -> int:
     """Run the web app until interrupted (``python app.py``, ``python -m assistant serve``).
 
-    ``progress`` reports the indexing of the sample corpus on a first start.
+    SIGTERM (``kill``, a service manager, ``docker stop``) stops it like Ctrl+C does: the
+    server is shut down and the knowledge base closed, its indexes saved. ``progress``
+    reports the indexing of the sample corpus on a first start.
     """
     auth = parse_auth(settings.auth)  # refuse a malformed login before loading anything
-    page, assistant = create_app(settings, progress=progress)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        page, assistant = create_app(settings, progress=progress)
+    except KeyboardInterrupt:
+        logger.info("interrupted while starting: knowledge base closed")
+        return 0
     try:
         url = launch(page, settings, auth=auth, block=False)
         warm_up(assistant)
         sys.stdout.write(ui_text(settings.language).started.format(url=url) + "\n")
         sys.stdout.flush()
-        page.block_thread()
+        page.block_thread()  # returns on KeyboardInterrupt, after closing the server
     except KeyboardInterrupt:
         logger.info("interrupted: shutting down")
     finally:
         page.close()
         assistant.close()
+        logger.info("knowledge base closed")
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Handle a signal as Ctrl+C, so that every shutdown path runs the same ``finally``."""
+    logger.info("received signal %d: shutting down", signum)
+    raise KeyboardInterrupt
