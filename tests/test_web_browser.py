@@ -203,6 +203,41 @@ def test_a_document_with_html_and_markdown_payloads_stays_inert(
         assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
 
 
+XSS_NAME = (
+    '<img src=x onerror=window.__xss=11>{{constructor.constructor("window.__xss=12")()}}'
+    " [点我](javascript:window.__xss=13) ${window.__xss=14} 归档.md"
+)
+XSS_NAME_TEXT = "关于恒温档案库房的通知。\n恒温档案库房的温度应当保持在十四至二十四摄氏度之间。\n"
+XSS_NAME_QUESTION = "恒温档案库房的温度应当保持在多少？"
+
+
+def test_payloads_in_file_names_stay_inert_in_the_table_messages_sources_and_viewer(
+    page: object, tmp_path: Path
+) -> None:
+    title = page.title()
+    payload = tmp_path / XSS_NAME
+    payload.write_text(XSS_NAME_TEXT, encoding="utf-8")
+    refused = tmp_path / "<img src=x onerror=window.__xss=15>.exe"
+    refused.write_bytes(b"MZ")
+    assert "新增 1 个文件" in upload(page, payload)
+    assert "constructor.constructor" in page.inner_text("#yj-files")  # shown as text
+    upload(page, refused)  # returns at once: the box still shows the last upload
+    page.wait_for_selector("#yj-library-message :text('未被接收')")
+    assert "onerror=window.__xss=15" in page.inner_text("#yj-library-message")
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, XSS_NAME_QUESTION)
+    assert "十四至二十四" in answer.inner_text()
+    # Gradio's upload drops <, >, {, }, $ and cuts the name; the Markdown link stays
+    assert "[点我](javascript" in page.inner_text("#yj-sources section:not([hidden])")
+    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
+    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+    screenshot(page, "xss-names-inert")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None and page.title() == title
+    for area in ("#yj-files", "#yj-library-message", "#yj-sources", "#yj-viewer", "#yj-chat"):
+        assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
+
+
 def test_a_question_outside_the_documents_is_declined_with_the_nearest_passages(
     page: object,
 ) -> None:
