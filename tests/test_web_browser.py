@@ -192,14 +192,23 @@ def test_a_document_with_html_and_markdown_payloads_stays_inert(
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, XSS_QUESTION)
     assert "二十四小时" in answer.inner_text()
-    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
-    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+    open_cited_document(page)
     assert "<script>" in page.inner_text("#yj-viewer")  # shown as text
     screenshot(page, "xss-inert")
+    assert_nothing_ran(page, title, ("#yj-chat", "#yj-sources", "#yj-viewer"))
+
+
+def open_cited_document(page: object) -> None:
+    """Open the first card of the visible sources in the document viewer."""
+    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
+    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+
+
+def assert_nothing_ran(page: object, title: str, areas: tuple[str, ...]) -> None:
+    """No payload ran (``window.__xss`` unset, title kept) or became an element in ``areas``."""
     page.wait_for_timeout(500)
-    assert page.evaluate("window.__xss") is None
-    assert page.title() == title
-    for area in ("#yj-chat", "#yj-sources", "#yj-viewer"):
+    assert page.evaluate("window.__xss") is None and page.title() == title
+    for area in areas:
         assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
 
 
@@ -229,13 +238,10 @@ def test_payloads_in_file_names_stay_inert_in_the_table_messages_sources_and_vie
     assert "十四至二十四" in answer.inner_text()
     # Gradio's upload drops <, >, {, }, $ and cuts the name; the Markdown link stays
     assert "[点我](javascript" in page.inner_text("#yj-sources section:not([hidden])")
-    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
-    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+    open_cited_document(page)
     screenshot(page, "xss-names-inert")
-    page.wait_for_timeout(500)
-    assert page.evaluate("window.__xss") is None and page.title() == title
-    for area in ("#yj-files", "#yj-library-message", "#yj-sources", "#yj-viewer", "#yj-chat"):
-        assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
+    areas = ("#yj-files", "#yj-library-message", "#yj-sources", "#yj-viewer", "#yj-chat")
+    assert_nothing_ran(page, title, areas)
 
 
 def test_a_question_outside_the_documents_is_declined_with_the_nearest_passages(
