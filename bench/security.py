@@ -18,6 +18,7 @@ a real browser by ``tests/test_web_browser.py``.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -52,6 +53,8 @@ NO_DATA = re.compile(r"^/(openapi\.json|gradio_api/(runs/?|heartbeat/[^/]+|start
 route schema, the page shell's HTML, a heartbeat stream ("ALIVE") and ``false``. Checked
 all the same: a marker of protected data in their answers is a leak."""
 FILE_PARAMETERS = {"path", "path_or_url", "file_name", "url_path"}
+DUMMIES: dict[str, Any] = {"int_parsing": 0, "int_type": 0, "list_type": [], "dict_type": {}}
+"""A value for a body field FastAPI refused with this error type (anything else: ``"x"``)."""
 READ_BYTES = 1 << 20
 READ_SECONDS = 5.0
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
@@ -114,7 +117,7 @@ def probe_routes(url: str, app: Any, targets: list[str], markers: list[str]) -> 
             if method == "HEAD":
                 continue
             for path in fillings(template, targets):
-                status, body = _fetch(anonymous, method, path)
+                status, body = _shaped_fetch(anonymous, method, path)
                 result = verdict(path, status, body, markers)
                 rows.append(
                     {
@@ -128,12 +131,32 @@ def probe_routes(url: str, app: Any, targets: list[str], markers: list[str]) -> 
     return rows
 
 
-def _fetch(client: httpx.Client, method: str, path: str) -> tuple[int, str]:
+def _shaped_fetch(client: httpx.Client, method: str, path: str) -> tuple[int, str]:
+    """``_fetch``, and while a POST is refused for the shape of its body (422), again with
+    the fields FastAPI says are missing or mistyped filled with dummies: a route must
+    refuse a stranger's well-formed request too."""
+    body: dict[str, Any] = {}
+    status, text = _fetch(client, method, path, body)
+    for _ in range(3):
+        if method != "POST" or status != 422:
+            break
+        errors = json.loads(text).get("detail", [])
+        fixes = {e["loc"][-1]: DUMMIES.get(e["type"], "x") for e in errors if e["loc"][0] == "body"}
+        if not fixes:
+            break
+        body.update(fixes)
+        status, text = _fetch(client, method, path, body)
+    return status, text
+
+
+def _fetch(
+    client: httpx.Client, method: str, path: str, json_body: dict[str, Any]
+) -> tuple[int, str]:
     """Status and the first ``READ_BYTES`` of the body, read for at most ``READ_SECONDS``
     (an event stream that answers never ends)."""
     body = b""
     deadline = time.monotonic() + READ_SECONDS
-    with client.stream(method, path, json={} if method == "POST" else None) as response:
+    with client.stream(method, path, json=json_body if method == "POST" else None) as response:
         try:
             for chunk in response.iter_bytes():
                 body += chunk
