@@ -121,6 +121,12 @@ def upload(page: object, path: Path) -> str:
     return page.inner_text("#yj-library-message")
 
 
+def upload_text(page: object, path: Path, text: str) -> str:
+    """Write ``text`` to ``path`` (UTF-8) and upload it; returns the status message shown."""
+    path.write_text(text, encoding="utf-8")
+    return upload(page, path)
+
+
 def test_a_question_gets_a_cited_answer_and_the_citation_opens_its_span(page: object) -> None:
     answer = ask(page, SAMPLE_QUESTION)
     assert "三强三优" in answer.inner_text()
@@ -186,9 +192,7 @@ def test_a_document_with_html_and_markdown_payloads_stays_inert(
     page: object, tmp_path: Path
 ) -> None:
     title = page.title()
-    payload = tmp_path / XSS_FILE
-    payload.write_text(XSS_TEXT, encoding="utf-8")
-    assert "新增 1 个文件" in upload(page, payload)
+    assert "新增 1 个文件" in upload_text(page, tmp_path / XSS_FILE, XSS_TEXT)
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, XSS_QUESTION)
     assert "二十四小时" in answer.inner_text()
@@ -224,13 +228,10 @@ def test_payloads_in_file_names_stay_inert_in_the_table_messages_sources_and_vie
     page: object, tmp_path: Path
 ) -> None:
     title = page.title()
-    payload = tmp_path / XSS_NAME
-    payload.write_text(XSS_NAME_TEXT, encoding="utf-8")
-    refused = tmp_path / "<img src=x onerror=window.__xss=15>.exe"
-    refused.write_bytes(b"MZ")
-    assert "新增 1 个文件" in upload(page, payload)
+    assert "新增 1 个文件" in upload_text(page, tmp_path / XSS_NAME, XSS_NAME_TEXT)
     assert "constructor.constructor" in page.inner_text("#yj-files")  # shown as text
-    upload(page, refused)  # returns at once: the box still shows the last upload
+    upload_text(page, tmp_path / "<img src=x onerror=window.__xss=15>.exe", "MZ")
+    # upload returned at once: the box still showed the last upload
     page.wait_for_selector("#yj-library-message :text('未被接收')")
     assert "onerror=window.__xss=15" in page.inner_text("#yj-library-message")
     page.get_by_role("tab", name="问答").click()
