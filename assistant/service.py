@@ -18,7 +18,12 @@ from assistant.answer.confidence import ConfidenceModel, Evidence, default_model
 from assistant.answer.extractive import ExtractiveAnswer, extractive_answer
 from assistant.answer.llm import ChatClient
 from assistant.answer.overlap import content_chars
-from assistant.answer.prompting import NOT_FOUND, answer_messages, rewrite_messages
+from assistant.answer.prompting import (
+    NOT_FOUND,
+    answer_messages,
+    recent_turns,
+    rewrite_messages,
+)
 from assistant.answer.question import analyse
 from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
 from assistant.retrieval.passages import build_passages
@@ -27,6 +32,7 @@ from assistant.retrieval.retriever import Hit, Mode, Retriever
 from assistant.retrieval.union import UnionIndex
 from assistant.settings import Settings
 from index.embed.factory import load_embedder
+from index.embed.protocol import Embedder
 from index.errors import ConfigurationError, LLMError
 from index.knowledge_base import KnowledgeBase
 from index.library import open_named
@@ -76,10 +82,21 @@ class Assistant:
         self.retriever = retriever
 
     @classmethod
-    def open(cls, settings: Settings) -> Assistant:
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
         """Open the knowledge base ``settings.knowledge_base`` (default: the one in the data
-        folder itself) of ``settings.index.data_dir``, with its embedding model."""
-        return cls(open_named(settings.index, settings.knowledge_base, load_embedder), settings)
+        folder itself) of ``settings.index.data_dir`` with ``embedder`` (by default its
+        configured model).
+
+        When the rest cannot be set up (a reranker setting that names no usable model), the
+        knowledge base is closed again before the error is raised.
+        """
+        load = load_embedder if embedder is None else (lambda _settings: embedder)
+        kb = open_named(settings.index, settings.knowledge_base, load)
+        try:
+            return cls(kb, settings)
+        except BaseException:
+            kb.close()
+            raise
 
     def over(self, bases: Sequence[KnowledgeBase]) -> Assistant:
         """An assistant answering from ``bases`` (one or several knowledge bases) that shares
@@ -156,11 +173,10 @@ class Assistant:
         The final ``Answer.text`` is authoritative: after an LLM failure mid-stream it is
         the extractive fallback, which replaces whatever was streamed.
         """
-        question = question.strip()
-        if not question:
-            raise ConfigurationError("问题不能为空", "a question cannot be empty")
+        question = self._checked(question)
         k = top_k or self.settings.top_k
         chat = self._chat_for(use_llm)
+        history = recent_turns(history, self.settings.history_turns, self.settings.history_chars)
         query = self._standalone(question, history, chat)
         hits = self.retriever.search(query, k * CONTEXT_FACTOR, mode, self._rerank(use_reranker))
         yield from self._respond(question, query, hits, k, chat)
@@ -196,7 +212,7 @@ class Assistant:
             yield answer.text
             yield answer
         else:
-            yield from _generated(chat, question, assessment)
+            yield from _generated(chat, question, query, assessment)
 
     def assess(self, query: str, hits: Sequence[Hit], k: int | None = None) -> Assessment:
         """How well the best ``k`` passages built from ``hits`` answer ``query``."""
@@ -211,6 +227,19 @@ class Assistant:
         answerable = answerable and confidence >= self.confidence.threshold
         return Assessment(passages, draft, evidence, confidence, answerable)
 
+    def _checked(self, question: str) -> str:
+        """``question`` without surrounding blanks; refuses an empty or too long one."""
+        question = question.strip()
+        if not question:
+            raise ConfigurationError("问题不能为空", "a question cannot be empty")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise ConfigurationError(
+                f"问题太长（{len(question)} 个字），请精简到 {limit} 个字以内",
+                f"the question is too long ({len(question)} characters); the limit is {limit}",
+            )
+        return question
+
     def _chat_for(self, use_llm: bool | None) -> ChatClient | None:
         return self.chat if use_llm or use_llm is None else None
 
@@ -220,14 +249,19 @@ class Assistant:
     def _standalone(
         self, question: str, history: Sequence[tuple[str, str]], chat: ChatClient | None
     ) -> str:
-        """The question to search for: follow-ups made self-contained using ``history``."""
+        """The question to search for and answer: follow-ups made self-contained using
+        ``history``. A rewrite longer than a question may be is not used."""
         if not history:
             return question
         if chat is not None:
             try:
-                return chat.complete(rewrite_messages(question, history)).strip()
+                rewritten = chat.complete(rewrite_messages(question, history)).strip()
             except LLMError as error:
                 logger.warning("question rewrite failed, searching the raw question: %s", error)
+            else:
+                if len(rewritten) <= self.settings.max_question_chars:
+                    return rewritten
+                logger.warning("question rewrite too long (%d characters): ignored", len(rewritten))
         if len(content_chars(fold(question))) <= SHORT_FOLLOW_UP:
             return f"{history[-1][0]} {question}"
         return question
@@ -287,13 +321,17 @@ def _answer_spans(assessment: Assessment) -> tuple[AnswerSpan, ...]:
     return tuple(spans)
 
 
-def _generated(chat: ChatClient, question: str, assessment: Assessment) -> Iterator[str | Answer]:
-    """Stream the LLM's answer, then verify it; fall back to the extractive answer if the
-    model fails or none of its sentences can be verified."""
+def _generated(
+    chat: ChatClient, question: str, query: str, assessment: Assessment
+) -> Iterator[str | Answer]:
+    """Stream the LLM's answer to ``query`` (the question made standalone: a follow-up such
+    as 「那第二条呢？」 means nothing to the model without its conversation), then verify it;
+    fall back to the extractive answer if the model fails or none of its sentences can be
+    verified."""
     passages = assessment.passages
     pieces: list[str] = []
     try:
-        for piece in chat.stream(answer_messages(question, passages)):
+        for piece in chat.stream(answer_messages(query, passages)):
             pieces.append(piece)
             yield piece
     except LLMError as error:

@@ -7,7 +7,7 @@ Library code receives a ``Settings``; it never reads the environment itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,16 @@ class LLMSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run of the assistant needs to know."""
+    """Everything a run of the assistant needs to know.
+
+    Attributes:
+        max_question_chars: Longer questions are refused with a message (a 99,000-character
+            question would occupy a worker for minutes).
+        history_turns, history_chars: The most recent conversation turns, and characters of
+            them, sent along with a follow-up question; older ones are left out.
+        index_roots: The only server folders the web page may index (with their
+            sub-folders); empty means the sample corpus and the upload folder.
+    """
 
     index: IndexSettings
     llm: LLMSettings = LLMSettings()
@@ -47,10 +56,30 @@ class Settings:
     auth: str = ""
     knowledge_base: str = ""
     """Name of the knowledge base to use; ``""`` is the default one (``index.catalog``)."""
+    max_question_chars: int = 1000
+    history_turns: int = 4
+    history_chars: int = 3000
+    index_roots: tuple[Path, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse limits that would refuse everything, with ``ConfigurationError``."""
+        for name in ("max_question_chars", "history_turns", "history_chars"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ConfigurationError(
+                    f"{name} 必须为正数，当前为 {value}", f"{name} must be positive, got {value}"
+                )
+
+
+def paths(value: str | Sequence[str | Path]) -> tuple[Path, ...]:
+    """Folders from a ``os.pathsep``-separated string (``a:b``) or a list of flags, ``~``
+    expanded."""
+    items = value.split(os.pathsep) if isinstance(value, str) else value
+    return tuple(Path(item).expanduser() for item in items if str(item).strip())
 
 
 # Environment variable (without prefix) -> (section, field, type)
-_ENV_FIELDS: dict[str, tuple[str, str, type]] = {
+_ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "DATA_DIR": ("index", "data_dir", Path),
     "EMBEDDING_MODEL": ("index", "embedding_model", str),
     "MODEL_CACHE_DIR": ("index", "model_cache_dir", Path),
@@ -71,6 +100,10 @@ _ENV_FIELDS: dict[str, tuple[str, str, type]] = {
     "PORT": ("", "port", int),
     "AUTH": ("", "auth", str),
     "KB": ("", "knowledge_base", str),
+    "MAX_QUESTION_CHARS": ("", "max_question_chars", int),
+    "HISTORY_TURNS": ("", "history_turns", int),
+    "HISTORY_CHARS": ("", "history_chars", int),
+    "INDEX_ROOTS": ("", "index_roots", paths),
 }
 
 

@@ -2,8 +2,9 @@
 
 It answers ``POST /v1/chat/completions`` with a scripted reply, as one JSON object or as
 server-sent events when the request asks to stream, and can misbehave on purpose (HTTP
-error, silence past the client's timeout, empty or malformed replies). Every request body is
-recorded so tests can inspect the prompt that was sent.
+error, silence past the client's timeout, empty or malformed replies). Every request body
+and its headers (names in lower case) are recorded, so tests can inspect the prompt and the
+credentials that were sent.
 """
 
 from __future__ import annotations
@@ -22,12 +23,22 @@ Behaviour = Literal["reply", "http_error", "stall", "empty", "malformed"]
 
 @dataclass
 class Script:
-    """What the server does with the next requests."""
+    """What the server does with the next requests.
+
+    ``replies`` are used first, one per request, then ``reply``. A request whose body holds
+    ``stall_on`` waits for ``release`` (as ``behaviour="stall"`` does for every request).
+    """
 
     reply: str = ""
     behaviour: Behaviour = "reply"
+    replies: list[str] = field(default_factory=list)
+    stall_on: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+
+    def next_reply(self) -> str:
+        return self.replies.pop(0) if self.replies else self.reply
 
 
 def _chunk(model: str, delta: dict[str, str], finish: str | None = None) -> bytes:
@@ -67,6 +78,8 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             script.requests.append(request)
+            script.headers.append({name.lower(): value for name, value in self.headers.items()})
+            stalled = script.stall_on and script.stall_on in json.dumps(request, ensure_ascii=False)
             if self.path != "/v1/chat/completions":
                 self._send(404, b'{"error": {"message": "not found"}}')
             elif script.behaviour == "http_error":
@@ -77,9 +90,11 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
             elif script.behaviour == "malformed":
                 self._send(200, b"<html>not json</html>")
             elif request.get("stream"):
+                if stalled:
+                    script.release.wait(timeout=120)
                 self._stream(request["model"])
             else:
-                text = "" if script.behaviour == "empty" else script.reply
+                text = "" if script.behaviour == "empty" else script.next_reply()
                 self._send(200, _completion(request["model"], text))
 
         def _send(self, status: int, body: bytes) -> None:
@@ -93,7 +108,7 @@ def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
-            pieces = [] if script.behaviour == "empty" else _pieces(script.reply)
+            pieces = [] if script.behaviour == "empty" else _pieces(script.next_reply())
             self.wfile.write(_chunk(model, {"role": "assistant", "content": ""}))
             for piece in pieces:
                 self.wfile.write(_chunk(model, {"content": piece}))

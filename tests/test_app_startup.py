@@ -70,7 +70,9 @@ def test_a_malformed_login_setting_is_refused_before_anything_loads() -> None:
 
 
 @pytest.mark.model
-def test_python_app_py_indexes_the_samples_and_serves_the_chat(tmp_path: Path) -> None:
+def test_python_app_py_indexes_the_samples_serves_the_chat_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -90,9 +92,12 @@ def test_python_app_py_indexes_the_samples_and_serves_the_chat(tmp_path: Path) -
             Path(c["source"]).parent == PROJECT_ROOT / "samples" for c in result["citations"]
         )
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # what kill, systemd and docker stop send
         output, _ = process.communicate(timeout=60)
     assert "有据已启动" in output
+    assert process.returncode == 0, output
+    database = tmp_path / "kb" / "knowledge.sqlite3"
+    assert database.exists() and not Path(f"{database}-wal").exists(), "left open"
 
 
 def _wait_until_served(url: str, process: subprocess.Popen[str], limit_s: float = 480) -> None:

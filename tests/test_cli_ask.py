@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +162,19 @@ def test_event_and_role_near_misses_are_declined(
 ) -> None:
     answers = _ask_all(indexed_samples, tmp_path, capsys, list(NOT_YET_DECLINED))
     assert not any(answer["found"] for answer in answers)
+
+
+@pytest.mark.model
+def test_ask_json_writes_only_json_no_model_loading_bar(tmp_path: Path) -> None:
+    """A real process: transformers draws a "Loading weights" bar unless told not to."""
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", DANDONG, "--data", str(tmp_path), "--json"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["question"] == DANDONG

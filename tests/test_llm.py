@@ -46,6 +46,8 @@ def test_api_key_is_sent_as_bearer_token() -> None:
             LLMSettings(base_url=server.base_url, model="m", api_key="secret-key", timeout=5)
         )
         assert client.complete(_messages()) == REPLY
+        (headers,) = server.script.headers
+    assert headers["authorization"] == "Bearer secret-key"
 
 
 @pytest.mark.parametrize("streaming", [True, False])

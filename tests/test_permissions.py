@@ -20,6 +20,7 @@ from gradio_client import Client
 from assistant.access.accounts import Accounts
 from assistant.settings import build_settings
 from assistant.web.auth import Gate
+from assistant.web.folders import OUTSIDE
 from assistant.web.server import create_app, launch
 from index.errors import ConfigurationError, PermissionDeniedError
 from index.library import Library
@@ -125,7 +126,12 @@ def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
 # -- document viewer and Gradio's file routes ----------------------------------------------
 
 
-def _viewer(client: httpx.Client, source: Path) -> str:
+def page_name(path: Path) -> str:
+    """How the page names ``path``: both notes lie outside the re-index roots."""
+    return f"{OUTSIDE}/{path.parent.name}/{path.name}"
+
+
+def _viewer(client: httpx.Client, source: str) -> str:
     config = client.get("/config").json()
     (sources_id,) = [
         component["id"]
@@ -138,7 +144,7 @@ def _viewer(client: httpx.Client, source: Path) -> str:
             "session_hash": "permissions-test",
             "component_id": sources_id,
             "fn_name": "document_view",
-            "data": {"source": str(source), "start": 0, "end": 10},
+            "data": {"source": source, "start": 0, "end": 10},
         },
     )
     assert response.status_code == 200, response.text
@@ -147,10 +153,13 @@ def _viewer(client: httpx.Client, source: Path) -> str:
 
 def test_the_document_viewer_shows_only_granted_documents(installation: Installation) -> None:
     reader = signed_in(installation.url, "reader")
-    assert "王法官" in _viewer(reader, installation.criminal_file)
-    refused = _viewer(reader, installation.civil_file)
-    assert "李法官" not in refused and "民事审判庭" not in refused
-    assert "李法官" in _viewer(signed_in(installation.url, "editor"), installation.civil_file)
+    assert "王法官" in _viewer(reader, page_name(installation.criminal_file))
+    for name in (page_name(installation.civil_file), str(installation.civil_file)):
+        refused = _viewer(reader, name)
+        assert "李法官" not in refused and "民事审判庭" not in refused
+    editor = signed_in(installation.url, "editor")
+    assert "李法官" in _viewer(editor, page_name(installation.civil_file))
+    assert "李法官" not in _viewer(editor, str(installation.civil_file))  # the page's names only
 
 
 def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Installation) -> None:
@@ -225,7 +234,7 @@ def test_the_file_list_and_chat_show_only_granted_bases(installation: Installati
     assert gate.choices(as_user("editor")) == (["民事"], ["民事"])
     assert gate.choices(as_user("root"))[1] == ["默认", "刑事", "民事"]
     listing = gate.reading(reader, None).library()
-    assert [source for _label, source in listing.sources] == [str(installation.criminal_file)]
+    assert [name for _label, name in listing.sources] == [page_name(installation.criminal_file)]
     with pytest.raises(PermissionDeniedError):
         gate.reading(reader, ["民事"]).library()
     actions = gate.reading(reader, None, "ask", CIVIL_QUESTION)
@@ -244,6 +253,20 @@ def test_an_editor_changes_only_their_base_and_it_is_audited(
     assert "知识库中没有这个文件" in update.message
     csv_text = gate.accounts.audit.csv_text()
     assert "editor,delete,民事" in csv_text and "reader,ask,刑事" in csv_text
+
+
+def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Installation) -> None:
+    gate, editor = installation.gate, as_user("editor")
+    assert gate.folders([gate.library.get("民事")]).labels == ["no-samples", "uploads"]
+    for folder in (str(installation.criminal_file.parent), "/etc", "uploads/../.."):
+        update = gate.library_update(
+            lambda folder=folder: gate.writing(editor, "民事", "reindex", folder).reindex(folder)
+        )
+        assert "只能重新索引这些文件夹" in update.message
+    with pytest.raises(PermissionDeniedError, match="刑事"):
+        gate.writing(editor, "刑事", "reindex", "uploads")
+    own = gate.writing(editor, "民事", "reindex", "uploads").reindex("uploads")
+    assert "只能重新索引" not in own.message
 
 
 def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assistant.answer.confidence import default_model
-from assistant.answer.prompting import NOT_FOUND
+from assistant.answer.prompting import NOT_FOUND, recent_turns
 from assistant.answer.types import Answer
 from assistant.service import DECLINED, LLM_UNVERIFIED, Assistant
 from assistant.settings import LLMSettings, Settings
+from index.errors import ConfigurationError, ModelNotFoundError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from tests.fakes import FakeEmbedder
@@ -225,3 +227,78 @@ def test_langchain_retriever_returns_documents_with_provenance(kb) -> None:
     assert original[top.metadata["start"] : top.metadata["end"]] == top.page_content
     assert isinstance(top.metadata["heading_path"], list)
     assert {"page", "score", "n", "chunk_ids"} <= set(top.metadata)
+
+
+def test_follow_up_with_llm_is_answered_as_its_standalone_rewrite(kb) -> None:
+    standalone = "丹东中院全市法院院长会议由哪位市委副书记出席并讲话？"
+    with openai_server(GOOD_REPLY) as server:
+        server.script.replies = [standalone]
+        _assistant(kb, server.base_url).ask("那谁出席了？", history=[(QUESTION, GOOD_REPLY)])
+        rewrite, answer = server.script.requests
+    assert "那谁出席了？" in rewrite["messages"][1]["content"]
+    user = answer["messages"][1]["content"]
+    assert user.split("</资料>")[1].strip() == f"问题：{standalone}"
+
+
+def test_an_overlong_rewrite_is_not_used(kb) -> None:
+    with openai_server(GOOD_REPLY) as server:
+        server.script.replies = ["会议" * 2000]
+        answer = _assistant(kb, server.base_url).ask("哪天召开？", history=[(QUESTION, "……")])
+        prompt = server.script.requests[1]["messages"][1]["content"]
+    assert "会议会议会议" not in prompt and answer.found
+
+
+def test_the_history_sent_to_the_rewrite_is_bounded_by_turns_and_characters(kb) -> None:
+    history = [(f"第{n}个问题？", f"第{n}个回答。" + "很长的内容" * 400) for n in range(50)]
+    settings = Settings(
+        index=kb.settings,
+        llm=LLMSettings(base_url="", model=""),
+        history_turns=3,
+        history_chars=1500,
+    )
+    with openai_server(GOOD_REPLY) as server:
+        llm = LLMSettings(base_url=server.base_url, model="test-model", timeout=5)
+        assistant = Assistant(kb, replace(settings, llm=llm))
+        assistant.ask("那是哪天？", history=history)
+        prompt = server.script.requests[0]["messages"][1]["content"]
+    assert "第49个问题？" in prompt and "第49个回答。" in prompt
+    assert "第46个问题？" not in prompt and "第0个问题？" not in prompt
+    assert len(prompt) < 1500 + 100
+
+
+def test_recent_turns_keep_the_newest_whole_and_cut_the_one_that_does_not_fit() -> None:
+    history = [("问一", "答一"), ("问二", "答二" * 10), ("问三", "答三")]
+    assert recent_turns(history, 2, 100) == history[1:]
+    assert recent_turns(history, 5, 7) == [("问二", "答"), ("问三", "答三")]
+    assert recent_turns(history, 5, 3) == [("问三", "答")]
+    assert recent_turns([], 4, 100) == []
+
+
+def test_an_overlong_question_is_refused_with_its_length_and_the_limit(kb) -> None:
+    assistant = Assistant(kb, Settings(index=kb.settings, max_question_chars=50))
+    with pytest.raises(
+        ConfigurationError, match="问题太长（51 个字），请精简到 50 个字以内"
+    ) as raised:
+        assistant.ask("问" * 51)
+    assert raised.value.message("en") == (
+        "the question is too long (51 characters); the limit is 50"
+    )
+    assert assistant.ask(QUESTION + " " * 500).found  # surrounding blanks do not count
+
+
+def test_a_bad_reranker_setting_is_a_clear_error_and_leaves_the_base_closed(
+    tmp_path: Path, corpus: Path
+) -> None:
+    not_a_model = tmp_path / "reranker"
+    not_a_model.mkdir()
+    settings = Settings(index=IndexSettings(data_dir=tmp_path / "kb"))
+    with KnowledgeBase.open(settings.index, FakeEmbedder()) as base:
+        base.index_paths([corpus])
+    for reranker, error in (
+        (not_a_model, ConfigurationError),
+        (tmp_path / "gone", ModelNotFoundError),
+    ):
+        with pytest.raises(error, match="重排序模型") as raised:
+            Assistant.open(replace(settings, reranker_model=str(reranker)), FakeEmbedder())
+        assert str(reranker) in raised.value.message("en")
+        assert not list((tmp_path / "kb").glob("*-wal")), "the database was left open"

@@ -78,3 +78,16 @@ def test_a_home_folder_in_a_path_setting_is_expanded() -> None:
     settings = build_settings({"data_dir": "~/kb"}, env={"YOUJU_MODEL_CACHE_DIR": "~/models"})
     assert settings.index.data_dir == Path.home() / "kb"
     assert settings.index.model_cache_dir == Path.home() / "models"
+
+
+def test_limits_and_index_roots_come_from_flags_or_the_environment() -> None:
+    env = {"YOUJU_INDEX_ROOTS": "/srv/a:~/b", "YOUJU_MAX_QUESTION_CHARS": "300"}
+    settings = build_settings({"history_turns": 2}, env=env)
+    assert settings.index_roots == (Path("/srv/a"), Path.home() / "b")
+    assert (settings.max_question_chars, settings.history_turns) == (300, 2)
+    assert build_settings({"index_roots": ["/x", "/y"]}, env=env).index_roots == (
+        Path("/x"),
+        Path("/y"),
+    )
+    with pytest.raises(ConfigurationError, match="max_question_chars 必须为正数"):
+        build_settings({"max_question_chars": 0}, env={})

@@ -11,18 +11,20 @@ from typing import Any
 import pytest
 
 from assistant.web.actions import AnswerOptions, WebActions
+from assistant.web.folders import LibraryFolders
 from assistant.web.i18n import EN, ZH, UiText
 from assistant.web.uploads import UploadPolicy
+from index.documents import FileInfo
 from index.errors import StoreError
 
 DAMAGED = StoreError("知识库数据库已损坏", "the knowledge-base database is damaged")
 
 
 class BrokenKnowledgeBase:
-    """Lists no files; every write fails with ``DAMAGED``, every read with a bug."""
+    """Lists one file; every write fails with ``DAMAGED``, every read with a bug."""
 
-    def files(self) -> list:
-        return []
+    def files(self) -> list[FileInfo]:
+        return [FileInfo("/srv/gone.txt", "txt", 1, "indexed")]
 
     def index_paths(self, paths: list[Path], progress: Any = None) -> None:
         raise DAMAGED
@@ -43,7 +45,8 @@ class BrokenAssistant:
 
 def _actions(text: UiText, tmp_path: Path) -> WebActions:
     policy = UploadPolicy(max_bytes=1024)
-    return WebActions(BrokenAssistant(), text, policy, tmp_path / "uploads")  # type: ignore[arg-type]
+    folders = LibraryFolders([tmp_path, Path("/srv")])
+    return WebActions(BrokenAssistant(), text, policy, tmp_path / "uploads", folders)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -80,7 +83,7 @@ def test_a_bug_is_named_in_one_line_and_logged_with_its_traceback(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="assistant.web.actions"):
-        shown = _actions(ZH, tmp_path).document_view("gone.txt", 0, 3)
+        shown = _actions(ZH, tmp_path).document_view("srv/gone.txt", 0, 3)
     assert "内部错误（KeyError）" in html.unescape(shown)
     assert "Traceback" not in shown and "gone.txt" not in shown
     (record,) = caplog.records

@@ -121,6 +121,12 @@ def upload(page: object, path: Path) -> str:
     return page.inner_text("#yj-library-message")
 
 
+def upload_text(page: object, path: Path, text: str) -> str:
+    """Write ``text`` to ``path`` (UTF-8) and upload it; returns the status message shown."""
+    path.write_text(text, encoding="utf-8")
+    return upload(page, path)
+
+
 def test_a_question_gets_a_cited_answer_and_the_citation_opens_its_span(page: object) -> None:
     answer = ask(page, SAMPLE_QUESTION)
     assert "三强三优" in answer.inner_text()
@@ -186,21 +192,57 @@ def test_a_document_with_html_and_markdown_payloads_stays_inert(
     page: object, tmp_path: Path
 ) -> None:
     title = page.title()
-    payload = tmp_path / XSS_FILE
-    payload.write_text(XSS_TEXT, encoding="utf-8")
-    assert "新增 1 个文件" in upload(page, payload)
+    assert "新增 1 个文件" in upload_text(page, tmp_path / XSS_FILE, XSS_TEXT)
     page.get_by_role("tab", name="问答").click()
     answer = ask(page, XSS_QUESTION)
     assert "二十四小时" in answer.inner_text()
-    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
-    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+    open_cited_document(page)
     assert "<script>" in page.inner_text("#yj-viewer")  # shown as text
     screenshot(page, "xss-inert")
+    assert_nothing_ran(page, title, ("#yj-chat", "#yj-sources", "#yj-viewer"))
+
+
+def open_cited_document(page: object) -> None:
+    """Open the first card of the visible sources in the document viewer."""
+    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
+    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+
+
+def assert_nothing_ran(page: object, title: str, areas: tuple[str, ...]) -> None:
+    """No payload ran (``window.__xss`` unset, title kept) or became an element in ``areas``."""
     page.wait_for_timeout(500)
-    assert page.evaluate("window.__xss") is None
-    assert page.title() == title
-    for area in ("#yj-chat", "#yj-sources", "#yj-viewer"):
+    assert page.evaluate("window.__xss") is None and page.title() == title
+    for area in areas:
         assert page.locator(f"{area} script, {area} img, {area} a[href^='javascript']").count() == 0
+
+
+XSS_NAME = (
+    '<img src=x onerror=window.__xss=11>{{constructor.constructor("window.__xss=12")()}}'
+    " [点我](javascript:window.__xss=13) ${window.__xss=14} 归档.md"
+)
+XSS_NAME_TEXT = "关于恒温档案库房的通知。\n恒温档案库房的温度应当保持在十四至二十四摄氏度之间。\n"
+XSS_NAME_QUESTION = "恒温档案库房的温度应当保持在多少？"
+
+
+def test_payloads_in_file_names_stay_inert_in_the_table_messages_sources_and_viewer(
+    page: object, tmp_path: Path
+) -> None:
+    title = page.title()
+    assert "新增 1 个文件" in upload_text(page, tmp_path / XSS_NAME, XSS_NAME_TEXT)
+    assert "constructor.constructor" in page.inner_text("#yj-files")  # shown as text
+    upload_text(page, tmp_path / "<img src=x onerror=window.__xss=15>.exe", "MZ")
+    # upload returned at once: the box still showed the last upload
+    page.wait_for_selector("#yj-library-message :text('未被接收')")
+    assert "onerror=window.__xss=15" in page.inner_text("#yj-library-message")
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, XSS_NAME_QUESTION)
+    assert "十四至二十四" in answer.inner_text()
+    # Gradio's upload drops <, >, {, }, $ and cuts the name; the Markdown link stays
+    assert "[点我](javascript" in page.inner_text("#yj-sources section:not([hidden])")
+    open_cited_document(page)
+    screenshot(page, "xss-names-inert")
+    areas = ("#yj-files", "#yj-library-message", "#yj-sources", "#yj-viewer", "#yj-chat")
+    assert_nothing_ran(page, title, areas)
 
 
 def test_a_question_outside_the_documents_is_declined_with_the_nearest_passages(

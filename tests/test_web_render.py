@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from assistant.answer.types import (
     Passage,
 )
 from assistant.web import render, render_answer, render_library
+from assistant.web.folders import LibraryFolders
 from assistant.web.i18n import EN, ZH, ui_text
 from index.documents import Document, FileInfo, IndexReport, PageStart
 
@@ -48,7 +50,7 @@ TAGS = {
 }
 TAGS |= {"span", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
 ATTRIBUTES = {"class", "id", "href", "title", "type", "hidden", "data-source", "data-start"}
-ATTRIBUTES |= {"data-end"}
+ATTRIBUTES |= {"data-end", "data-offset", "disabled"}
 
 
 class MarkupAudit(HTMLParser):
@@ -66,6 +68,9 @@ class MarkupAudit(HTMLParser):
                 self.problems.append(f"attribute {name}={value!r} on <{tag}>")
             if name == "href" and not (value or "").startswith("#yj-"):
                 self.problems.append(f"link to {value!r}")
+
+
+FOLDERS = LibraryFolders([Path("/srv/docs")])
 
 
 def audit(markup: str) -> list[str]:
@@ -109,7 +114,7 @@ def test_highlight_clips_and_merges_overlapping_spans() -> None:
 def _citation(n: int, start: int, end: int, text: str, supported: bool = True) -> Citation:
     return Citation(
         n=n,
-        source="docs/报告.txt",
+        source="/srv/docs/报告.txt",
         start=start,
         end=end,
         page=2,
@@ -131,7 +136,7 @@ def _answer(payload: str = "", method: AnswerMethod = "llm") -> Answer:
             1,
             1,
             (1,),
-            "docs/报告.txt",
+            "/srv/docs/报告.txt",
             0,
             len(passage_text),
             passage_text,
@@ -139,7 +144,7 @@ def _answer(payload: str = "", method: AnswerMethod = "llm") -> Answer:
             2,
             0.9,
         ),
-        Passage(2, 2, (2,), "docs/other.md", 0, 6, "无关的段落。", (), None, 0.2),
+        Passage(2, 2, (2,), "/srv/docs/other.md", 0, 6, "无关的段落。", (), None, 0.2),
     )
     return Answer(
         question="审判质效如何？<script>",
@@ -153,7 +158,7 @@ def _answer(payload: str = "", method: AnswerMethod = "llm") -> Answer:
         notice="已改用摘录式回答",
         method=method,
         confidence=0.83,
-        answer_spans=(AnswerSpan(1, "docs/报告.txt", 0, 4, "审判质效"),),
+        answer_spans=(AnswerSpan(1, "/srv/docs/报告.txt", 0, 4, "审判质效"),),
     )
 
 
@@ -177,7 +182,7 @@ def test_declined_answer_says_so_and_the_panel_offers_the_nearest_passages() -> 
         "天气如何？", "文档中没有找到相关内容", False, (), (passage,), method="declined"
     )
     assert "文档中没有找到相关内容" in visible(render_answer.answer_html(answer, 1, ZH))
-    panel = render_answer.sources_html([answer], ZH)
+    panel = render_answer.sources_html([answer], ZH, FOLDERS.name)
     assert ZH.sources_nearest in visible(panel)
     assert 'id="yj-t1-p1"' in panel and "最接近的段" in visible(panel)
 
@@ -188,11 +193,13 @@ def test_no_payload_becomes_markup_anywhere(payload: str) -> None:
     document = Document(source=f"{payload}.txt", text=answer.passages[0].text, format="txt")
     pieces = [
         render_answer.answer_html(answer, 1, ZH),
-        render_answer.sources_html([answer], ZH),
+        render_answer.sources_html([answer], ZH, FOLDERS.name),
         render_answer.document_html(document, 3, 9, ZH),
         render_answer.question_html(payload),
         render_answer.streaming_html(payload),
-        render_library.files_html([FileInfo(payload, "txt", 0, "error", error=payload)], ZH),
+        render_library.files_html(
+            [FileInfo(payload, "txt", 0, "error", error=payload)], ZH, FOLDERS.name
+        ),
         render_library.message_html([payload, payload], "error"),
     ]
     for markup in pieces:
@@ -201,14 +208,14 @@ def test_no_payload_becomes_markup_anywhere(payload: str) -> None:
 
 
 def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -> None:
-    panel = render_answer.sources_html([_answer(), _answer()], ZH)
+    panel = render_answer.sources_html([_answer(), _answer()], ZH, FOLDERS.name)
     first, second = re.findall(r'<section class="yj-turn" id="yj-t(\d)"( hidden)?', panel)
     assert first == ("1", " hidden") and second == ("2", "")
     card = re.search(r'<article class="yj-card" id="yj-t2-p1">.*?</article>', panel).group(0)
     assert re.findall(r"<mark[^>]*>(.*?)</mark>", card) == ["审判质效稳步提升。结案率"]
     assert 'data-source="docs&#47;报告&#46;txt" data-start="0" data-end="9"' in card
     assert "报告.txt" in visible(card) and "一、总体要求 · 第 2 页 · 支持度 87%" in visible(card)
-    extractive = render_answer.sources_html([_answer(method="extractive")], ZH)
+    extractive = render_answer.sources_html([_answer(method="extractive")], ZH, FOLDERS.name)
     assert "支持度" not in visible(extractive)  # a copied quote always "supports" itself
     turn_two = panel.split('id="yj-t2"')[1]
     others = re.search(r'<details class="yj-others">.*?</details>', turn_two).group(0)
@@ -216,7 +223,7 @@ def test_sources_panel_highlights_cited_spans_and_opens_the_document_at_them() -
 
 
 def test_empty_sources_panel_explains_itself() -> None:
-    assert visible(render_answer.sources_html([], ZH)) == ZH.sources_empty
+    assert visible(render_answer.sources_html([], ZH, FOLDERS.name)) == ZH.sources_empty
 
 
 def test_document_view_shows_the_whole_text_with_the_span_highlighted() -> None:
@@ -251,12 +258,12 @@ def test_file_table_shows_counts_duplicates_and_errors() -> None:
             versions=2,
         ),
     ]
-    shown = visible(render_library.files_html(files, ZH))
+    shown = visible(render_library.files_html(files, ZH, FOLDERS.name))
     assert "共 2 个文件，15 个段落" in shown
     assert "已索引 · 版本 2/2（1 为最新）" in shown
     assert "重复（与 a.txt 相同）" in shown and "出错：文件中没有可检索的文字内容" in shown
     assert "2026-01-02 03:04:05" in shown
-    assert visible(render_library.files_html([], ZH)) == ZH.files_empty
+    assert visible(render_library.files_html([], ZH, FOLDERS.name)) == ZH.files_empty
 
 
 def test_report_lines_summarise_an_indexing_run() -> None:
@@ -290,4 +297,40 @@ def test_scraper_debris_is_dimmed_but_kept_in_the_document() -> None:
     markup = render_answer.document_html(document, 7, 11, ZH)
     assert '<span class="yj-debris">&#40;qū&#41;</span>' in markup
     assert visible(markup).endswith("婁星區(qū)法院召開會議。")
+    assert audit(markup) == []
+
+
+def test_the_page_names_files_relative_to_the_roots_never_by_server_path() -> None:
+    panel = render_answer.sources_html([_answer()], ZH, FOLDERS.name)
+    files = [
+        FileInfo("/srv/docs/2024/a.txt", "txt", 3, "indexed"),
+        FileInfo("/x/y/b.txt", "txt", 1, "indexed"),
+    ]
+    table = render_library.files_html(files, ZH, FOLDERS.name)
+    for markup in (panel, table):
+        assert "/srv" not in html.unescape(markup) and "/x/" not in html.unescape(markup)
+    assert 'title="docs&#47;2024&#47;a&#46;txt"' in table and "docs/2024" in visible(table)
+    assert "…/y" in visible(table)  # indexed from outside every root: its folder's name only
+
+
+def test_a_large_document_is_shown_one_page_at_a_time_around_the_span() -> None:
+    text = "".join(f"第{i:05d}句。" for i in range(8000))  # 64,000 characters
+    document = Document("/srv/docs/长文.txt", text, "txt")
+    start = text.index("第05000句")
+    markup = render_answer.document_html(document, start, start + 8, ZH)
+    shown = visible(markup)
+    assert len(shown) < render_answer.VIEWER_CHARS + 200
+    hit = re.search(r'<mark class="yj-hl" id="yj-doc-hit">(.*?)</mark>', markup).group(1)
+    assert hit == "第05000句。"
+    offsets = [int(o) for o in re.findall(r'data-offset="(\d+)"', markup)]
+    low = start - render_answer.VIEWER_CHARS // 4
+    assert offsets[:2] == [low - render_answer.VIEWER_CHARS, low + render_answer.VIEWER_CHARS]
+    assert f"第 {low + 1}–{low + render_answer.VIEWER_CHARS} 字，共 64000 字" in shown
+    first = render_answer.document_html(document, start, start + 8, ZH, offset=0)
+    assert visible(first).count("第00000句") == 1 and "yj-doc-hit" not in first
+    assert re.search(r'data-offset="0" disabled>上一页', first)
+    last = render_answer.document_html(document, start, start + 8, ZH, offset=10**9)
+    body = re.search(r'<div class="yj-doc-text">(.*?)</div>', last).group(1)
+    assert visible(body).endswith("第07999句。") and len(visible(body)) == 10_000
+    assert re.search(r"disabled>下一页", last)
     assert audit(markup) == []

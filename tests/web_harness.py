@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -39,14 +40,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(
-    root: Path, embedder: Embedder, *, auth: tuple[str, str] | None = None
+    root: Path,
+    embedder: Embedder,
+    *,
+    auth: tuple[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Iterator[RunningApp]:
-    """Serve the app over a fresh knowledge base in ``root`` seeded with the sample corpus."""
+    """Serve the app over a fresh knowledge base in ``root`` seeded with the sample corpus;
+    ``overrides`` go to ``build_settings`` (no ``YOUJU_*`` variable applies)."""
     samples = root / "samples"
     shutil.copytree(SAMPLES, samples)
-    settings = build_settings(
-        {"data_dir": root / "kb", "host": "127.0.0.1", "port": free_port()}, env={}
-    )
+    place = {"data_dir": root / "kb", "host": "127.0.0.1", "port": free_port()}
+    settings = build_settings({**place, **(overrides or {})}, env={})
     page, assistant = create_app(settings, embedder=embedder, samples=samples)
     try:
         url = launch(page, settings, auth=auth, block=False)

@@ -45,8 +45,30 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     return [SystemMessage(ANSWER_RULES), HumanMessage(user)]
 
 
+def recent_turns(
+    history: Sequence[tuple[str, str]], turns: int, chars: int
+) -> list[tuple[str, str]]:
+    """The last ``turns`` of ``history`` holding at most ``chars`` characters in all.
+
+    Counted from the newest turn back: turns are kept whole while they fit, the first one
+    that does not is cut at its end (its question is kept before its answer), older ones
+    are left out.
+    """
+    kept: list[tuple[str, str]] = []
+    left = chars
+    for asked, answered in reversed(history[-turns:]):
+        if left <= 0:
+            break
+        asked = asked[:left]
+        answered = answered[: left - len(asked)]
+        kept.append((asked, answered))
+        left -= len(asked) + len(answered)
+    return kept[::-1]
+
+
 def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[BaseMessage]:
-    """Ask for a standalone version of a follow-up ``question`` given earlier turns."""
+    """Ask for a standalone version of a follow-up ``question`` given earlier turns (the
+    caller bounds them with ``recent_turns``)."""
     turns = "\n".join(f"用户：{asked}\n助手：{answered}" for asked, answered in history)
     user = f"对话历史：\n{turns}\n\n最新问题：{question}"
     return [SystemMessage(REWRITE_RULES), HumanMessage(user)]

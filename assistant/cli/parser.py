@@ -47,6 +47,7 @@ SETTING_FLAGS: dict[str, str] = {
     "auth": "auth",
     "lang": "language",
     "kb": "kb",
+    "index_root": "index_roots",
 }
 """Argument name (``args.<name>``) → setting name for ``build_settings``."""
 
@@ -131,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    # Loading a model draws transformers' own "Loading weights" bar on stderr, which would
-    # mix with --json output and our progress bars.
+    # transformers draws a "Loading weights" bar on stderr for every model it loads:
+    # noise next to our own output (and inside ``--json`` runs' stderr), and no real wait.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     # Until the settings are built, their own errors follow --lang or YOUJU_LANGUAGE.
     language = getattr(args, "lang", None) or os.environ.get(f"{ENV_PREFIX}LANGUAGE") or "zh"

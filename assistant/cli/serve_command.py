@@ -1,4 +1,5 @@
-"""``serve [--host H] [--port P] [--auth user:password] [--lang zh|en]``: the web app."""
+"""``serve [--host H] [--port P] [--auth user:password] [--lang zh|en] [--index-root DIR]``:
+the web app."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ def add_serve_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
     )
     parser.add_argument(
         "--lang", choices=["zh", "en"], help="界面语言（默认 zh，或 YOUJU_LANGUAGE）"
+    )
+    parser.add_argument(
+        "--index-root",
+        action="append",
+        metavar="DIR",
+        help="网页上允许重新索引的文件夹（可多次给出；默认示例文档和上传文件夹，"
+        "或 YOUJU_INDEX_ROOTS，以冒号分隔）",
     )
     parser.set_defaults(handler=run_serve)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from index.errors import ModelNotFoundError
+from index.errors import ConfigurationError, ModelNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,12 @@ class CrossEncoderReranker:
         except OSError as error:
             raise ModelNotFoundError(
                 f"无法加载重排序模型 {model}：{error}", f"cannot load the reranker {model}: {error}"
+            ) from error
+        except ValueError as error:  # a folder, but not of a model transformers knows
+            raise ConfigurationError(
+                f"重排序模型 {model} 不是可用的模型文件夹（YOUJU_RERANKER_MODEL）：{error}",
+                f"the reranker {model} is not a usable model folder (YOUJU_RERANKER_MODEL): "
+                f"{error}",
             ) from error
         self.batch_size = batch_size
         logger.info("loaded reranker %s", model)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.types import Answer
-from assistant.web import render, render_answer, render_library
+from assistant.web import render_answer, render_library
+from assistant.web.folders import LibraryFolders
 from assistant.web.i18n import UiText
 from assistant.web.uploads import UploadPolicy, stage_uploads
 from index.errors import YoujuError
@@ -61,12 +62,19 @@ class WebActions:
     """The operations behind the page's buttons, over one ``Assistant``."""
 
     def __init__(
-        self, assistant: Assistant, text: UiText, policy: UploadPolicy, upload_dir: Path
+        self,
+        assistant: Assistant,
+        text: UiText,
+        policy: UploadPolicy,
+        upload_dir: Path,
+        folders: LibraryFolders,
     ) -> None:
+        """``folders`` are what the re-index box may reach, and name files on the page."""
         self.assistant = assistant
         self.text = text
         self.policy = policy
         self.upload_dir = upload_dir
+        self.folders = folders
 
     def error_message(self, error: Exception) -> str:
         """The page's one line about ``error``.
@@ -113,7 +121,8 @@ class WebActions:
             "role": "assistant",
             "content": render_answer.answer_html(final, len(answers), self.text),
         }
-        yield ChatUpdate(chat, answers, render_answer.sources_html(answers, self.text))
+        sources = render_answer.sources_html(answers, self.text, self.folders.name)
+        yield ChatUpdate(chat, answers, sources)
 
     def _stream(
         self,
@@ -147,13 +156,23 @@ class WebActions:
         """The API endpoint: one question, no history, the answer's documented JSON."""
         return self.assistant.ask(question, top_k=top_k).as_json()
 
-    def document_view(self, source: str, start: int, end: int) -> str:
-        """HTML of the whole original document ``source`` with ``[start, end)`` highlighted."""
+    def document_view(self, name: str, start: int, end: int, offset: int | None = None) -> str:
+        """HTML of a page of the indexed file the page calls ``name``, with ``[start, end)``
+        highlighted (``render_answer.document_html``)."""
         try:
-            document = self.assistant.kb.document(str(source))
+            source = self.source_of(name)
+            document = None if source is None else self.assistant.kb.document(source)
         except Exception as error:
             return self._error_box(error)
-        return render_answer.document_html(document, int(start), int(end), self.text)
+        return render_answer.document_html(document, start, end, self.text, offset)
+
+    def source_of(self, name: str) -> str | None:
+        """The indexed file the page calls ``name``; None when there is none.
+
+        Looked up among the indexed files, so a name can only ever reach one of them.
+        """
+        files = self.assistant.kb.files()
+        return next((f.source for f in files if self.folders.name(f.source) == name), None)
 
     # --- knowledge base ------------------------------------------------------------------
 
@@ -163,19 +182,25 @@ class WebActions:
             files = self.assistant.kb.files()
         except Exception as error:
             return LibraryUpdate(message + self._error_box(error), "", [])
-        choices = [(render.file_label(info.source), info.source) for info in files]
-        return LibraryUpdate(message, render_library.files_html(files, self.text), choices)
+        names = [self.folders.name(info.source) for info in files]
+        table = render_library.files_html(files, self.text, self.folders.name)
+        return LibraryUpdate(message, table, [(name, name) for name in names])
 
     def upload(self, paths: Sequence[Path], progress: Progress | None = None) -> LibraryUpdate:
         """Check, stage and index uploaded files; refused ones are listed, never indexed."""
         return self._library_after(lambda: self._upload(paths, progress))
 
-    def delete(self, source: str | None) -> LibraryUpdate:
-        """Remove ``source`` from the knowledge base, and its uploaded copy if it was uploaded."""
-        return self._library_after(lambda: self._delete(source))
+    def delete(self, name: str | None) -> LibraryUpdate:
+        """Remove the file the page calls ``name`` from the knowledge base, and its uploaded
+        copy if it was uploaded."""
+        return self._library_after(lambda: self._delete(name))
 
     def reindex(self, folder: str, progress: Progress | None = None) -> LibraryUpdate:
-        """Index ``folder`` again: new and changed files are (re)indexed, vanished ones dropped."""
+        """Index ``folder`` again: new and changed files are (re)indexed, vanished ones dropped.
+
+        ``folder`` is named as the page names folders (``samples/2024``); anything outside
+        the configured roots is refused (``LibraryFolders.folder``).
+        """
         return self._library_after(lambda: self._reindex(folder, progress))
 
     def _library_after(self, action: Callable[[], str]) -> LibraryUpdate:
@@ -207,23 +232,29 @@ class WebActions:
             boxes.append(render_library.message_html(lines, "error"))
         return "".join(boxes)
 
-    def _delete(self, source: str | None) -> str:
-        if not source:
+    def _delete(self, name: str | None) -> str:
+        if not name:
             return ""
-        if not self.assistant.kb.remove_file(source):
-            message = self.text.delete_missing.format(source=source)
+        source = self.source_of(name)
+        if source is None or not self.assistant.kb.remove_file(source):
+            message = self.text.delete_missing.format(source=name)
             return render_library.message_html([message], "warn")
         staged = Path(source)
         if staged.parent == self.upload_dir.resolve():
             staged.unlink(missing_ok=True)  # or re-indexing the upload folder brings it back
-        message = self.text.deleted.format(source=render.file_name(source))
+        message = self.text.deleted.format(source=name)
         return render_library.message_html([message])
 
     def _reindex(self, folder: str, progress: Progress | None) -> str:
-        path = Path(folder.strip()).expanduser()
-        if not folder.strip() or not path.is_dir():
-            message = self.text.reindex_missing.format(folder=folder)
-            return render_library.message_html([message], "error")
+        entry = folder.strip()
+        path = self.folders.folder(entry) if entry else None
+        if path is None and entry:
+            roots = "、".join(self.folders.labels)
+            refusal = self.text.reindex_outside.format(folder=entry, roots=roots)
+            return render_library.message_html([refusal], "error")
+        if path is None or not path.is_dir():
+            missing = self.text.reindex_missing.format(folder=entry)
+            return render_library.message_html([missing], "error")
         report = self.assistant.kb.index_paths([path], progress=progress)
         logger.info("re-indexed %s: %s", path, report.as_json())
         kind = "warn" if report.errors else "ok"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -27,6 +28,7 @@ from assistant.service import Assistant
 from assistant.web import render_answer
 from assistant.web.access_text import AccessText
 from assistant.web.actions import LibraryUpdate, WebActions
+from assistant.web.folders import OUTSIDE, LibraryFolders
 from assistant.web.i18n import UiText
 from assistant.web.render_library import message_html
 from assistant.web.uploads import UploadPolicy
@@ -90,8 +92,15 @@ class Gate:
         access: AccessText,
         policy: UploadPolicy,
         throttle: LoginThrottle | None = None,
+        *,
+        index_roots: Sequence[Path] = (),
+        samples: Path | None = None,
     ) -> None:
-        """``template`` lends its models and settings to every scoped ``Assistant``."""
+        """``template`` lends its models and settings to every scoped ``Assistant``.
+
+        The re-index box of a knowledge base reaches only ``index_roots`` or, when none are
+        configured, ``samples`` and that knowledge base's own upload folder (``folders``).
+        """
         self.library = library
         self.accounts = accounts
         self.template = template
@@ -99,6 +108,8 @@ class Gate:
         self.access = access
         self.policy = policy
         self.throttle = throttle or LoginThrottle()
+        self.index_roots = tuple(index_roots)
+        self.samples = samples
 
     # -- signing in ---------------------------------------------------------------------
 
@@ -194,16 +205,37 @@ class Gate:
             box = message_html([error.message(self.text.language)], "error")
             return LibraryUpdate(box, "", [])
 
-    def document_view(self, request: Any, source: str, start: int, end: int) -> str:
-        """The viewer's HTML of ``source`` from a knowledge base the requester may read."""
+    def document_view(
+        self, request: Any, name: str, start: int, end: int, offset: int | None = None
+    ) -> str:
+        """The viewer's HTML of a page of the file the page calls ``name``, from a knowledge
+        base the requester may read (``WebActions.document_view``)."""
         try:
             principal = self.principal(request)
+            for entry in self.readable(principal):
+                actions = self._actions([entry])
+                if actions.source_of(name) is not None:
+                    return actions.document_view(name, start, end, offset)
         except YoujuError as error:
             return message_html([error.message(self.text.language)], "error")
-        for entry in self.readable(principal):
-            if self.library.base(entry).document(str(source)) is not None:
-                return self._actions([entry]).document_view(source, start, end)
-        return render_answer.document_html(None, int(start), int(end), self.text)
+        return render_answer.document_html(None, start, end, self.text, offset)
+
+    def folders(self, entries: Sequence[BaseEntry] = ()) -> LibraryFolders:
+        """The folders the page may re-index into ``entries`` (by default the default
+        knowledge base), which also name their files on the page.
+
+        With several knowledge bases (a question asked of them together), each file is
+        named as the page of its own knowledge base names it.
+        """
+        chosen = list(entries) or [self.library.get()]
+        each = [self._folders(entry) for entry in chosen]
+        return each[0] if len(each) == 1 else _SeveralFolders(each)
+
+    def _folders(self, entry: BaseEntry) -> LibraryFolders:
+        if self.index_roots:
+            return LibraryFolders(self.index_roots)
+        uploads = entry.folder / UPLOADS_FOLDER
+        return LibraryFolders((self.samples, uploads) if self.samples else (uploads,))
 
     def record(self, principal: Principal, action: str, target: str, detail: str = "") -> None:
         """Append ``principal``'s action to the audit log."""
@@ -215,8 +247,22 @@ class Gate:
     def _actions(self, entries: Sequence[BaseEntry]) -> WebActions:
         bases = [self.library.base(entry) for entry in entries]
         upload_dir = entries[0].folder / UPLOADS_FOLDER
-        return WebActions(self.template.over(bases), self.text, self.policy, upload_dir)
+        folders = self.folders(entries)
+        return WebActions(self.template.over(bases), self.text, self.policy, upload_dir, folders)
 
     def _denied(self, template: str, name: str) -> PermissionDeniedError:
         message = template.format(name=name)
         return PermissionDeniedError(message, message)
+
+
+class _SeveralFolders(LibraryFolders):
+    """The folders of several knowledge bases together: a file is named by the first whose
+    roots hold it, as that knowledge base's own page names it."""
+
+    def __init__(self, each: Sequence[LibraryFolders]) -> None:
+        super().__init__([root.path for folders in each for root in folders.roots])
+        self.each = tuple(each)
+
+    def name(self, source: str) -> str:
+        names = [folders.name(source) for folders in self.each]
+        return next((name for name in names if not name.startswith(OUTSIDE)), names[0])

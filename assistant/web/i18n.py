@@ -50,6 +50,10 @@ class UiText:
     declined_hint: str
     answering: str
     document_missing: str
+    viewer_previous: str
+    viewer_next: str
+    viewer_position: str
+    viewer_bad_request: str
     upload_label: str
     upload_button: str
     upload_hint: str
@@ -85,7 +89,9 @@ class UiText:
     delete_missing: str
     reindex_label: str
     reindex_button: str
+    reindex_info: str
     reindex_missing: str
+    reindex_outside: str
     refresh: str
     started: str
     login: str
@@ -132,6 +138,10 @@ ZH = UiText(
     declined_hint="右侧列出了最接近的段落，供您参考。",
     answering="正在检索并生成回答……",
     document_missing="该文件已不在知识库中。",
+    viewer_previous="上一页",
+    viewer_next="下一页",
+    viewer_position="第 {first}–{last} 字，共 {total} 字",
+    viewer_bad_request="无法打开文档：请求的参数无效。",
     upload_label="上传文件（可拖放，可多选）",
     upload_button="上传并索引",
     upload_hint="支持 {types}，单个文件不超过 {size}。",
@@ -165,9 +175,11 @@ ZH = UiText(
     delete_button="删除文件",
     deleted="已删除：{source}",
     delete_missing="知识库中没有这个文件：{source}",
-    reindex_label="重新索引文件夹（服务器上的路径）",
+    reindex_label="重新索引文件夹",
+    reindex_info="可填写：{roots}，或其中的子文件夹（如 {example}/子文件夹）",
     reindex_button="重新索引",
     reindex_missing="文件夹不存在：{folder}",
+    reindex_outside="不能索引“{folder}”：只能重新索引这些文件夹及其子文件夹：{roots}",
     refresh="刷新列表",
     started="有据已启动：{url}（按 Ctrl+C 退出）",
     login="请输入用户名和密码",
@@ -212,6 +224,10 @@ EN = UiText(
     declined_hint="The nearest passages are listed on the right.",
     answering="Searching and answering…",
     document_missing="This file is no longer in the knowledge base.",
+    viewer_previous="Previous",
+    viewer_next="Next",
+    viewer_position="characters {first}–{last} of {total}",
+    viewer_bad_request="Cannot open the document: invalid request.",
     upload_label="Upload files (drag and drop, several at once)",
     upload_button="Upload and index",
     upload_hint="Accepted: {types}, at most {size} per file.",
@@ -245,9 +261,12 @@ EN = UiText(
     delete_button="Delete file",
     deleted="Deleted: {source}",
     delete_missing="No such file in the knowledge base: {source}",
-    reindex_label="Re-index a folder (path on the server)",
+    reindex_label="Re-index a folder",
+    reindex_info="One of: {roots}, or a folder inside one (e.g. {example}/sub-folder)",
     reindex_button="Re-index",
     reindex_missing="No such folder: {folder}",
+    reindex_outside='Cannot index "{folder}": only these folders and their sub-folders can be '
+    "re-indexed: {roots}",
     refresh="Refresh",
     started="Youju is running at {url} (Ctrl+C to stop)",
     login="Please sign in",

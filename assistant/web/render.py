@@ -12,7 +12,7 @@ escaped pieces.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 
 from index.ingest.cleaning import debris_spans
@@ -90,16 +90,16 @@ def _merge(spans: Iterable[Span], low: int, high: int) -> list[Span]:
     return merged
 
 
+SourceName = Callable[[str], str]
+"""How the page names an indexed file: its source path → a name relative to the roots
+(``LibraryFolders.name``); the page never shows a server path."""
+
+
 def file_name(source: str) -> str:
-    """The last component of a source path, for compact labels."""
+    """The last component of a source path or page name, for compact labels."""
     return PurePosixPath(source.replace("\\", "/")).name or source
 
 
-def file_folder(source: str) -> str:
-    """The folder part of a source path (sources are absolute paths)."""
-    return str(PurePosixPath(source.replace("\\", "/")).parent)
-
-
-def file_label(source: str) -> str:
-    """``name  ·  folder``: a plain-text label for lists (not HTML)."""
-    return f"{file_name(source)}  ·  {file_folder(source)}"
+def file_folder(name: str) -> str:
+    """The folder part of a page name (``samples/sub/a.txt`` → ``samples/sub``)."""
+    return str(PurePosixPath(name.replace("\\", "/")).parent)

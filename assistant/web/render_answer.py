@@ -10,7 +10,14 @@ from collections.abc import Iterable, Sequence
 
 from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
 from assistant.web.i18n import UiText
-from assistant.web.render import escape, escape_inline, file_name, highlight, shorten
+from assistant.web.render import (
+    SourceName,
+    escape,
+    escape_inline,
+    file_name,
+    highlight,
+    shorten,
+)
 from index.documents import Document
 
 # --- chat messages -----------------------------------------------------------------------
@@ -106,22 +113,26 @@ def _citation_link(citation: Citation, turn: int) -> str:
 # --- sources panel -----------------------------------------------------------------------
 
 
-def sources_html(answers: Sequence[Answer], text: UiText, active: int | None = None) -> str:
+def sources_html(
+    answers: Sequence[Answer], text: UiText, name: SourceName, active: int | None = None
+) -> str:
     """The sources of every turn of a conversation; only turn ``active`` is visible.
 
     ``active`` is 1-based and defaults to the last turn. Clicking a marker of an older
     answer shows that turn's section in the page, without a round trip to the server.
+    Files are shown, and asked for by the document viewer, under their ``name``.
     """
     if not answers:
         return f'<div class="yj-sources-empty">{escape(text.sources_empty)}</div>'
     active = len(answers) if active is None else active
     sections = [
-        _turn_html(answer, turn, turn == active, text) for turn, answer in enumerate(answers, 1)
+        _turn_html(answer, turn, turn == active, text, name)
+        for turn, answer in enumerate(answers, 1)
     ]
     return f'<div class="yj-sources">{"".join(sections)}</div>'
 
 
-def _turn_html(answer: Answer, turn: int, visible: bool, text: UiText) -> str:
+def _turn_html(answer: Answer, turn: int, visible: bool, text: UiText, name: SourceName) -> str:
     heading = escape(text.sources_turn.format(turn=turn, question=shorten(answer.question, 60)))
     hidden = "" if visible else " hidden"
     by_number: dict[int, list[Citation]] = {}
@@ -132,15 +143,15 @@ def _turn_html(answer: Answer, turn: int, visible: bool, text: UiText) -> str:
     parts = [f'<div class="yj-turn-head">{heading}</div>']
     if not answer.found:
         parts.append(f'<div class="yj-group">{escape(text.sources_nearest)}</div>')
-        parts.extend(_card_html(p, (), turn, text) for p in answer.passages)
+        parts.extend(_card_html(p, (), turn, text, name) for p in answer.passages)
     else:
         generated = answer.method == "llm"
-        parts.extend(_card_html(p, by_number[p.n], turn, text, generated) for p in cited)
+        parts.extend(_card_html(p, by_number[p.n], turn, text, name, generated) for p in cited)
         if others:
-            cards = "".join(_card_html(p, (), turn, text) for p in others)
+            other_cards = "".join(_card_html(p, (), turn, text, name) for p in others)
             summary = escape(f"{text.sources_other}（{len(others)}）")
             parts.append(
-                f'<details class="yj-others"><summary>{summary}</summary>{cards}</details>'
+                f'<details class="yj-others"><summary>{summary}</summary>{other_cards}</details>'
             )
     return f'<section class="yj-turn" id="yj-t{turn}"{hidden}>{"".join(parts)}</section>'
 
@@ -150,6 +161,7 @@ def _card_html(
     citations: Sequence[Citation],
     turn: int,
     text: UiText,
+    name: SourceName,
     show_support: bool = False,
 ) -> str:
     """One passage with its cited spans highlighted and a button opening the document.
@@ -165,7 +177,7 @@ def _card_html(
     if citations and show_support:
         meta.append(text.support.format(score=max(c.score for c in citations)))
     weak = "" if not citations or any(c.supported for c in citations) else " yj-card-weak"
-    source = escape(passage.source)
+    source = escape(name(passage.source))
     leading = len(passage.text) - len(passage.text.lstrip())
     quote = highlight(passage.text.strip(), passage.start + leading, spans)
     return (
@@ -183,10 +195,19 @@ def _card_html(
 # --- document viewer ---------------------------------------------------------------------
 
 
-def document_html(document: Document | None, start: int, end: int, text: UiText) -> str:
-    """The whole original text of ``document`` with ``[start, end)`` highlighted.
+VIEWER_CHARS = 10_000
+"""Characters of a document the viewer shows at once: a large file is paged, not sent whole."""
 
-    The highlight has the id ``yj-doc-hit`` so the page scrolls it into view.
+
+def document_html(
+    document: Document | None, start: int, end: int, text: UiText, offset: int | None = None
+) -> str:
+    """One page of the original text of ``document``, with ``[start, end)`` highlighted.
+
+    The page holds ``VIEWER_CHARS`` characters from ``offset``; without one, the page that
+    shows the span in its first quarter. Buttons (``yj-doc-page``, their ``data-offset``)
+    turn to the previous and the next page. The highlight has the id ``yj-doc-hit`` so the
+    page scrolls it into view.
     """
     if document is None:
         return f'<p class="yj-hint">{escape(text.document_missing)}</p>'
@@ -194,10 +215,38 @@ def document_html(document: Document | None, start: int, end: int, text: UiText)
     page = document.page_at(start)
     if page is not None:
         meta.append(text.page.format(page=page))
-    body = highlight(document.text, 0, [(start, end)], first_id="yj-doc-hit")
+    length = len(document.text)
+    low = _page_start(length, start - VIEWER_CHARS // 4 if offset is None else offset)
+    high = min(length, low + VIEWER_CHARS)
+    body = highlight(document.text[low:high], low, [(start, end)], first_id="yj-doc-hit")
+    pages = _pages_html(low, high, length, text) if length > VIEWER_CHARS else ""
     name = escape(file_name(document.source))
     return (
         f'<div class="yj-doc-head"><span class="yj-file">{name}</span>'
         f'<span class="yj-meta">{escape(" · ".join(meta))}</span></div>'
-        f'<div class="yj-doc-text">{body}</div>'
+        f'{pages}<div class="yj-doc-text">{body}</div>{pages}'
+    )
+
+
+def _page_start(length: int, offset: int) -> int:
+    """``offset`` moved into the document so that the page it starts is full when possible."""
+    return min(max(0, offset), max(0, length - VIEWER_CHARS))
+
+
+def _pages_html(low: int, high: int, length: int, text: UiText) -> str:
+    """The viewer's previous / next buttons around the position of the page shown."""
+    buttons = []
+    for label, offset, usable in (
+        (text.viewer_previous, low - VIEWER_CHARS, low > 0),
+        (text.viewer_next, low + VIEWER_CHARS, high < length),
+    ):
+        disabled = "" if usable else " disabled"
+        buttons.append(
+            f'<button type="button" class="yj-doc-page" data-offset="{_page_start(length, offset)}"'
+            f"{disabled}>{escape(label)}</button>"
+        )
+    position = text.viewer_position.format(first=low + 1, last=high, total=length)
+    return (
+        f'<div class="yj-doc-pages">{buttons[0]}'
+        f'<span class="yj-meta">{escape(position)}</span>{buttons[1]}</div>'
     )

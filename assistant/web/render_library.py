@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.web.i18n import UiText
-from assistant.web.render import escape, file_folder, file_name
+from assistant.web.render import SourceName, escape, file_folder, file_name
 from index.documents import FileInfo, IndexReport
 
 
-def files_html(files: Sequence[FileInfo], text: UiText) -> str:
-    """The table of files in the knowledge base, with chunk counts, duplicates and errors."""
+def files_html(files: Sequence[FileInfo], text: UiText, name: SourceName) -> str:
+    """The table of files in the knowledge base, under their ``name``, with chunk counts,
+    duplicates and errors."""
     if not files:
         return f'<p class="yj-hint">{escape(text.files_empty)}</p>'
     indexed = [f for f in files if f.status == "indexed"]
@@ -28,14 +29,14 @@ def files_html(files: Sequence[FileInfo], text: UiText) -> str:
             text.col_time,
         )
     )
-    rows = "".join(_file_row(info, text) for info in files)
+    rows = "".join(_file_row(info, text, name(info.source)) for info in files)
     return (
         f'<p class="yj-summary">{escape(summary)}</p>'
         f'<table class="yj-files"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
     )
 
 
-def _file_row(info: FileInfo, text: UiText) -> str:
+def _file_row(info: FileInfo, text: UiText, name: str) -> str:
     if info.status == "duplicate":
         status = text.status_duplicate.format(other=file_name(info.duplicate_of or "?"))
     elif info.status == "error":
@@ -45,8 +46,8 @@ def _file_row(info: FileInfo, text: UiText) -> str:
     else:
         status = text.status_indexed
     cells = (
-        f'<td title="{escape(info.source)}"><div class="yj-file">{escape(file_name(info.source))}'
-        f'</div><div class="yj-path">{escape(file_folder(info.source))}</div></td>',
+        f'<td title="{escape(name)}"><div class="yj-file">{escape(file_name(name))}'
+        f'</div><div class="yj-path">{escape(file_folder(name))}</div></td>',
         f"<td>{escape(info.format)}</td>",
         f'<td class="yj-num">{info.chunks}</td>',
         f'<td class="yj-status-{escape(info.status)}">{escape(status)}</td>',

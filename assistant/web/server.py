@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import gradio as gr
@@ -44,6 +47,8 @@ SAMPLE_QUESTIONS = (
 )
 UPLOAD_LIMIT_BYTES = 20 * 1024 * 1024
 """Per-file upload limit of the web page (the command line accepts bigger files)."""
+QUEUE_SIZE = 256
+"""Events waiting for a worker, beyond which Gradio refuses new ones ("queue full")."""
 
 
 def parse_auth(value: str) -> tuple[str, str] | None:
@@ -86,15 +91,40 @@ def create_app(
 ) -> tuple[gr.Blocks, Assistant]:
     """Open the knowledge bases (with ``embedder``, or each one's configured model) and build
     the page; the returned assistant answers from the default knowledge base, and closing it
-    closes every knowledge base the page opened."""
+    closes every knowledge base the page opened.
+
+    The page may re-index only inside ``settings.index_roots``, by default ``samples`` and
+    the knowledge base's upload folder. If anything fails (or the process is stopped) before
+    the page is built, whatever was opened is closed again.
+    """
     load: EmbedderLoader = load_embedder if embedder is None else (lambda _settings: embedder)
-    library = Library.open(settings.index, load)
-    accounts = Accounts.open(settings.index.data_dir)
-    assistant = _ServingAssistant(library, accounts, settings)
-    seed_samples(assistant.kb, samples, progress)
+    with ExitStack() as opened:
+        library = Library.open(settings.index, load)
+        opened.callback(library.close)
+        accounts = Accounts.open(settings.index.data_dir)
+        opened.callback(accounts.close)
+        assistant = _ServingAssistant(library, accounts, settings)
+        seed_samples(assistant.kb, samples, progress)
+        page = _page(assistant, library, accounts, settings, samples)
+        opened.pop_all()  # the caller closes them, through the assistant
+    return page, assistant
+
+
+def _page(
+    assistant: Assistant, library: Library, accounts: Accounts, settings: Settings, samples: Path
+) -> gr.Blocks:
     text = ui_text(settings.language)
     policy = UploadPolicy(max_bytes=min(UPLOAD_LIMIT_BYTES, settings.index.max_file_bytes))
-    gate = Gate(library, accounts, assistant, text, access_text(settings.language), policy)
+    gate = Gate(
+        library,
+        accounts,
+        assistant,
+        text,
+        access_text(settings.language),
+        policy,
+        index_roots=settings.index_roots,
+        samples=samples,
+    )
     has_samples = any(
         Path(info.source).parent == samples.resolve() for info in assistant.kb.files()
     )
@@ -103,12 +133,12 @@ def create_app(
         llm_available=settings.llm.enabled,
         reranker_available=bool(settings.reranker_model),
         examples=SAMPLE_QUESTIONS if has_samples else (),
-        reindex_folder=str(samples) if samples.is_dir() else "",
         knowledge_base=settings.knowledge_base,
+        max_question_chars=settings.max_question_chars,
     )
     page = build_ui(gate, options)
     page.youju_gate = gate  # type: ignore[attr-defined]  # ``launch`` signs in through it
-    return page, assistant
+    return page
 
 
 class _ServingAssistant(Assistant):
@@ -140,10 +170,12 @@ def launch(
     served unless ``no_auth`` says explicitly that an open page on the network is wanted.
     Gradio may only serve the files it created itself (uploads in its cache): no allowed
     paths, and the data folder (every knowledge base) and the project are blocked outright.
+    At most ``QUEUE_SIZE`` events wait in the queue; more are refused at once rather than
+    left waiting.
     """
     gate: Gate = page.youju_gate  # type: ignore[attr-defined]
     check = _sign_in(gate, settings, auth, no_auth)
-    page.queue(default_concurrency_limit=2)
+    page.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     _, url, _ = page.launch(
         server_name=settings.host,
         server_port=settings.port,
@@ -153,7 +185,7 @@ def launch(
         blocked_paths=[str(settings.index.data_dir.resolve()), str(PROJECT_ROOT)],
         max_file_size=2 * UPLOAD_LIMIT_BYTES,
         footer_links=["api"],
-        show_error=True,
+        show_error=False,  # gr.Error messages only: other exceptions stay in the server log
         quiet=True,
         prevent_thread_lock=not block,
         ssr_mode=False,
@@ -163,22 +195,24 @@ def launch(
 
 
 def warm_up(assistant: Assistant) -> threading.Thread:
-    """Load the embedding model in the background while the page is already served.
+    """Answer one question in the background while the page is already served.
 
-    Weights load on first use; without this, the first question would wait for them. A
-    failure is only logged: the first question meets it again and the page shows it.
+    The model's weights, jieba's dictionaries and the answer's other tables load on first
+    use; without this, the first question would wait for them (weights aside, a first
+    answer took 3.7 s and the next 2.0 s on a busy 2-core machine). The LLM is not asked.
+    A failure is only logged: the first question meets it again and the page shows it.
     """
 
-    def embed_once() -> None:
+    def answer_once() -> None:
         started = time.perf_counter()
         try:
-            assistant.kb.embedder.embed(["预热"], "query")
+            assistant.ask(SAMPLE_QUESTIONS[0], use_llm=False)
         except Exception:
-            logger.exception("warming up the embedding model failed")
+            logger.exception("warming up the read path failed")
             return
-        logger.info("embedding model ready in %.1f s", time.perf_counter() - started)
+        logger.info("read path ready in %.1f s", time.perf_counter() - started)
 
-    thread = threading.Thread(target=embed_once, name="model-warm-up", daemon=True)
+    thread = threading.Thread(target=answer_once, name="warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -216,20 +250,34 @@ def is_loopback(host: str) -> bool:
 def serve(settings: Settings, progress: Progress | None = None, *, no_auth: bool = False) -> int:
     """Run the web app until interrupted (``python app.py``, ``python -m assistant serve``).
 
-    ``progress`` reports the indexing of the sample corpus on a first start; ``no_auth``
-    allows an open page on a non-loopback address when no accounts exist.
+    SIGTERM (``kill``, a service manager, ``docker stop``) stops it like Ctrl+C does: the
+    server is shut down and the knowledge bases closed, their indexes saved. ``progress``
+    reports the indexing of the sample corpus on a first start; ``no_auth`` allows an open
+    page on a non-loopback address when no accounts exist.
     """
     auth = parse_auth(settings.auth)  # refuse a malformed login before loading anything
-    page, assistant = create_app(settings, progress=progress)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        page, assistant = create_app(settings, progress=progress)
+    except KeyboardInterrupt:
+        logger.info("interrupted while starting: knowledge base closed")
+        return 0
     try:
         url = launch(page, settings, auth=auth, block=False, no_auth=no_auth)
         warm_up(assistant)
         sys.stdout.write(ui_text(settings.language).started.format(url=url) + "\n")
         sys.stdout.flush()
-        page.block_thread()
+        page.block_thread()  # returns on KeyboardInterrupt, after closing the server
     except KeyboardInterrupt:
         logger.info("interrupted: shutting down")
     finally:
         page.close()
         assistant.close()
+        logger.info("knowledge base closed")
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Handle a signal as Ctrl+C, so that every shutdown path runs the same ``finally``."""
+    logger.info("received signal %d: shutting down", signum)
+    raise KeyboardInterrupt

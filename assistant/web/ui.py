@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import HTTPException
+from pydantic import BaseModel, Field, ValidationError
 
 from assistant.answer.types import Answer
 from assistant.web import render, render_answer
@@ -25,8 +27,22 @@ from index.errors import YoujuError
 STATIC = Path(__file__).parent / "static"
 API_NAME = "ask"
 """Endpoint of the answer API: ``Client(url).predict(question, top_k, api_name="/ask")``."""
+ASK_CONCURRENCY = 16
+"""Questions answered at once, from the chat and ``/ask`` together. Most of an answer's
+time can be spent waiting for the LLM, so a few slow answers must not hold every worker;
+the question length limit keeps each one's own work bounded."""
 
 _FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "sans-serif")
+
+
+class DocumentTarget(BaseModel):
+    """What the document viewer asks for: a file as the page names it, the span to
+    highlight, and the first character of the page to show (None: around the span)."""
+
+    source: str = Field(max_length=4096)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    offset: int | None = Field(default=None, ge=0)
 
 
 @dataclass(frozen=True)
@@ -37,9 +53,9 @@ class PageOptions:
     llm_available: bool = False
     reranker_available: bool = False
     examples: tuple[str, ...] = ()
-    reindex_folder: str = ""
     knowledge_base: str = ""
     """Preselected knowledge base (``--kb``); otherwise every one the person may read."""
+    max_question_chars: int = 1000
 
 
 def build_ui(gate: Gate, options: PageOptions) -> gr.Blocks:
@@ -69,10 +85,10 @@ def build_ui(gate: Gate, options: PageOptions) -> gr.Blocks:
             try:
                 names = [name for name in knowledge_bases.split(",") if name.strip()]
                 return gate.reading(request, names, "ask", question).ask_json(question, top_k)
-            except YoujuError as error:  # the client gets the message, never a traceback
-                raise gr.Error(error.message(text.language)) from error
+            except YoujuError as error:  # the client gets the message, the log no traceback
+                raise gr.Error(error.message(text.language), print_exception=False) from error
 
-        gr.api(ask, api_name=API_NAME, concurrency_id="ask", concurrency_limit=4)
+        gr.api(ask, api_name=API_NAME, concurrency_id="ask", concurrency_limit=ASK_CONCURRENCY)
 
         def on_load(request: gr.Request) -> tuple:
             """Fill the knowledge-base choices with what this person may use."""
@@ -124,6 +140,7 @@ def _chat_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
                     elem_id="yj-question",
                     scale=6,
                     max_lines=4,
+                    max_length=options.max_question_chars,
                     autofocus=True,
                 )
                 send = gr.Button(
@@ -150,13 +167,19 @@ def _chat_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
                 )
         with gr.Column(scale=2, min_width=360):
 
-            def document_view(target: dict[str, Any], request: gr.Request) -> str:
-                """The panel's script calls ``server.document_view({source, start, end})``."""
-                return gate.document_view(request, target["source"], target["start"], target["end"])
+            def document_view(target: Any, request: gr.Request) -> str:
+                """The panel's script calls ``server.document_view({source, start, end,
+                offset})``; anything else is answered 400 with a message, never a traceback.
+                Only files of a knowledge base the requester may read are shown."""
+                try:
+                    view = DocumentTarget.model_validate(target)
+                except ValidationError as error:
+                    raise HTTPException(400, text.viewer_bad_request) from error
+                return gate.document_view(request, view.source, view.start, view.end, view.offset)
 
             gr.HTML(f'<div class="yj-panel-title">{render.escape(text.sources_title)}</div>')
             sources = gr.HTML(
-                render_answer.sources_html([], text),
+                render_answer.sources_html([], text, gate.folders().name),
                 elem_id="yj-sources",
                 max_height=640,
                 js_on_load=(STATIC / "sources.js").read_text(encoding="utf-8"),
@@ -200,10 +223,10 @@ def _chat_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
             outputs,
             api_visibility="private",
             concurrency_id="ask",
-            concurrency_limit=4,
+            concurrency_limit=ASK_CONCURRENCY,
         )
     clear.click(
-        lambda: ("", [], [], render_answer.sources_html([], text)),
+        lambda: ("", [], [], render_answer.sources_html([], text, gate.folders().name)),
         outputs=outputs,
         api_visibility="private",
     )
@@ -234,7 +257,14 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
                 )
                 delete = gr.Button(text.delete_button, variant="stop", elem_id="yj-delete")
             with gr.Group():
-                folder = gr.Textbox(label=text.reindex_label, value=options.reindex_folder)
+                labels = gate.folders().labels
+                folder = gr.Textbox(
+                    label=text.reindex_label,
+                    value=labels[0] if labels else "",
+                    info=text.reindex_info.format(
+                        roots="、".join(labels), example=labels[0] if labels else ""
+                    ),
+                )
                 reindex = gr.Button(text.reindex_button)
         with gr.Column(scale=3, min_width=420):
             gr.HTML(f'<div class="yj-panel-title">{render.escape(text.files_title)}</div>')

@@ -1,5 +1,5 @@
 // Behaviour of the sources panel (runs once, as the panel's js_on_load).
-// `element` is the panel, `server.document_view` renders a whole document on the server,
+// `element` is the panel, `server.document_view` renders a page of a document on the server,
 // `props.close_label` is the localised "close". Every HTML string inserted here was built
 // by assistant/web/render.py from escaped text.
 const panel = element;
@@ -31,29 +31,37 @@ function viewer() {
   const close = () => { modal.hidden = true; };
   modal.addEventListener("click", (event) => {
     if (event.target === modal || event.target.closest(".yj-close")) close();
+    const turn = event.target.closest("button.yj-doc-page");
+    if (turn && !turn.disabled) {
+      showDocument({ ...modal.yjTarget, offset: Number(turn.dataset.offset) });
+    }
   });
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
   document.body.appendChild(modal);
   return modal;
 }
 
-async function openDocument(button) {
+// Show one page of a document: `target` is {source, start, end} of the cited span, with
+// `offset` (the page's first character) once the reader turns pages.
+async function showDocument(target) {
   const modal = viewer();
   const body = modal.querySelector(".yj-modal-body");
-  const html = await server.document_view({
-    source: button.dataset.source,
-    start: Number(button.dataset.start),
-    end: Number(button.dataset.end),
-  });
-  body.innerHTML = html;
+  modal.yjTarget = { source: target.source, start: target.start, end: target.end };
+  body.innerHTML = await server.document_view(target);
   modal.hidden = false;
   const hit = body.querySelector("#yj-doc-hit");
   if (hit) hit.scrollIntoView({ block: "center" });
+  else body.scrollTop = 0;
 }
 
 panel.addEventListener("click", (event) => {
   const button = event.target.closest("button.yj-open");
-  if (button) openDocument(button);
+  if (!button) return;
+  showDocument({
+    source: button.dataset.source,
+    start: Number(button.dataset.start),
+    end: Number(button.dataset.end),
+  });
 });
 
 document.addEventListener("click", (event) => {
