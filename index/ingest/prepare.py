@@ -13,7 +13,7 @@ from index.ingest.cleaning import kept_regions, near_duplicate_signature, search
 from index.ingest.loaders import load
 from index.settings import IndexSettings
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Bump whenever loading, cleaning, chunking or tokenizing changes what a file yields, so
 knowledge bases built by an older version re-prepare their files on the next index run."""
 
