@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
+    from index.knowledge_base import KnowledgeBase
 
 
 def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
@@ -77,8 +79,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.open(settings)
     assistant.retriever.fusion = args.fusion
     try:
+        started = time.perf_counter()
         with ProgressBar("个文件") as bar:
-            assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
+            indexed = assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
+        indexing = _indexing(indexed.chunks, time.perf_counter() - started, assistant.kb)
         matcher = evaluation.GoldMatcher(assistant, data_dir / "corpus", names)
         with ProgressBar("题") as bar:
             report = evaluation.evaluate(
@@ -93,10 +97,21 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             )
     finally:
         assistant.close()
+    report["indexing"] = indexing
     if args.mode == "hybrid":
         report["fusion"] = args.fusion
     say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
     return EXIT_OK
+
+
+def _indexing(stored: int, seconds: float, kb: KnowledgeBase) -> dict[str, float]:
+    """How long this run's indexing took: chunks stored (0 when nothing changed) per second."""
+    return {
+        "chunks": kb.chunk_count(),
+        "chunks_indexed": stored,
+        "seconds": round(seconds, 1),
+        "chunks_per_s": round(stored / seconds, 2) if stored and seconds > 0 else 0.0,
+    }
 
 
 def _cell(value: object) -> str:
@@ -111,7 +126,7 @@ def _eval_table(report: dict[str, Any]) -> str:
     lines = [
         f"评测集 {report['set']}：{report['questions']} 题（{report['mode']}，{report['scope']}）"
     ]
-    for group in ("retrieval", "answers"):
+    for group in ("retrieval", "answers", "indexing"):
         lines += [f"  {name:<20}{_cell(value)}" for name, value in report[group].items()]
     if "unanswerable" in report:
         unanswerable = report["unanswerable"]
