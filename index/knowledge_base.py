@@ -33,8 +33,9 @@ from index.indexer import Indexer, reembed_all
 from index.progress import Progress, ignore_progress
 from index.settings import IndexSettings
 from index.storage.derived import DerivedIndexes
+from index.storage.lexical_fields import lexical_terms
 from index.storage.store import Store
-from index.text.folding import fold, tokenize
+from index.text.folding import fold
 
 DATABASE_NAME = "knowledge.sqlite3"
 
@@ -216,8 +217,8 @@ class KnowledgeBase:
         return self._store.chunk_count()
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 over the folded, tokenized query: ``(chunk_id, score)``, best first."""
-        return self._indexes.lexical_search(tokenize(fold(query)), k)
+        """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
+        return self._indexes.lexical_search(lexical_terms(fold(query)), k)
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Cosine similarity to the folded query's embedding: ``(chunk_id, score)``."""

@@ -137,8 +137,8 @@ def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     parts = list(store.embeddings.iter_chunk_vectors("m", 8, batch_size=2))
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
     np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
-    tokens = [token for _, lists in store.iter_tokens(batch_size=2) for token in lists]
-    assert tokens == [item.tokens for item in chunks]
+    rows = [row for _, part in store.iter_lexical(batch_size=2) for row in part]
+    assert rows == [(item.tokens, item.chunk.search_text) for item in chunks]
     with pytest.raises(StoreError, match="缺少"):
         list(store.embeddings.iter_chunk_vectors("another-model", 8))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.storage.lexical import LexicalIndex
+from index.storage.lexical_fields import FieldedIndex, Terms, lexical_terms
 from index.storage.store import Store
 from index.storage.vectors import VectorIndex
 
@@ -36,7 +36,7 @@ class DerivedIndexes:
         store: Store,
         data_dir: Path,
         vectors: VectorIndex,
-        lexical: LexicalIndex,
+        lexical: FieldedIndex,
         saved_stamp: str,
     ) -> None:
         """Use ``load``; this wires already loaded indexes together."""
@@ -52,7 +52,7 @@ class DerivedIndexes:
         """The saved indexes when their stamp is current, else rebuilt (and saved).
 
         Vectors are rebuilt from the embedding cache of ``model_id``, BM25 from the stored
-        tokens; no model is needed.
+        words and search texts; no model is needed.
         """
         stamp = store.stamp()
         count = store.chunk_count()
@@ -65,23 +65,26 @@ class DerivedIndexes:
             parts = store.embeddings.iter_chunk_vectors(model_id, dimension)
             vectors = VectorIndex.build(dimension, parts, count)
             rebuilt = True
-        loaded_lexical = LexicalIndex.load(data_dir / LEXICAL_NAME)
+        loaded_lexical = FieldedIndex.load(data_dir / LEXICAL_NAME)
         if loaded_lexical and loaded_lexical[1] == stamp and len(loaded_lexical[0]) == count:
             lexical = loaded_lexical[0]
         else:
             log.info("rebuilding the lexical index of %s from the database", data_dir)
-            lexical = LexicalIndex.build(store.iter_tokens())
+            lexical = FieldedIndex.build(
+                (ids, [lexical_terms(text, words) for words, text in rows])
+                for ids, rows in store.iter_lexical()
+            )
             rebuilt = True
         if rebuilt:
             vectors.save(data_dir / VECTORS_NAME, stamp)
             lexical.save(data_dir / LEXICAL_NAME, stamp)
         return cls(store, data_dir, vectors, lexical, stamp)
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, tokens: Sequence[list[str]]) -> None:
-        """Add chunks (their vectors and BM25 tokens) under the ids the database gave them."""
+    def add(self, ids: Sequence[int], vectors: np.ndarray, terms: Sequence[Terms]) -> None:
+        """Add chunks (their vectors and lexical terms) under the ids the database gave them."""
         with self.lock:
             self._vectors.add(ids, vectors)
-            self._lexical.add(ids, tokens)
+            self._lexical.add(ids, terms)
 
     def remove(self, ids: Sequence[int]) -> None:
         """Remove chunks from both indexes; ids not held are ignored."""
@@ -89,10 +92,10 @@ class DerivedIndexes:
             self._vectors.remove(ids)
             self._lexical.remove(ids)
 
-    def lexical_search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """BM25 over query ``tokens``: ``(chunk_id, score)``, best first."""
+    def lexical_search(self, terms: Terms, k: int) -> list[tuple[int, float]]:
+        """BM25 over the query's ``terms``: ``(chunk_id, score)``, best first."""
         with self.lock:
-            return self._lexical.search(tokens, k)
+            return self._lexical.search(terms, k)
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Inner product with the query ``vector``: ``(chunk_id, score)``, best first."""

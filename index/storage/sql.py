@@ -52,9 +52,9 @@ def iter_keyed_rows(
     query: str,
     params: tuple,
     batch_size: int,
-    convert: Callable[[V], T],
+    convert: Callable[..., T],
 ) -> Iterator[tuple[list[int], list[T]]]:
-    """Rows ``(key, value)`` of ``query`` in batches of keys and converted values.
+    """Rows ``(key, *values)`` of ``query`` in batches of keys and ``convert(*values)``.
 
     ``query`` must order by an integer key, filter ``key > ?`` and end in ``LIMIT ?``; those
     two parameters follow ``params``. The lock is held for one batch at a time.
@@ -66,7 +66,7 @@ def iter_keyed_rows(
         if not rows:
             return
         last = rows[-1][0]
-        yield [row[0] for row in rows], [convert(row[1]) for row in rows]
+        yield [row[0] for row in rows], [convert(*row[1:]) for row in rows]
 
 
 def inserted_id(cursor: sqlite3.Cursor) -> int:

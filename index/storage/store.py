@@ -299,15 +299,21 @@ class Store:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
-    def iter_tokens(self, batch_size: int = 10_000) -> Iterator[tuple[list[int], list[list[str]]]]:
-        """Every chunk's id and BM25 tokens, in batches (to rebuild the lexical index)."""
+    def iter_lexical(
+        self, batch_size: int = 10_000
+    ) -> Iterator[tuple[list[int], list[tuple[list[str], str]]]]:
+        """Every chunk's id with its BM25 words and search text, in batches.
+
+        What the lexical index is rebuilt from (``index.storage.lexical_fields``).
+        """
         yield from sql.iter_keyed_rows(
             self._db,
             self._lock,
-            "SELECT chunk_id, tokens FROM chunks WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
+            "SELECT chunk_id, tokens, search_text FROM chunks "
+            "WHERE chunk_id > ? ORDER BY chunk_id LIMIT ?",
             (),
             batch_size,
-            tokens_from_value,
+            lambda tokens, search_text: (tokens_from_value(tokens), search_text),
         )
 
     # -- model ------------------------------------------------------------------------
