@@ -19,7 +19,7 @@ TEXTS = [
     "长江流域的防汛工作由市政府统一部署。",
     "本院依法审理了原告张某甲诉被告李某乙借款合同纠纷一案。",
 ]
-"""jieba cuts 南京市长江大桥 into 南京市 / 长江大桥, but 京市长 into 京 / 市长: no word in common."""
+"""jieba cuts 南京市长江大桥 into 南京市 / 长江大桥 but 京市长 into 京 / 市长: no shared word."""
 
 
 def _index(texts: list[str] = TEXTS) -> FieldedIndex:
