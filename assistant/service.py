@@ -22,8 +22,10 @@ from assistant.answer.prompting import NOT_FOUND, answer_messages, rewrite_messa
 from assistant.answer.question import analyse
 from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
 from assistant.retrieval.passages import build_passages
+from assistant.retrieval.reliability import CACHE_NAME as RELIABILITY_CACHE
+from assistant.retrieval.reliability import FusionWeights
 from assistant.retrieval.reranking import CrossEncoderReranker
-from assistant.retrieval.retriever import Hit, Mode, Retriever
+from assistant.retrieval.retriever import DENSE_WEIGHT, LEXICAL_WEIGHT, Hit, Mode, Retriever
 from assistant.settings import Settings
 from index.embed.factory import load_embedder
 from index.errors import ConfigurationError, LLMError
@@ -70,7 +72,13 @@ class Assistant:
             reranker = None
             if settings.reranker_model:
                 reranker = CrossEncoderReranker(settings.reranker_model)
-            retriever = Retriever(kb, reranker=reranker)
+            weights = FusionWeights(
+                kb,
+                kb.embedder.model_id,
+                settings.index.data_dir / RELIABILITY_CACHE,
+                default=(LEXICAL_WEIGHT, DENSE_WEIGHT),
+            )
+            retriever = Retriever(kb, reranker=reranker, auto_weights=weights)
         self.retriever = retriever
 
     @classmethod

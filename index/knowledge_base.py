@@ -222,8 +222,12 @@ class KnowledgeBase:
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Cosine similarity to the folded query's embedding: ``(chunk_id, score)``."""
-        vector = self.embedder.embed([fold(query)], "query")[0]
-        return self._indexes.dense_search(vector, k)
+        return self.dense_search_many([query], k)[0]
+
+    def dense_search_many(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+        """``dense_search`` of several queries, embedded in one call (much faster)."""
+        vectors = self.embedder.embed([fold(query) for query in queries], "query")
+        return [self._indexes.dense_search(vector, k) for vector in vectors]
 
     def index_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids held by the vector and the lexical index, sorted (consistency checks)."""

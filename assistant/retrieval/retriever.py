@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
 from assistant.retrieval.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
+from assistant.retrieval.reliability import FusionWeights
 from index.documents import ChunkRecord
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -74,7 +75,9 @@ class Retriever:
         rrf_k: int = DEFAULT_RRF_K,
         candidates: int = CANDIDATES,
         reranker: Reranker | None = None,
+        auto_weights: FusionWeights | None = None,
     ) -> None:
+        """Fixed fusion weights, or ``auto_weights`` measured on the base (score fusion)."""
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
@@ -83,6 +86,16 @@ class Retriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.reranker = reranker
+        self.auto_weights = auto_weights
+
+    def fusion_weights(self) -> tuple[float, float]:
+        """``(lexical, dense)`` weights of hybrid search, measured on the base when automatic.
+
+        Reciprocal rank fusion always uses the fixed weights.
+        """
+        if self.auto_weights is not None and self.fusion == "score":
+            return self.auto_weights.weights()
+        return self.weights
 
     def search(self, query: str, k: int, mode: Mode = "hybrid", rerank: bool = False) -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first.
@@ -98,7 +111,7 @@ class Retriever:
         if mode == "hybrid" and self.fusion == "rrf":
             ranked = reciprocal_rank_fusion([lexical, dense], self.weights, self.rrf_k)
         elif mode == "hybrid":
-            ranked = score_fusion([lexical, dense], self.weights)
+            ranked = score_fusion([lexical, dense], self.fusion_weights())
         else:
             ranked = lexical or dense
         rerank = rerank and self.reranker is not None
