@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
+    from assistant.retrieval.retriever import Retriever
     from index.knowledge_base import KnowledgeBase
 
 
@@ -53,6 +54,11 @@ def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) ->
         default=0,
         metavar="N",
         help="另取 N 个问题并从知识库删去其答案文档，检验拒答",
+    )
+    parser.add_argument(
+        "--retrieval-only",
+        action="store_true",
+        help="只评测检索（不生成回答，快得多）",
     )
     parser.add_argument("--top-k", type=int, metavar="N", help="用于回答的段落数（默认 5）")
     parser.add_argument("--chunk-size", type=int, metavar="N", help="片段长度（字）")
@@ -94,12 +100,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode,
                 scope=scope,
                 progress=bar,
+                answers=not args.retrieval_only,
             )
+        weights = _fusion(assistant.retriever) if args.mode == "hybrid" else None
     finally:
         assistant.close()
     report["indexing"] = indexing
     if args.mode == "hybrid":
         report["fusion"] = args.fusion
+        report["fusion_weights"] = weights
     say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
     return EXIT_OK
 
@@ -111,6 +120,15 @@ def _indexing(stored: int, seconds: float, kb: KnowledgeBase) -> dict[str, float
         "chunks_indexed": stored,
         "seconds": round(seconds, 1),
         "chunks_per_s": round(stored / seconds, 2) if stored and seconds > 0 else 0.0,
+    }
+
+
+def _fusion(retriever: Retriever) -> dict[str, Any]:
+    """The hybrid weights used, and the dense reliability estimate they came from."""
+    reliability = retriever.auto_weights.reliability() if retriever.auto_weights else None
+    return {
+        "lexical_dense": list(retriever.fusion_weights()),
+        "reliability": None if reliability is None else asdict(reliability),
     }
 
 
@@ -127,7 +145,7 @@ def _eval_table(report: dict[str, Any]) -> str:
         f"评测集 {report['set']}：{report['questions']} 题（{report['mode']}，{report['scope']}）"
     ]
     for group in ("retrieval", "answers", "indexing"):
-        lines += [f"  {name:<20}{_cell(value)}" for name, value in report[group].items()]
+        lines += [f"  {name:<20}{_cell(value)}" for name, value in report.get(group, {}).items()]
     if "unanswerable" in report:
         unanswerable = report["unanswerable"]
         lines.append(
