@@ -95,3 +95,25 @@ def test_knowledge_base_rebuilds_an_old_lexical_file_with_bigrams(
     old.save(index_settings.data_dir / LEXICAL_NAME, stamp)  # current stamp, old format
     with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
         assert kb.lexical_search("市长江", 3) == expected
+
+
+def test_heading_context_is_searchable_but_not_shown(
+    index_settings: IndexSettings, tmp_path: Path
+) -> None:
+    clauses = "".join(f"（{n}）第{n}项应当履行的义务和应当承担的责任；" for n in range(1, 30))
+    law = (
+        "# 中华人民共和国测试法\n\n第四十一条 经营者应当依法经营，诚实守信。\n\n"
+        f"第四十二条 经营者应当遵守下列规定：{clauses}\n"
+    )
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    (folder / "测试法.md").write_text(law, encoding="utf-8")
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
+        kb.index_paths([folder])
+        hits = kb.chunks(
+            [chunk_id for chunk_id, _ in kb.lexical_search("测试法第四十二条第29项", 1)]
+        )
+    shown = hits[0].chunk
+    assert "（29）" in shown.text and "第四十二条" not in shown.text
+    assert "测试法" not in shown.text
+    assert law[shown.start : shown.end] == shown.text
