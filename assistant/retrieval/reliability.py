@@ -11,13 +11,15 @@ No fixed fusion weight suits both, so each knowledge base measures it:
 - **Measurement.** Both retrievers answer every pseudo-query once; their candidate lists
   are fused (score fusion, the default; RRF keeps fixed weights) at each weight of
   ``DENSE_WEIGHTS`` and scored by MRR@10.
-- **Choice.** The largest dense weight whose MRR@10 is within ``TOLERANCE`` of the best
-  (the dense model is trusted as far as the corpus shows it costs nothing), but no more
-  than its share of the two retrievers' MRR@10, ``dense / (lexical + dense)``: the
-  pseudo-queries share words with their source, so lexical search finds nearly all of
-  them and the fused curve alone stays flat over a useless dense model. Where the dense
-  ranking carries no information the weight falls to 0 and fusion is lexical search; a
-  dense model as good as lexical search gets ``DENSE_WEIGHTS[-1]``, equal weights.
+- **Choice.** The dense model's share of the two retrievers' MRR@10,
+  ``dense / (lexical + dense)``, rounded down to a weight of ``DENSE_WEIGHTS``, and lowered
+  further only while fusion at that weight loses more than ``TOLERANCE`` MRR@10 to the best
+  fusion. Where the dense ranking carries no information the weight falls to 0 and fusion
+  is lexical search; a dense model as good as lexical search gets ``DENSE_WEIGHTS[-1]``,
+  equal weights. The tolerance is wide on purpose: pseudo-queries copy their source's
+  words, so they favour lexical search, while real questions paraphrase; on laws-lecoqa the
+  fused curve fell steadily with the dense weight (0.898 → 0.855 at 0.4) although on real
+  questions dense search beats BM25 there and 0.4 fuses best (docs/read-path.md).
 
 The estimate is cached as JSON (``fusion.json`` in the knowledge-base folder, no pickle)
 with the model and the chunk count it was measured on, and measured again when the chunk
@@ -52,8 +54,10 @@ MIN_CHUNKS = 30
 DENSE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 """Dense weights tried (lexical gets one minus it). Half is the most: pseudo-queries share
 words with their source, so they cannot show where dense search should lead."""
-TOLERANCE = 0.01
-"""MRR@10 a larger dense weight may lose against the best one and still be chosen."""
+TOLERANCE = 0.05
+"""MRR@10 on pseudo-queries the chosen weight may lose against the best fusion."""
+METHOD = 2
+"""Version of the estimate; a cached one made another way is measured again."""
 CHANGE = 0.2
 """Relative change in chunk count after which the estimate is measured again."""
 DEPTH = 50
@@ -84,6 +88,7 @@ class DenseReliability:
 
     model_id: str
     chunks: int
+    method: int
     queries: int
     lexical_mrr: float
     dense_mrr: float
@@ -97,7 +102,8 @@ class DenseReliability:
 
     def is_current(self, model_id: str, chunks: int) -> bool:
         """Whether it still describes a base of ``chunks`` chunks searched with ``model_id``."""
-        return model_id == self.model_id and abs(chunks - self.chunks) <= CHANGE * self.chunks
+        same = self.method == METHOD and model_id == self.model_id
+        return same and abs(chunks - self.chunks) <= CHANGE * self.chunks
 
 
 @dataclass(frozen=True)
@@ -153,11 +159,12 @@ def estimate(index: ReliabilityIndex, model_id: str, sample: int = SAMPLE) -> De
     chosen = max(
         weight
         for weight, mrr in fused.items()
-        if weight == 0.0 or (mrr >= best - TOLERANCE and weight <= share + 1e-9)
+        if weight == 0.0 or (weight <= share + 1e-9 and mrr >= best - TOLERANCE)
     )
     return DenseReliability(
         model_id=model_id,
         chunks=index.chunk_count(),
+        method=METHOD,
         queries=len(queries),
         lexical_mrr=round(lexical_mrr, 4),
         dense_mrr=round(dense_mrr, 4),
