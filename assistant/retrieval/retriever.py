@@ -2,11 +2,12 @@
 
 The knowledge base folds and tokenizes (or embeds) the query itself, the same way it did the
 chunks, so a Simplified question finds Traditional text and the other way round. Fusion is
-by normalised scores, lexical 0.6 / dense 0.4 by default: on the evaluation sets it beat
-reciprocal rank fusion and matched the best single retriever, also on laws-lecoqa where
-neither retriever is strong alone; and when the dense ranking carries no information at all
-(a stress test: dense candidates shuffled) it stays far closer to BM25 than equal weights do,
-which matters on corpora where the small dense model is weak (docs/read-path.md).
+by normalised scores: on the evaluation sets it beat reciprocal rank fusion. Its weights are
+measured on each knowledge base (``reliability.FusionWeights``, which the ``Assistant``
+passes in): a dense model that finds the base's own sentences about as well as BM25 gets
+equal weight, one that ranks at random none, so hybrid does not fall below BM25 on corpora
+where the small dense model is weak. Without it, and for RRF, the fixed lexical 0.6 / dense
+0.4 apply (docs/read-path.md).
 """
 
 from __future__ import annotations
