@@ -27,8 +27,10 @@ from assistant.answer.prompting import (
 from assistant.answer.question import analyse
 from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
 from assistant.retrieval.passages import build_passages
+from assistant.retrieval.reliability import CACHE_NAME as RELIABILITY_CACHE
+from assistant.retrieval.reliability import FusionWeights
 from assistant.retrieval.reranking import CrossEncoderReranker
-from assistant.retrieval.retriever import Hit, Mode, Retriever
+from assistant.retrieval.retriever import DENSE_WEIGHT, LEXICAL_WEIGHT, Hit, Mode, Retriever
 from assistant.retrieval.union import UnionIndex
 from assistant.settings import Settings
 from index.embed.factory import load_embedder
@@ -52,6 +54,16 @@ NEAREST = 3
 SHORT_FOLLOW_UP = 12
 """Without an LLM, a follow-up with at most this many characters is searched together with
 the previous question (「那第二条呢？」 means little alone)."""
+
+
+def _fusion_weights(kb: KnowledgeBase) -> FusionWeights:
+    """The fusion weights measured on ``kb``, cached in its own folder."""
+    return FusionWeights(
+        kb,
+        kb.embedder.model_id,
+        kb.settings.data_dir / RELIABILITY_CACHE,
+        default=(LEXICAL_WEIGHT, DENSE_WEIGHT),
+    )
 
 
 class Assistant:
@@ -78,7 +90,7 @@ class Assistant:
             reranker = None
             if settings.reranker_model:
                 reranker = CrossEncoderReranker(settings.reranker_model)
-            retriever = Retriever(kb, reranker=reranker)
+            retriever = Retriever(kb, reranker=reranker, auto_weights=_fusion_weights(kb))
         self.retriever = retriever
 
     @classmethod
@@ -102,11 +114,21 @@ class Assistant:
         """An assistant answering from ``bases`` (one or several knowledge bases) that shares
         this one's settings, chat client, reranker and confidence model.
 
-        With several bases, retrieval pools their candidates (``UnionIndex``); ``kb`` is
-        the first. Closing it is the caller's business: the bases are shared.
+        With several bases, retrieval pools their candidates (``UnionIndex``) and fuses with
+        the fixed weights; one base uses the weights measured on it. ``kb`` is the first.
+        Closing it is the caller's business: the bases are shared.
         """
-        index = bases[0] if len(bases) == 1 else UnionIndex(bases)
-        retriever = Retriever(index, reranker=self.retriever.reranker, fusion=self.retriever.fusion)
+        if len(bases) == 1:
+            index: KnowledgeBase | UnionIndex = bases[0]
+            weights: FusionWeights | None = _fusion_weights(bases[0])
+        else:
+            index, weights = UnionIndex(bases), None
+        retriever = Retriever(
+            index,
+            reranker=self.retriever.reranker,
+            fusion=self.retriever.fusion,
+            auto_weights=weights,
+        )
         return Assistant(
             bases[0], self.settings, chat=self.chat, retriever=retriever, confidence=self.confidence
         )

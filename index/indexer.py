@@ -30,6 +30,7 @@ from index.progress import Progress
 from index.settings import IndexSettings
 from index.storage.derived import DerivedIndexes
 from index.storage.embedding_cache import text_hash
+from index.storage.lexical_fields import lexical_terms
 from index.storage.rows import NewChunk, StoredFile
 from index.storage.store import Store
 from index.text.folding import tokenize
@@ -245,7 +246,8 @@ class Indexer:
         model_id, dimension = self._embedder.model_id, self._embedder.dimension
         while waiting and not queue.is_waiting(waiting[0].chunks):
             pending = waiting.popleft()
-            keys = [item.text_hash for item in pending.chunks]
+            chunks = pending.chunks
+            keys = [item.text_hash for item in chunks]
             vectors = self._store.embeddings.vectors(model_id, keys, dimension)
             prepared = pending.prepared
             with self._indexes.change():
@@ -253,12 +255,13 @@ class Indexer:
                     prepared.document,
                     prepared.content_hash,
                     prepared.signature,
-                    pending.chunks,
+                    chunks,
                     recipe=recipe(self._settings),
                     modified_at=pending.modified_at,
                 )
                 self._indexes.remove(old_ids)
-                self._indexes.add(new_ids, vectors, [item.tokens for item in pending.chunks])
+                terms = [lexical_terms(item.chunk.search_text, item.tokens) for item in chunks]
+                self._indexes.add(new_ids, vectors, terms)
             getattr(report, pending.outcome).append(prepared.source)
             report.chunks += len(new_ids)
             if prepared.removed.count:

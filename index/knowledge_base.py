@@ -38,9 +38,10 @@ from index.indexer import Indexer, reembed_all
 from index.progress import Progress, ignore_progress
 from index.settings import DEFAULT_MODEL, IndexSettings
 from index.storage.derived import DerivedIndexes
+from index.storage.lexical_fields import lexical_terms
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
-from index.text.folding import fold, tokenize
+from index.text.folding import fold
 
 DATABASE_NAME = "knowledge.sqlite3"
 CLOSE_WAIT = 5.0
@@ -360,15 +361,19 @@ class KnowledgeBase:
         return self._store.chunk_count()
 
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 over the folded, tokenized query: ``(chunk_id, score)``, best first."""
+        """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
         self._follow()
-        return self._indexes.lexical_search(tokenize(fold(query)), k)
+        return self._indexes.lexical_search(lexical_terms(fold(query)), k)
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Cosine similarity to the folded query's embedding: ``(chunk_id, score)``."""
-        vector = self.embedder.embed([fold(query)], "query")[0]
+        return self.dense_search_many([query], k)[0]
+
+    def dense_search_many(self, queries: Sequence[str], k: int) -> list[list[tuple[int, float]]]:
+        """``dense_search`` of several queries, embedded in one call (much faster)."""
+        vectors = self.embedder.embed([fold(query) for query in queries], "query")
         self._follow()
-        return self._indexes.dense_search(vector, k)
+        return [self._indexes.dense_search(vector, k) for vector in vectors]
 
     def index_ids(self) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids held by the vector and the lexical index, sorted (consistency checks)."""

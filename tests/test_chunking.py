@@ -157,3 +157,27 @@ def test_sentence_ends_keep_closing_quotes() -> None:
 def test_one_line_document_is_one_chunk() -> None:
     chunks = chunk_document(Document("t.txt", "会议纪要", "txt"), SETTINGS)
     assert [chunk.text for chunk in chunks] == ["会议纪要"]
+
+
+def test_long_article_continuation_is_searchable_by_its_number_not_shown() -> None:
+    clauses = "".join(f"（{n}）第{n}项应当履行的义务和应当承担的责任；" for n in range(1, 30))
+    text = (
+        "# 中华人民共和国测试法\n\n第四十一条 经营者应当依法经营，诚实守信。\n\n"
+        f"第四十二条 经营者应当遵守下列规定：{clauses}\n"
+    )
+    document = Document(source="/data/测试法.md", text=text, format="md")
+    chunks = chunk_document(document, SETTINGS)
+    assert len(chunks) > 1
+    later = chunks[-1]
+    assert "第四十二条" not in later.text
+    assert later.search_text.startswith("中华人民共和国测试法 / 第四十二条\n")
+    assert text[later.start : later.end] == later.text  # the span is the shown text alone
+
+
+def test_untitled_file_gets_its_name_as_context() -> None:
+    body = "本院受理的案件数量持续增长，审判质效稳步提升。" * 3
+    named = chunk_document(Document("/data/丹东法院工作报告(2024).txt", body, "txt"), SETTINGS)
+    assert named[0].search_text.startswith("丹东法院工作报告\n")
+    assert named[0].text == body.strip()
+    coded = chunk_document(Document("/data/000_ab94ecf3.txt", body, "txt"), SETTINGS)
+    assert not coded[0].search_text.startswith("000")

@@ -161,8 +161,8 @@ def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == ids
     np.testing.assert_array_equal(np.vstack([part for _, part in parts]), vectors)
     assert store.chunk_ids().tolist() == ids
-    tokens = [token for _, lists in store.iter_tokens(ids, batch_size=2) for token in lists]
-    assert tokens == [item.tokens for item in chunks]
+    rows = [row for _, part in store.iter_lexical(ids, batch_size=2) for row in part]
+    assert rows == [(item.tokens, item.chunk.search_text) for item in chunks]
     with pytest.raises(StoreError, match="缺少"):
         list(store.embeddings.iter_chunk_vectors("another-model", 8, ids))
 

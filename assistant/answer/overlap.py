@@ -7,33 +7,22 @@ a passage in either script.
 
 from __future__ import annotations
 
-import unicodedata
-from itertools import groupby
+from index.text.folding import char_bigrams, is_content_char
 
 
 def has_content(text: str) -> bool:
     """Whether ``text`` holds at least one letter or digit."""
-    return any(_is_content(char) for char in text)
+    return any(is_content_char(char) for char in text)
 
 
 def content_chars(text: str) -> str:
     """The letters and digits of ``text`` (punctuation and spaces removed)."""
-    return "".join(char for char in text if _is_content(char))
+    return "".join(char for char in text if is_content_char(char))
 
 
 def bigrams(folded: str) -> set[str]:
-    """Character bigrams inside each run of letters/digits of folded text.
-
-    Punctuation and spaces break runs, so no bigram straddles them; a run of one character
-    counts as itself.
-    """
-    grams: set[str] = set()
-    for is_content, group in groupby(folded, key=_is_content):
-        if not is_content:
-            continue
-        run = "".join(group)
-        grams.update([run] if len(run) == 1 else (run[i : i + 2] for i in range(len(run) - 1)))
-    return grams
+    """The distinct character bigrams of folded text (``index.text.folding.char_bigrams``)."""
+    return set(char_bigrams(folded))
 
 
 def coverage(needle: set[str], haystack: set[str]) -> float:
@@ -41,7 +30,3 @@ def coverage(needle: set[str], haystack: set[str]) -> float:
     if not needle:
         return 0.0
     return len(needle & haystack) / len(needle)
-
-
-def _is_content(char: str) -> bool:
-    return unicodedata.category(char)[0] in "LN"

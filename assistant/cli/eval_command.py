@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
+import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from index.catalog import Catalog
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
+    from assistant.retrieval.retriever import Retriever
+    from index.knowledge_base import KnowledgeBase
 
 
 def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
@@ -53,6 +56,11 @@ def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) ->
         metavar="N",
         help="另取 N 个问题并从知识库删去其答案文档，检验拒答",
     )
+    parser.add_argument(
+        "--retrieval-only",
+        action="store_true",
+        help="只评测检索（不生成回答，快得多）",
+    )
     parser.add_argument("--top-k", type=int, metavar="N", help="用于回答的段落数（默认 5）")
     parser.add_argument("--chunk-size", type=int, metavar="N", help="片段长度（字）")
     parser.add_argument("--chunk-overlap", type=int, metavar="N", help="片段重叠（字）")
@@ -80,8 +88,10 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.open(settings)
     assistant.retriever.fusion = args.fusion
     try:
+        started = time.perf_counter()
         with ProgressBar("个文件") as bar:
-            assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
+            indexed = assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
+        indexing = _indexing(indexed.chunks, time.perf_counter() - started, assistant.kb)
         matcher = evaluation.GoldMatcher(assistant, data_dir / "corpus", names)
         with ProgressBar("题") as bar:
             report = evaluation.evaluate(
@@ -93,11 +103,15 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode,
                 scope=scope,
                 progress=bar,
+                answers=not args.retrieval_only,
             )
+        weights = _fusion(assistant.retriever) if args.mode == "hybrid" else None
     finally:
         assistant.close()
+    report["indexing"] = indexing
     if args.mode == "hybrid":
         report["fusion"] = args.fusion
+        report["fusion_weights"] = weights
     say(json.dumps(report, ensure_ascii=False) if args.json else _eval_table(report))
     return EXIT_OK
 
@@ -113,6 +127,25 @@ def _eval_settings(settings: Settings, set_name: str) -> Settings:
     return replace(settings, index=replace(kb_settings, data_dir=data_dir), knowledge_base="")
 
 
+def _indexing(stored: int, seconds: float, kb: KnowledgeBase) -> dict[str, float]:
+    """How long this run's indexing took: chunks stored (0 when nothing changed) per second."""
+    return {
+        "chunks": kb.chunk_count(),
+        "chunks_indexed": stored,
+        "seconds": round(seconds, 1),
+        "chunks_per_s": round(stored / seconds, 2) if stored and seconds > 0 else 0.0,
+    }
+
+
+def _fusion(retriever: Retriever) -> dict[str, Any]:
+    """The hybrid weights used, and the dense reliability estimate they came from."""
+    reliability = retriever.auto_weights.reliability() if retriever.auto_weights else None
+    return {
+        "lexical_dense": list(retriever.fusion_weights()),
+        "reliability": None if reliability is None else asdict(reliability),
+    }
+
+
 def _cell(value: object) -> str:
     """A report value as table text: nested counts as ``name=value`` pairs."""
     if isinstance(value, dict):
@@ -125,8 +158,8 @@ def _eval_table(report: dict[str, Any]) -> str:
     lines = [
         f"评测集 {report['set']}：{report['questions']} 题（{report['mode']}，{report['scope']}）"
     ]
-    for group in ("retrieval", "answers"):
-        lines += [f"  {name:<20}{_cell(value)}" for name, value in report[group].items()]
+    for group in ("retrieval", "answers", "indexing"):
+        lines += [f"  {name:<20}{_cell(value)}" for name, value in report.get(group, {}).items()]
     if "unanswerable" in report:
         unanswerable = report["unanswerable"]
         lines.append(

@@ -2,11 +2,12 @@
 
 The knowledge base folds and tokenizes (or embeds) the query itself, the same way it did the
 chunks, so a Simplified question finds Traditional text and the other way round. Fusion is
-by normalised scores, lexical 0.6 / dense 0.4 by default: on the evaluation sets it beat
-reciprocal rank fusion and matched the best single retriever, also on laws-lecoqa where
-neither retriever is strong alone; and when the dense ranking carries no information at all
-(a stress test: dense candidates shuffled) it stays far closer to BM25 than equal weights do,
-which matters on corpora where the small dense model is weak (docs/read-path.md).
+by normalised scores: on the evaluation sets it beat reciprocal rank fusion. Its weights are
+measured on each knowledge base (``reliability.FusionWeights``, which the ``Assistant``
+passes in): a dense model that finds the base's own sentences about as well as BM25 gets
+equal weight, one that ranks at random none, so hybrid does not fall below BM25 on corpora
+where the small dense model is weak. Without it, and for RRF, the fixed lexical 0.6 / dense
+0.4 apply (docs/read-path.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
 from assistant.retrieval.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
+from assistant.retrieval.reliability import FusionWeights
 from index.documents import ChunkRecord
 
 Mode = Literal["lexical", "dense", "hybrid"]
@@ -74,7 +76,9 @@ class Retriever:
         rrf_k: int = DEFAULT_RRF_K,
         candidates: int = CANDIDATES,
         reranker: Reranker | None = None,
+        auto_weights: FusionWeights | None = None,
     ) -> None:
+        """Fixed fusion weights, or ``auto_weights`` measured on the base (score fusion)."""
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
@@ -83,6 +87,16 @@ class Retriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.reranker = reranker
+        self.auto_weights = auto_weights
+
+    def fusion_weights(self) -> tuple[float, float]:
+        """``(lexical, dense)`` weights of hybrid search, measured on the base when automatic.
+
+        Reciprocal rank fusion always uses the fixed weights.
+        """
+        if self.auto_weights is not None and self.fusion == "score":
+            return self.auto_weights.weights()
+        return self.weights
 
     def search(self, query: str, k: int, mode: Mode = "hybrid", rerank: bool = False) -> list[Hit]:
         """The ``k`` best chunks for ``query``, best first.
@@ -98,7 +112,7 @@ class Retriever:
         if mode == "hybrid" and self.fusion == "rrf":
             ranked = reciprocal_rank_fusion([lexical, dense], self.weights, self.rrf_k)
         elif mode == "hybrid":
-            ranked = score_fusion([lexical, dense], self.weights)
+            ranked = score_fusion([lexical, dense], self.fusion_weights())
         else:
             ranked = lexical or dense
         rerank = rerank and self.reranker is not None

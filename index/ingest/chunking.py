@@ -12,16 +12,19 @@ the headings above it, and a heading is always in the same chunk as the text aft
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from index.documents import Chunk, Document
 from index.ingest.cleaning import kept_regions, search_form
-from index.ingest.headings import Line, classify_lines
+from index.ingest.headings import CJK, Line, article_number, classify_lines
 from index.settings import IndexSettings
 from index.text.segmentation import CHUNK_CLAUSES, CHUNK_SENTENCES, Span, breaks, segments, trim
 
 _TINY_ARTICLE = 30
 """Articles shorter than this join the previous chunk instead of standing alone."""
+_TRAILING_BRACKETS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,24 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks of ``document``'s kept text; ``document.text[start:end] == chunk.text``.
 
-    With ``heading_context`` the search text starts with the heading path (titles not
-    already in the chunk), so a chunk deep inside a law is found by the law's name.
+    With ``heading_context`` the search text (what is embedded and searched, never shown
+    or cited) starts with the chunk's context: the document's title (its file name when
+    its text opens with no heading), the heading path and, inside a law article, its
+    number (``第X条``), each unless the chunk already holds it. So a chunk deep inside a
+    law, or the second half of a long article, is found by the law's name and number.
     ``kept`` are the document's content regions when the caller has cleaned it already.
     """
     text = document.text
     if kept is None:
         kept = kept_regions(text, document.format)
     chunks: list[Chunk] = []
-    for section in _sections(document, kept):
+    sections = _sections(document, kept)
+    untitled = not sections or not sections[0].path
+    name = _file_title(document.source) if untitled else None
+    for section in sections:
+        titles = _context_titles(document, section, name)
         for start, end in _pack(_units(text, section, document.format, settings), settings):
-            context = [title for title in section.path if title not in text[start:end]]
+            context = [title for title in titles if title not in text[start:end]]
             search_text = search_form(text[start:end])
             if heading_context and context:
                 search_text = search_form(" / ".join(context)) + "\n" + search_text
@@ -67,6 +77,31 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+def _context_titles(document: Document, section: _Section, name: str | None) -> list[str]:
+    """What tells where a section stands: document title, heading path, article number.
+
+    ``name`` is the file's name, the title of a document that opens with no heading.
+    """
+    titles = list(section.path)
+    if name and not any(name in title for title in titles):
+        titles.insert(0, name)
+    body = next((line for line in section.lines if line.kind != "heading"), None)
+    if body is not None and body.kind == "article":
+        number = article_number(document.text[body.start : body.end])
+        if number:
+            titles.append(number)
+    return titles
+
+
+def _file_title(source: str) -> str | None:
+    """A file name that reads as a title (Chinese, a trailing date in brackets dropped).
+
+    Names made of ids or digits (``000_ab94.txt``) say nothing and are left out.
+    """
+    stem = _TRAILING_BRACKETS.sub("", PurePath(source).stem).strip()
+    return stem if CJK.search(stem) else None
 
 
 def _sections(document: Document, kept: list[Span]) -> list[_Section]:

@@ -42,7 +42,7 @@ _SOFT_HEADING_MAX = 30
 _TITLE_MAX = 60
 _NOT_A_HEADING_END = tuple(STOPS + SEMICOLONS + ELLIPSIS + CLAUSE_MARKS + ENUMERATION_MARK)
 """A line ending like a sentence or a lead-in (``如下：``) is no heading."""
-_CJK = re.compile(r"[\u3400-\u9fff]")
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,12 @@ def _classify(
     return classified
 
 
+def article_number(line: str) -> str | None:
+    """The article number a law article's line opens with (``第四十二条``), else None."""
+    match = _ARTICLE.match(line)
+    return match.group().strip() if match else None
+
+
 def _heading(line: str, fmt: str) -> tuple[int, str] | None:
     """``(rank, title)`` when ``line`` is a Markdown or numbered heading."""
     if fmt == "md":
@@ -166,7 +172,7 @@ def _looks_like_title(line: str, longest: int) -> bool:
     """Short, with Chinese characters, and not ending like a sentence or a lead-in."""
     return (
         len(line) <= longest
-        and len(_CJK.findall(line)) >= 2
+        and len(CJK.findall(line)) >= 2
         and not line.endswith(_NOT_A_HEADING_END)
         and not _ARTICLE.match(line)
     )

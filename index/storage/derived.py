@@ -5,10 +5,12 @@ the knowledge base, the database generation and the model it reflects (``Stamp``
 
 The database is the truth; the indexes *catch up* with it: the chunk ids they hold are
 compared with the stored ones, chunks gone are removed and chunks missing are added (their
-vectors from the embedding cache, their tokens from the database). Chunk ids are never
+vectors from the embedding cache, their lexical terms from the words and search text in the
+database, in every field of ``index.storage.lexical_fields``). Chunk ids are never
 reused and a chunk never changes, so equal id sets mean equal content, whatever the chunk
 counts: a file updated with as many chunks as before has new ids. Catching up is how the
-indexes are loaded (a saved file is a past state; a missing or foreign one counts as empty),
+indexes are loaded (a saved file is a past state; a missing or foreign one, or a lexical
+file made by another analyzer, counts as empty),
 and how a process follows another process's writes to the same folder.
 
 Saving is therefore never needed for correctness, only to make the next catch-up short: the
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from index.storage.atomic import remove_leftovers
-from index.storage.lexical import LexicalIndex
+from index.storage.lexical_fields import FieldedIndex, Terms, lexical_terms
 from index.storage.store import Store
 from index.storage.vectors import VectorIndex
 
@@ -82,7 +84,7 @@ class DerivedIndexes:
         data_dir: Path,
         model_id: str,
         vectors: VectorIndex,
-        lexical: LexicalIndex,
+        lexical: FieldedIndex,
     ) -> None:
         """Use ``load``; this wires already loaded indexes together (not caught up yet)."""
         self.lock = threading.RLock()
@@ -100,15 +102,15 @@ class DerivedIndexes:
         """The saved indexes (or empty ones, for missing or foreign files), caught up.
 
         Needs no model and no lock: vectors come from the embedding cache of ``model_id``,
-        tokens from the database, both read from one consistent snapshot.
+        words and search texts from the database, both read from one consistent snapshot.
         """
         kb_id = store.get_meta("kb_id") or ""
         vectors = VectorIndex(dimension)
         loaded_vectors = VectorIndex.load(data_dir / VECTORS_NAME, dimension)
         if loaded_vectors and _is_ours(loaded_vectors[1], kb_id, model_id):
             vectors = loaded_vectors[0]
-        lexical = LexicalIndex()
-        loaded_lexical = LexicalIndex.load(data_dir / LEXICAL_NAME)
+        lexical = FieldedIndex()
+        loaded_lexical = FieldedIndex.load(data_dir / LEXICAL_NAME)
         if loaded_lexical and _is_ours(loaded_lexical[1], kb_id):
             lexical = loaded_lexical[0]
         indexes = cls(store, data_dir, model_id, vectors, lexical)
@@ -155,15 +157,15 @@ class DerivedIndexes:
         missing, extra = _difference(self._lexical.ids(), stored)
         if len(missing) and missing[0] <= self._lexical.last_id():
             log.info("rebuilding the lexical index of %s from the database", self._data_dir)
-            rebuilt = LexicalIndex.build(snapshot.iter_tokens(stored.tolist()))
+            rebuilt = FieldedIndex.build(_lexical_parts(snapshot, stored.tolist()))
             with self.lock:
                 self._lexical = rebuilt
             return len(stored)
         with self.lock:
             self._lexical.remove(extra)
-        for ids, tokens in snapshot.iter_tokens(missing):
+        for ids, terms in _lexical_parts(snapshot, missing):
             with self.lock:
-                self._lexical.add(ids, tokens)
+                self._lexical.add(ids, terms)
         return len(missing) + len(extra)
 
     # -- changing ---------------------------------------------------------------------
@@ -179,11 +181,11 @@ class DerivedIndexes:
             yield
             self.generation = self._store.generation()
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, tokens: Sequence[list[str]]) -> None:
-        """Add chunks (their vectors and BM25 tokens) under the ids the database gave them."""
+    def add(self, ids: Sequence[int], vectors: np.ndarray, terms: Sequence[Terms]) -> None:
+        """Add chunks (their vectors and lexical terms) under the ids the database gave them."""
         with self.lock:
             self._vectors.add(ids, vectors)
-            self._lexical.add(ids, tokens)
+            self._lexical.add(ids, terms)
             self._unsaved += len(ids)
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -195,10 +197,10 @@ class DerivedIndexes:
 
     # -- searching --------------------------------------------------------------------
 
-    def lexical_search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """BM25 over query ``tokens``: ``(chunk_id, score)``, best first."""
+    def lexical_search(self, terms: Terms, k: int) -> list[tuple[int, float]]:
+        """BM25 over the query's ``terms``: ``(chunk_id, score)``, best first."""
         with self.lock:
-            return self._lexical.search(tokens, k)
+            return self._lexical.search(terms, k)
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Inner product with the query ``vector``: ``(chunk_id, score)``, best first."""
@@ -231,6 +233,14 @@ class DerivedIndexes:
         self._vectors.save(self._data_dir / VECTORS_NAME, stamp)
         self._lexical.snapshot().save(self._data_dir / LEXICAL_NAME, stamp)
         self._unsaved = 0
+
+
+def _lexical_parts(
+    snapshot: Store, chunk_ids: Sequence[int]
+) -> Iterator[tuple[list[int], list[Terms]]]:
+    """The lexical terms (every field) of ``chunk_ids`` (sorted), in batches."""
+    for ids, rows in snapshot.iter_lexical(chunk_ids):
+        yield ids, [lexical_terms(text, words) for words, text in rows]
 
 
 def _is_ours(text: str, kb_id: str, model_id: str | None = None) -> bool:

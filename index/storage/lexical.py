@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,12 +88,43 @@ class Snapshot:
     row: np.ndarray
     tf: np.ndarray
 
+    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """The arrays by name, each name preceded by ``prefix`` (several indexes, one file)."""
+        return {prefix + name: values for name, values in vars(self).items()}
+
     def save(self, path: Path, stamp: str) -> None:
         """Atomically write the arrays and the store ``stamp`` they reflect (no pickle)."""
-        with atomic_write(path) as handle:
-            np.savez(
-                handle, stamp=np.frombuffer(stamp.encode("utf-8"), dtype=np.uint8), **vars(self)
-            )
+        save_arrays(path, stamp, self.arrays())
+
+
+def save_arrays(path: Path, stamp: str, arrays: dict[str, np.ndarray]) -> None:
+    """Atomically write named arrays and a store ``stamp`` as one ``.npz`` (no pickle)."""
+    named: dict[str, Any] = {"stamp": text_array(stamp), **arrays}
+    with atomic_write(path) as handle:
+        np.savez(handle, **named)
+
+
+def load_arrays(path: Path) -> tuple[dict[str, np.ndarray], str] | None:
+    """The arrays and stamp written by ``save_arrays``, or None when missing or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        return arrays, array_text(arrays.pop("stamp"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        log.warning("cannot read lexical index %s (%s); it will be rebuilt", path, error)
+        return None
+
+
+def text_array(text: str) -> np.ndarray:
+    """``text`` as a uint8 array of its UTF-8 bytes (strings are saved without pickle)."""
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def array_text(values: np.ndarray) -> str:
+    """The text saved by ``text_array``."""
+    return values.tobytes().decode("utf-8")
 
 
 class _Growable:
@@ -214,13 +246,21 @@ class LexicalIndex:
 
     def search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """The ``k`` best chunks for the query tokens, best first, with BM25 scores."""
-        term_ids = {self._terms[token] for token in tokens if token in self._terms}
-        if k <= 0 or not term_ids or not self._count:
-            return []
+        return self.top(self.scores(tokens), k)
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for the query tokens (0 for rows without any of them).
+
+        Rows are shared by indexes that were given the same ids in the same calls, so the
+        scores of several such indexes (fields of one chunk) can be added up.
+        """
         alive = self._alive.view
+        scores = np.zeros(len(alive), dtype=np.float32)
+        term_ids = {self._terms[token] for token in tokens if token in self._terms}
+        if not term_ids or not self._count:
+            return scores
         row_len = self._row_len.view
         average = self._total_len / self._count
-        scores = np.zeros(len(alive), dtype=np.float32)
         for term_id in term_ids:
             rows, tf = self._postings(term_id)
             live = alive[rows]
@@ -230,6 +270,12 @@ class LexicalIndex:
             idf = np.log1p((self._count - len(rows) + 0.5) / (len(rows) + 0.5))
             norm = self.k1 * (1 - self.b + self.b * row_len[rows] / average)
             scores[rows] += (idf * (self.k1 + 1)) * tf / (tf + norm)
+        return scores
+
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` rows of highest positive score as ``(chunk_id, score)``, best first."""
+        if k <= 0:
+            return []
         hits = np.flatnonzero(scores)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
@@ -264,7 +310,7 @@ class LexicalIndex:
         segment = self._compact()
         vocabulary = json.dumps(list(self._terms))  # insertion order is term id order
         return Snapshot(
-            vocabulary=np.frombuffer(vocabulary.encode("utf-8"), dtype=np.uint8),
+            vocabulary=text_array(vocabulary),
             row_ids=self._row_ids.view.copy(),
             row_len=self._row_len.view.copy(),
             alive=self._alive.view.copy(),
@@ -278,24 +324,30 @@ class LexicalIndex:
         self.snapshot().save(path, stamp)
 
     @classmethod
-    def load(cls, path: Path, **params: float) -> tuple[LexicalIndex, str] | None:
+    def load(cls, path: Path) -> tuple[LexicalIndex, str] | None:
         """The saved index and its stamp, or None when missing or unreadable."""
+        loaded = load_arrays(path)
+        if loaded is None:
+            return None
+        arrays, stamp = loaded
+        index = cls.from_arrays(arrays)
+        return None if index is None else (index, stamp)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "") -> LexicalIndex | None:
+        """The index saved as ``Snapshot.arrays(prefix)``, or None when some are missing."""
         try:
-            with np.load(path, allow_pickle=False) as saved:
-                arrays = {name: saved[name] for name in saved.files}
-            stamp = arrays["stamp"].tobytes().decode("utf-8")
-            terms = json.loads(arrays["vocabulary"].tobytes().decode("utf-8"))
-        except FileNotFoundError:
+            saved = {name: arrays[prefix + name] for name in Snapshot.__dataclass_fields__}
+            terms = json.loads(array_text(saved["vocabulary"]))
+        except (KeyError, ValueError) as error:
+            log.warning("saved lexical index is incomplete (%s); it will be rebuilt", error)
             return None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-            log.warning("cannot read lexical index %s (%s); it will be rebuilt", path, error)
-            return None
-        index = cls(**params)
+        index = cls()
         index._terms = {term: number for number, term in enumerate(terms)}
-        index._row_ids = _Growable(np.int64, arrays["row_ids"])
-        index._row_len = _Growable(np.int32, arrays["row_len"])
-        index._alive = _Growable(np.bool_, arrays["alive"])
-        index._segments = [Segment(arrays["term"], arrays["row"], arrays["tf"])]
-        index._count = int(arrays["alive"].sum())
-        index._total_len = int(arrays["row_len"][arrays["alive"]].sum())
-        return index, stamp
+        index._row_ids = _Growable(np.int64, saved["row_ids"])
+        index._row_len = _Growable(np.int32, saved["row_len"])
+        index._alive = _Growable(np.bool_, saved["alive"])
+        index._segments = [Segment(saved["term"], saved["row"], saved["tf"])]
+        index._count = int(saved["alive"].sum())
+        index._total_len = int(saved["row_len"][saved["alive"]].sum())
+        return index

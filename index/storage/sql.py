@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
-V = TypeVar("V")
 
 SQL_BATCH = 500
 """Ids per ``IN (...)`` query, well below SQLite's bound-parameter limit."""
@@ -52,10 +51,10 @@ def iter_rows_of_ids(
     query: str,
     params: tuple,
     ids: Sequence[int],
-    convert: Callable[[V], T],
+    convert: Callable[..., T],
     batch_size: int = SQL_BATCH,
 ) -> Iterator[tuple[list[int], list[T]]]:
-    """Rows ``(key, value)`` of ``query`` for ``ids``, in batches of keys and converted values.
+    """Rows ``(key, *values)`` of ``query`` for ``ids``: batches of keys and ``convert(*values)``.
 
     ``query`` holds ``{ids}`` where the ``IN`` list of one batch goes, after ``params``;
     rows come back in the order of ``ids`` (which callers pass sorted). The lock is held
@@ -66,10 +65,10 @@ def iter_rows_of_ids(
             rows = connection.execute(
                 query.format(ids=placeholders(len(batch))), (*params, *batch)
             ).fetchall()
-        by_key = dict(rows)
+        by_key = {row[0]: row[1:] for row in rows}
         yield (
             [key for key in batch if key in by_key],
-            [convert(by_key[key]) for key in batch if key in by_key],
+            [convert(*by_key[key]) for key in batch if key in by_key],
         )
 
 

@@ -361,17 +361,20 @@ class Store:
             cursor = self._db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")
             return np.fromiter((row[0] for row in cursor), dtype=np.int64)
 
-    def iter_tokens(
+    def iter_lexical(
         self, chunk_ids: Sequence[int], batch_size: int = sql.SQL_BATCH
-    ) -> Iterator[tuple[list[int], list[list[str]]]]:
-        """The BM25 tokens of ``chunk_ids`` (sorted), in batches (for the lexical index)."""
+    ) -> Iterator[tuple[list[int], list[tuple[list[str], str]]]]:
+        """The BM25 words and search text of ``chunk_ids`` (sorted), in batches.
+
+        What the lexical index is built from (``index.storage.lexical_fields``).
+        """
         yield from sql.iter_rows_of_ids(
             self._db,
             self._lock,
-            "SELECT chunk_id, tokens FROM chunks WHERE chunk_id IN ({ids})",
+            "SELECT chunk_id, tokens, search_text FROM chunks WHERE chunk_id IN ({ids})",
             (),
             chunk_ids,
-            tokens_from_value,
+            lambda tokens, search_text: (tokens_from_value(tokens), search_text),
             batch_size,
         )
 

@@ -10,6 +10,7 @@ import logging
 import math
 import unicodedata
 from functools import lru_cache
+from itertools import groupby
 
 import jieba
 import opencc
@@ -54,7 +55,7 @@ def _is_word(token: str) -> bool:
     """Whether a token carries meaning: not whitespace/punctuation only, not a stopword."""
     if token in _STOPWORDS:
         return False
-    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+    return any(is_content_char(ch) for ch in token)
 
 
 def tokenize(folded: str) -> list[str]:
@@ -67,6 +68,26 @@ def tokenize(folded: str) -> list[str]:
     it was copied from; unknown words fall back to single characters on both sides.
     """
     return [token for token in _tokenizer().lcut_for_search(folded, HMM=False) if _is_word(token)]
+
+
+def char_bigrams(folded: str) -> list[str]:
+    """Overlapping character bigrams inside each run of letters/digits of folded text.
+
+    Punctuation and spaces break runs, so no bigram straddles them; a run of one character
+    counts as itself. Unlike jieba's words these never depend on a dictionary, so a name
+    or case number the dictionary splits badly still matches the text it was copied from.
+    """
+    grams: list[str] = []
+    for is_content, group in groupby(folded, key=is_content_char):
+        if is_content:
+            run = "".join(group)
+            grams += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return grams
+
+
+def is_content_char(char: str) -> bool:
+    """Whether ``char`` is a letter or a digit (not punctuation, space or a symbol)."""
+    return unicodedata.category(char)[0] in "LN"
 
 
 def language_score(text: str) -> float:
