@@ -271,11 +271,23 @@ def test_report_lines_summarise_an_indexing_run() -> None:
         added=["a.txt", "b.txt"],
         duplicates=[{"file": "/kb/new/c.txt", "duplicate_of": "/kb/a.txt"}],
         errors=[{"file": "/kb/d.pdf", "error": "无法读取"}],
+        skipped=[{"file": "/kb/e.xlsx", "reason": "不支持的文件类型“.xlsx”"}],
+        cleaned=[{"file": "/kb/a.txt", "removed": 3, "samples": ["扫码关注"]}],
         chunks=30,
     )
     lines = render_library.report_lines(report, ZH)
-    assert lines[0] == "索引完成：新增 2 个文件，1 个文件与已有文件重复，1 个文件出错"
-    assert lines[1:] == ["c.txt → a.txt", "d.pdf：无法读取"]
+    assert lines[0] == (
+        "索引完成：新增 2 个文件，1 个文件与已有文件重复，1 个文件出错，跳过 1 项，"
+        "1 个文件清除了网页广告"
+    )
+    assert lines[1:] == [
+        "c.txt → a.txt",
+        "d.pdf：无法读取",
+        "e.xlsx：不支持的文件类型“.xlsx”",
+        "a.txt：清除 3 处网页广告",
+    ]
+    english = render_library.report_lines(report, EN)
+    assert english[-1] == "a.txt: 3 web ad lines or phrases removed"
 
 
 def test_ui_text_is_chinese_first_with_an_english_switch() -> None:

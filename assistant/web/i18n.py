@@ -71,6 +71,9 @@ class UiText:
     index_unchanged: str
     index_duplicates: str
     index_errors: str
+    index_skipped: str
+    index_cleaned: str
+    cleaned_line: str
     files_title: str
     files_summary: str
     files_empty: str
@@ -159,6 +162,9 @@ ZH = UiText(
     index_unchanged="{count} 个文件未变化",
     index_duplicates="{count} 个文件与已有文件重复",
     index_errors="{count} 个文件出错",
+    index_skipped="跳过 {count} 项",
+    index_cleaned="{count} 个文件清除了网页广告",
+    cleaned_line="{name}：清除 {removed} 处网页广告",
     files_title="已索引的文件",
     files_summary="共 {files} 个文件，{chunks} 个段落",
     files_empty="知识库还是空的，请上传文件。",
@@ -245,6 +251,9 @@ EN = UiText(
     index_unchanged="{count} unchanged",
     index_duplicates="{count} duplicates",
     index_errors="{count} failed",
+    index_skipped="{count} skipped",
+    index_cleaned="{count} cleaned of web ads",
+    cleaned_line="{name}: {removed} web ad lines or phrases removed",
     files_title="Indexed files",
     files_summary="{files} files, {chunks} passages",
     files_empty="The knowledge base is empty: upload some files.",

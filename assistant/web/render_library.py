@@ -57,7 +57,8 @@ def _file_row(info: FileInfo, text: UiText, name: str) -> str:
 
 
 def report_lines(report: IndexReport, text: UiText) -> list[str]:
-    """One summary line of an indexing run, then one line per duplicate and per error."""
+    """One summary line of an indexing run, then one line per duplicate, error, entry left
+    alone (unsupported type, link out of the folder) and file cleaned of web ads."""
     counts = [
         (text.index_added, len(report.added)),
         (text.index_updated, len(report.updated)),
@@ -65,6 +66,8 @@ def report_lines(report: IndexReport, text: UiText) -> list[str]:
         (text.index_unchanged, len(report.unchanged)),
         (text.index_duplicates, len(report.duplicates)),
         (text.index_errors, len(report.errors)),
+        (text.index_skipped, len(report.skipped)),
+        (text.index_cleaned, len(report.cleaned)),
     ]
     parts = [template.format(count=count) for template, count in counts if count]
     lines = [f"{text.index_done}：{'，'.join(parts) or '—'}"]
@@ -73,6 +76,11 @@ def report_lines(report: IndexReport, text: UiText) -> list[str]:
         for item in report.duplicates
     )
     lines.extend(f"{file_name(item['file'])}：{item['error']}" for item in report.errors)
+    lines.extend(f"{file_name(item['file'])}：{item['reason']}" for item in report.skipped)
+    lines.extend(
+        text.cleaned_line.format(name=file_name(item["file"]), removed=item["removed"])
+        for item in report.cleaned
+    )
     return lines
 
 
