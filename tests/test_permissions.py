@@ -119,6 +119,9 @@ def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
     anonymous = httpx.Client(base_url=installation.url, timeout=30)
     assert anonymous.get("/config").status_code == 401
     assert anonymous.post("/gradio_api/call/ask", json={"data": ["问题"]}).status_code == 401
+    for route in ("/gradio_api/cancel", "/gradio_api/reset"):  # queue control, unguarded by Gradio
+        body = {"session_hash": "x", "fn_index": 0, "event_id": "y"}
+        assert anonymous.post(route, json=body).status_code == 401
     with pytest.raises(ValueError):
         Client(installation.url, verbose=False)
 
