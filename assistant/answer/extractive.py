@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.answer.overlap import bigrams
 from assistant.answer.question import QuestionAnalysis, analyse
@@ -115,18 +116,24 @@ class TermScorer:
         word_df: Counter[str] = Counter()
         count = 0
         for sentence in sentences:
-            folded = fold(sentence)
-            bigram_df.update(terms.bigrams & bigrams(folded))
-            word_df.update(terms.words & set(tokenize(folded)))
+            grams, words = _text_terms(sentence)
+            bigram_df.update(terms.bigrams & grams)
+            word_df.update(terms.words & words)
             count += 1
         return cls(_rarity(terms.bigrams, bigram_df, count), _rarity(terms.words, word_df, count))
 
     def score(self, text: str) -> float:
         """Weighted share of the question's bigrams, plus half that of its words, in ``text``."""
-        folded = fold(text)
-        return _weighted_share(self.bigrams, bigrams(folded)) + 0.5 * _weighted_share(
-            self.words, set(tokenize(folded))
-        )
+        grams, words = _text_terms(text)
+        return _weighted_share(self.bigrams, grams) + 0.5 * _weighted_share(self.words, words)
+
+
+@lru_cache(maxsize=4096)
+def _text_terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The folded bigrams and jieba words of a candidate text. Cached: the weights count
+    them in every sentence, then scoring reads the same sentences again."""
+    folded = fold(text)
+    return frozenset(bigrams(folded)), frozenset(tokenize(folded))
 
 
 def _rarity(terms: Iterable[str], frequency: Counter[str], count: int) -> dict[str, float]:
@@ -134,7 +141,7 @@ def _rarity(terms: Iterable[str], frequency: Counter[str], count: int) -> dict[s
     return {term: math.log(1 + (count + 1) / (frequency[term] + 1)) for term in terms}
 
 
-def _weighted_share(weights: dict[str, float], found: set[str]) -> float:
+def _weighted_share(weights: dict[str, float], found: frozenset[str]) -> float:
     total = sum(weights.values())
     return sum(w for term, w in weights.items() if term in found) / total if total else 0.0
 

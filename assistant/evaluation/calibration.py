@@ -120,8 +120,9 @@ def fit(samples: Sequence[Sample], answer_rate: float = ANSWER_RATE) -> Confiden
     feature argues (``SUPPORT``): one the plain fit puts on the wrong side (overlapping
     gap features can trade signs) is fixed at zero and the rest refitted, until all agree.
     """
-    unnamed = [s for s in samples if s.features[FEATURES.index("unnamed")]]
-    scored = [s for s in samples if not s.features[FEATURES.index("unnamed")]]
+    gate = FEATURES.index("unnamed")
+    unnamed = [s for s in samples if s.features[gate]]
+    scored = [s for s in samples if not s.features[gate]]
     x = np.array([s.features[: len(SCORED)] for s in scored], dtype=np.float64)
     y = np.array([s.label for s in scored], dtype=np.float64)
     signs = np.array([1.0 if name in SUPPORT else -1.0 for name in SCORED])
