@@ -122,13 +122,15 @@ NEAR_MISSES = {
     "娄星区法院工作讲评会有哪些人参加？": "全体班子成员",
     "丹东中院2022年审结了多少件案件？": None,  # the figures are X市中院's, of another year
     "刑事、民事、行政被称为什么？": "三大审判",
+    "全市法院院长座谈会由谁主持？": None,  # the one who presides is told of other meetings
 }
-"""Questions that miss the documents by one entity or year, and two that do not: the
+"""Questions that miss the documents by one entity, year or event, and two that do not: the
 expected answer phrase, or None when the answer must be a decline."""
 
 NOT_YET_DECLINED = {
-    "全市法院院长座谈会由谁主持？": "the documents tell of a 院长会议, not a 座谈会",
-    "X市中院的院长是谁？": "the X市 passages name no president; a missing slot weighs too little",
+    "X市中院的院长是谁？": "the X市 passages name no president; on the development sets the "
+    "same evidence (no person found, no word of the relation in the passage) held the answer "
+    "13 times in 20",
 }
 """Near misses the calibrated confidence still answers (open: see docs/read-path.md)."""
 
@@ -157,9 +159,7 @@ def test_near_misses_are_declined_and_real_answers_hold_the_phrase(
 @pytest.mark.xfail(
     strict=True, reason="near misses not yet declined: " + "; ".join(NOT_YET_DECLINED.values())
 )
-def test_event_and_role_near_misses_are_declined(
-    indexed_samples: Path, tmp_path: Path, capsys
-) -> None:
+def test_role_near_miss_is_declined(indexed_samples: Path, tmp_path: Path, capsys) -> None:
     answers = _ask_all(indexed_samples, tmp_path, capsys, list(NOT_YET_DECLINED))
     assert not any(answer["found"] for answer in answers)
 

@@ -64,8 +64,17 @@ def test_quoted_terms_and_traditional_script() -> None:
 
 
 def test_generic_words_are_no_constraints() -> None:
-    assert analyse("全市法院院长座谈会由谁主持？").constraints == ()
+    assert analyse("全市院长由谁任命？").constraints == ()
     assert analyse("人民法院审理案件适用什么程序？").constraints == ()
+
+
+def test_named_event_requires_its_kind_of_meeting() -> None:
+    (event,) = analyse("全市法院院长座谈会由谁主持？").constraints
+    assert event.kind is ConstraintKind.EVENT
+    assert event.satisfied_by("这次全市法院院长座谈会的主要任务是")
+    assert not event.satisfied_by("丹东中院组织召开全市法院院长会议")
+    kinds = [c.kind for c in analyse("娄星区法院工作讲评会有哪些人参加？").constraints]
+    assert kinds == [ConstraintKind.ENTITY, ConstraintKind.EVENT]
 
 
 def test_numbers_other_than_years() -> None:

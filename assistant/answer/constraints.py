@@ -3,7 +3,8 @@
 Real questions miss the documents by one entity, one year or one number: the documents
 speak of 丹东中院 in 2023, the user asks about X市中院, or about 2022. ``constraints`` finds
 in a folded question its quoted terms, institutions named by their place, other proper names,
-years and numbers. Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔
+named events (全市法院院长座谈会: a passage about a 院长会议 tells of another meeting), years
+and numbers. Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔
 区人民法院) are expanded, so a constraint written one way is found written the other way.
 """
 
@@ -31,6 +32,14 @@ _NAME_CHAR = r"(?![的之在和与及由对是于从向把被将为全各])[\u4e
 """A character a place name may hold: no function word, no 全/各 (全市, 各区 are no place)."""
 _INSTITUTION_NAME = re.compile(rf"((?:{_NAME_CHAR}){{1,8}}?(?:{_PLACE_UNIT})?)((?:{_INSTITUTION}))")
 """An institution named by its place: 丹东中院, 娄星区法院, X市中级人民法院."""
+
+_EVENT_KIND = (
+    "院长会议|工作会议|联席会议|座谈会|讲评会|研讨会|推进会|动员会|部署会|表彰会|发布会|"
+    "听证会|论证会|协调会|培训班|博览会|运动会|奥运会|世博会|全会|年会|峰会|论坛|锦标赛"
+)
+_EVENT = re.compile(rf"(?:{_NAME_CHAR}){{0,10}}?({_EVENT_KIND})")
+"""A named event: its kind (座谈会, 院长会议), which a passage about it must name, and the words
+before it that qualify it (全市法院院长)."""
 
 _GENERIC_PLACES = frozenset(
     {"全市", "全省", "全区", "全县", "全国", "本市", "本院", "我市", "我院"}
@@ -62,6 +71,7 @@ class ConstraintKind(StrEnum):
     """What a constraint pins down."""
 
     ENTITY = "entity"
+    EVENT = "event"
     YEAR = "year"
     NUMBER = "number"
     QUOTED = "quoted"
@@ -86,7 +96,8 @@ class Constraint:
 
 
 def constraints(folded: str) -> tuple[Constraint, ...]:
-    """Quoted terms, institutions, other named entities, years and numbers, in that order.
+    """Quoted terms, institutions, other named entities, years, numbers and events, in that
+    order.
 
     A later constraint whose text lies inside an earlier one is dropped, so 《民法典》 and
     民法典 do not both count.
@@ -98,6 +109,7 @@ def constraints(folded: str) -> tuple[Constraint, ...]:
         *_entities(folded),
         *_years(folded),
         *_numbers(folded),
+        *_events(folded),
     ):
         if not any(constraint.text in kept.text for kept in found):
             found.append(constraint)
@@ -180,4 +192,13 @@ def _numbers(folded: str) -> list[Constraint]:
     return [
         Constraint(match.group(), ConstraintKind.NUMBER, ((match.group(),),))
         for match in _NUMBER.finditer(folded)
+    ]
+
+
+def _events(folded: str) -> list[Constraint]:
+    """Named events: the whole phrase is the constraint's text (its words describe the event,
+    not the relation asked about), its kind is what a passage must name."""
+    return [
+        Constraint(match.group(), ConstraintKind.EVENT, ((match.group(1),),))
+        for match in _EVENT.finditer(folded)
     ]
