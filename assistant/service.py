@@ -331,12 +331,13 @@ def _extractive(question: str, assessment: Assessment, notice: str = "") -> Answ
 
 
 def _answer_spans(assessment: Assessment) -> tuple[AnswerSpan, ...]:
-    """The asked-for phrases of the draft's quotes, as offsets into their files."""
+    """The asked-for phrases of the draft's quotes, as offsets into their files (none from a
+    passage that leaves one of the question's constraints unnamed)."""
     by_number = {passage.n: passage for passage in assessment.passages}
     spans = []
     for quote in assessment.draft.quotes:
         passage = by_number[quote.n]
-        for start, end in quote.slots:
+        for start, end in quote.answer_slots:
             offset = passage.start
             text = passage.text[start:end]
             spans.append(AnswerSpan(quote.n, passage.source, offset + start, offset + end, text))

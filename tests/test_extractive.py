@@ -100,6 +100,19 @@ def test_asked_for_person_is_chosen_and_marked() -> None:
     assert [text[a:b] for a, b in answer.best.slots] == ["吴威"]
 
 
+def test_a_person_in_a_passage_about_another_court_answers_nothing() -> None:
+    other = "丹东中院党组书记、院长吴威主持会议并讲话。"
+    asked = "X市中级人民法院深入学习贯彻法治思想，院长论坛持续举办。"
+    passages = [
+        Passage(1, 1, (1,), "x.txt", 0, len(asked), asked),
+        Passage(2, 2, (2,), "dandong.txt", 0, len(other), other),
+    ]
+    answer = extractive_answer("X市中院的院长是谁？", passages)
+    (dandong,) = [quote for quote in answer.quotes if quote.n == 2]
+    assert [other[a:b] for a, b in dandong.slots] == ["吴威"]
+    assert not dandong.on_target and dandong.answer_slots == ()
+
+
 def test_a_sentence_announcing_a_list_takes_the_list_along() -> None:
     text = "本次会议的主要任务是：\n总结全年工作，部署明年任务。\n其他事项另行通知。"
     passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]

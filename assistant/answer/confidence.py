@@ -140,9 +140,7 @@ def gather(
     absent, unnamed = _constraint_gaps(analysis, texts.values(), best)
     unsaid = _unsaid(analysis, best)
     typed = has_typed_slots(analysis)
-    found = any(
-        quote.slots and not analysis.missing(texts.get(quote.n, "")) for quote in answer.quotes
-    )
+    found = any(quote.answer_slots for quote in answer.quotes)
     return Evidence(
         coverage=question_coverage(analysis.question, hits),
         dense=max(0.0, (dense if dense is not None else DENSE_FLOOR) - DENSE_FLOOR),

@@ -59,13 +59,21 @@ DANGLING_ENDS = ("：", ":", "是", "为", "的", "指", "如下", "包括", "�
 class Quote:
     """A candidate quote: ``span`` of passage ``n``, its score and the typed phrases in it.
 
-    ``slots`` are ``(start, end)`` offsets into the passage text.
+    ``slots`` are ``(start, end)`` offsets into the passage text. ``on_target``: whether the
+    passage names every constraint of the question; a phrase of the asked type in a passage
+    about another court or year is no answer to it.
     """
 
     n: int
     span: Span
     score: float
     slots: tuple[tuple[int, int], ...] = ()
+    on_target: bool = True
+
+    @property
+    def answer_slots(self) -> tuple[tuple[int, int], ...]:
+        """The slots that answer the question: those of an on-target quote."""
+        return self.slots if self.on_target else ()
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,7 @@ def _quotes(
         slots = tuple((span.start + a, span.start + b) for a, b in find_slots(span.text, analysis))
         if slots:
             score += SLOT_BONUS
-        quotes.append(Quote(passage.n, span, score, slots))
+        quotes.append(Quote(passage.n, span, score, slots, named == 1.0))
     return quotes
 
 
