@@ -64,8 +64,18 @@ def test_quoted_terms_and_traditional_script() -> None:
 
 
 def test_generic_words_are_no_constraints() -> None:
-    assert analyse("全市院长由谁任命？").constraints == ()
+    assert analyse("全市法院由谁领导？").constraints == ()
     assert analyse("人民法院审理案件适用什么程序？").constraints == ()
+
+
+def test_a_post_asked_about_is_a_constraint_and_its_deputy_another() -> None:
+    analysis = analyse("X市中院的院长是谁？")
+    assert [(c.kind, c.text) for c in analysis.constraints] == [
+        (ConstraintKind.ENTITY, "x市中院"),
+        (ConstraintKind.POST, "院长"),
+    ]
+    (deputy,) = analyse("副院长是谁？").constraints
+    assert not deputy.satisfied_by("党组书记、院长吴威主持会议")
 
 
 def test_named_event_requires_its_kind_of_meeting() -> None:

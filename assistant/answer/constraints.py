@@ -3,8 +3,9 @@
 Real questions miss the documents by one entity, one year or one number: the documents
 speak of 丹东中院 in 2023, the user asks about X市中院, or about 2022. ``constraints`` finds
 in a folded question its quoted terms, institutions named by their place, other proper names,
-named events (全市法院院长座谈会: a passage about a 院长会议 tells of another meeting), years
-and numbers. Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔
+named events (全市法院院长座谈会: a passage about a 院长会议 tells of another meeting), posts
+(院长, 副庭长: a passage that never mentions the post cannot say who holds it), years and
+numbers. Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔
 区人民法院) are expanded, so a constraint written one way is found written the other way.
 """
 
@@ -41,6 +42,12 @@ _EVENT = re.compile(rf"(?:{_NAME_CHAR}){{0,10}}?({_EVENT_KIND})")
 """A named event: its kind (座谈会, 院长会议), which a passage about it must name, and the words
 before it that qualify it (全市法院院长)."""
 
+_POST = re.compile(
+    r"(?:副|常务副)?(?:院长|庭长|审判长|检察长|书记|局长|厅长|处长|科长|主任|部长|省长|市长|"
+    r"县长|区长|镇长|乡长|村长|主席|秘书长|理事长|董事长|总经理|校长|所长|总统|总理|首相)"
+)
+"""A post whose holder a question may ask for; the deputy (副院长) is another post."""
+
 _GENERIC_PLACES = frozenset(
     {"全市", "全省", "全区", "全县", "全国", "本市", "本院", "我市", "我院"}
 )
@@ -72,6 +79,7 @@ class ConstraintKind(StrEnum):
 
     ENTITY = "entity"
     EVENT = "event"
+    POST = "post"
     YEAR = "year"
     NUMBER = "number"
     QUOTED = "quoted"
@@ -96,8 +104,8 @@ class Constraint:
 
 
 def constraints(folded: str) -> tuple[Constraint, ...]:
-    """Quoted terms, institutions, other named entities, years, numbers and events, in that
-    order.
+    """Quoted terms, institutions, other named entities, years, numbers, events and posts,
+    in that order.
 
     A later constraint whose text lies inside an earlier one is dropped, so 《民法典》 and
     民法典 do not both count.
@@ -110,6 +118,7 @@ def constraints(folded: str) -> tuple[Constraint, ...]:
         *_years(folded),
         *_numbers(folded),
         *_events(folded),
+        *_posts(folded),
     ):
         if not any(constraint.text in kept.text for kept in found):
             found.append(constraint)
@@ -201,4 +210,12 @@ def _events(folded: str) -> list[Constraint]:
     return [
         Constraint(match.group(), ConstraintKind.EVENT, ((match.group(1),),))
         for match in _EVENT.finditer(folded)
+    ]
+
+
+def _posts(folded: str) -> list[Constraint]:
+    """Posts the question names (院长 in X市中院的院长是谁)."""
+    return [
+        Constraint(match.group(), ConstraintKind.POST, ((match.group(),),))
+        for match in _POST.finditer(folded)
     ]
