@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from pymilvus import MilvusClient
 
+from assistant.cli import main
 from assistant.service import Assistant
 from assistant.settings import Settings, build_settings
 from index.errors import ConfigurationError
 from index.knowledge_base import DATABASE_NAME, KnowledgeBase
-from index.library import Library
+from index.library import Library, open_named
 from index.settings import IndexSettings
 from index.storage.milvus import GENERATION, PREFIX, collection_name
 from index.storage.store import Store
@@ -201,6 +202,24 @@ def test_knowledge_bases_are_collections_that_follow_renames_and_deletes(
         assert not entry.folder.exists()
     finally:
         library.close()
+
+
+def test_kb_delete_on_the_command_line_drops_the_collection(
+    tmp_path: Path, milvus_uri: str, samples_dir: Path
+) -> None:
+    data = str(tmp_path)
+    assert main(["kb", "create", "民事", "--data", data, "--milvus-uri", milvus_uri]) == 0
+    settings = build_settings({"data_dir": data, "milvus_uri": milvus_uri}, env={})
+    with open_named(settings.index, "民事", lambda _settings: FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir])
+        folder = kb.settings.data_dir
+    (collection,) = _collections(milvus_uri, folder)
+    assert main(["kb", "delete", "民事", "--yes", "--data", data, "--milvus-uri", milvus_uri]) == 0
+    client = MilvusClient(uri=milvus_uri)
+    try:
+        assert collection not in client.list_collections()
+    finally:
+        client.close()
 
 
 def test_the_milvus_uri_setting_is_checked_and_made_absolute(tmp_path: Path) -> None:
