@@ -22,7 +22,8 @@ drops its collections (``drop_collections``).
 
 **Fields.** ``vector`` (inner product, exact ``FLAT`` in Milvus Lite as FAISS is below
 20,000 chunks, ``HNSW`` on a server); ``words``: the folded search text, analysed by
-Milvus's ``jieba`` tokenizer into Milvus's own BM25 function; ``bigrams``: the text's
+Milvus's ``jieba`` tokenizer (dropping our stopwords and punctuation, as our tokenizer
+does) into Milvus's own BM25 function (our ``K1`` and ``B``); ``bigrams``: the text's
 character bigrams (``index.text.folding.char_bigrams``) separated by spaces, into a second
 BM25 function through the ``standard`` tokenizer, which keeps a run of letters and digits
 (Chinese included) as one token in Milvus Lite and on a server alike. The lexical
@@ -45,10 +46,11 @@ from pymilvus import DataType, Function, FunctionType, MilvusClient
 
 from index.storage.derived import difference
 from index.storage.indexes import ChunkText, Ranking
+from index.storage.lexical import K1, B
 from index.storage.lexical_fields import BIGRAMS, FIELD_WEIGHTS, WORDS
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
-from index.text.folding import char_bigrams
+from index.text.folding import STOPWORDS, char_bigrams
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,14 @@ FLUSH_MIN = 1000
 flushed are searched without an index (Milvus Lite rebuilds one for them on every search)."""
 MAX_TEXT = 65_535
 """Longest text field Milvus stores (bytes); a chunk's search text is far shorter."""
+MAX_LIMIT = 16_384
+"""Most results one Milvus search returns."""
+PUNCTUATION = frozenset(
+    ",.?!:;'\"()[]<>{}-_/\\|~`@#$%^&*+=，。？！：；、“”‘’（）《》〈〉【】「」『』〔〕…—·～"
+) | {"……", "——", "..."}
+"""Tokens Milvus's jieba tokenizer keeps and ours drops (folded text is half-width)."""
+BM25_PARAMS = {"bm25_k1": K1, "bm25_b": B}
+"""As in our own BM25 (``index.storage.lexical``)."""
 HNSW = {"M": 16, "efConstruction": 200}
 """Vector index on a Milvus server: graph degree and build depth."""
 HNSW_EF = 128
@@ -111,14 +121,22 @@ def _schema(dimension: int) -> Any:
     schema = MilvusClient.create_schema(auto_id=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-    analyzers = {WORDS: "jieba", BIGRAMS: "standard"}
-    for field, tokenizer in analyzers.items():
+    stop_words = sorted(STOPWORDS | PUNCTUATION)
+    analyzers = {
+        WORDS: {
+            # search mode without HMM guessing, as our tokenizer (Milvus Lite ignores "hmm")
+            "tokenizer": {"type": "jieba", "mode": "search", "hmm": False},
+            "filter": [{"type": "stop", "stop_words": stop_words}],
+        },
+        BIGRAMS: {"tokenizer": "standard"},
+    }
+    for field, analyzer in analyzers.items():
         schema.add_field(
             field,
             DataType.VARCHAR,
             max_length=MAX_TEXT,
             enable_analyzer=True,
-            analyzer_params={"tokenizer": tokenizer},
+            analyzer_params=analyzer,
         )
         schema.add_field(sparse_field(field), DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(
@@ -145,7 +163,10 @@ def _create(client: MilvusClient, name: str, dimension: int, lite: bool) -> None
         params.add_index(field_name="vector", index_type="HNSW", metric_type="IP", params=HNSW)
     for field in (WORDS, BIGRAMS):
         params.add_index(
-            field_name=sparse_field(field), index_type="SPARSE_INVERTED_INDEX", metric_type="BM25"
+            field_name=sparse_field(field),
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params=BM25_PARAMS,
         )
     client.create_collection(name, schema=_schema(dimension), consistency_level="Strong")
     # An empty collection's indexes are ready at once: waiting for them polls every 0.5 s
@@ -188,9 +209,7 @@ class MilvusIndexes:
         self._name = name
         self._store = store
         self._model_id, self._dimension = model
-        self._search_params: dict[str, Any] = {"metric_type": "IP"}
-        if not lite:
-            self._search_params["params"] = {"ef": HNSW_EF}
+        self._lite = lite
         self._unflushed = 0
 
     @classmethod
@@ -307,7 +326,8 @@ class MilvusIndexes:
             weight = FIELD_WEIGHTS.get(field, 0.0)
             if not weight or not text.strip():
                 continue
-            for chunk_id, score in self._search(sparse_field(field), text, k * FIELD_DEPTH, "BM25"):
+            depth = min(k * FIELD_DEPTH, MAX_LIMIT)
+            for chunk_id, score in self._search(sparse_field(field), text, depth, "BM25"):
                 # Milvus Lite reports BM25 as a negative distance, a server as the score
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * abs(score)
         return sorted(scores.items(), key=lambda item: -item[1])[:k]
@@ -317,13 +337,15 @@ class MilvusIndexes:
         return self._search("vector", np.asarray(vector, dtype=np.float32).tolist(), k, "IP")
 
     def _search(self, field: str, query: Any, k: int, metric: str) -> Ranking:
-        params = self._search_params if metric == "IP" else {"metric_type": metric}
+        params: dict[str, Any] = {"metric_type": metric}
+        if metric == "IP" and not self._lite:
+            params["params"] = {"ef": max(HNSW_EF, k)}
         with self.lock:
             results = self._client.search(
                 self._name,
                 data=[query],
                 anns_field=field,
-                limit=k,
+                limit=min(k, MAX_LIMIT),
                 output_fields=["id"],
                 search_params=params,
             )
