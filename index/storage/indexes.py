@@ -10,7 +10,8 @@ engines satisfy ``SearchIndexes``:
 
 Both catch up with the database the same way: the chunk ids they hold are compared with the
 stored ones, chunks gone are removed and chunks missing added (vectors from the embedding
-cache, text from the database). Each analyses text its own way, so they are handed the
+cache, text from the database); a Milvus collection, shared by every process, only under
+the folder's writer lock. Each analyses text its own way, so they are handed the
 chunk's folded search text and, where known, its jieba words (``ChunkText``), and a folded
 query for lexical search.
 """
