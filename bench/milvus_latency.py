@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymilvus import AnnSearchRequest, MilvusClient, RRFRanker, WeightedRanker
+from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
 
 from assistant.retrieval.fusion import score_fusion
 from assistant.retrieval.retriever import CANDIDATES, DENSE_WEIGHT, LEXICAL_WEIGHT, Hit
@@ -52,7 +52,7 @@ from index.knowledge_base import DATABASE_NAME, KnowledgeBase
 from index.storage.derived import DerivedIndexes
 from index.storage.indexes import ChunkText, SearchIndexes
 from index.storage.lexical_fields import BIGRAMS, WORDS
-from index.storage.milvus import MilvusIndexes, collection_name, sparse_field
+from index.storage.milvus import MilvusIndexes, collection_name, connect, sparse_field
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
 from index.text.folding import char_bigrams, fold
@@ -166,7 +166,7 @@ class MilvusRanked:
         finally:
             store.close()
         self.kb = kb
-        self.client = MilvusClient(uri=uri)
+        self.client = connect(uri)
         self.ranker = ranker
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> list[Hit]:
@@ -282,7 +282,8 @@ def report(rows: list[dict[str, Any]], quality_rows: list[dict[str, Any]]) -> st
         [
             [
                 row["variant"],
-                *(f"{row[key]:.3f}" for key in ("hit@1", "hit@5", "hit@10", "mrr@10")),
+                *(f"{row[key]:.3f}" for key in ("hit@1", "hit@5", "hit@10")),
+                f"{row['mrr@10']:.4f}",
                 f"{row['seconds']:.0f}",
             ]
             for row in quality_rows

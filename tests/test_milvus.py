@@ -16,7 +16,7 @@ from pymilvus import MilvusClient
 from assistant.cli import main
 from assistant.service import Assistant
 from assistant.settings import Settings, build_settings
-from index.errors import ConfigurationError
+from index.errors import ConfigurationError, StoreError
 from index.knowledge_base import DATABASE_NAME, KnowledgeBase
 from index.library import Library, open_named
 from index.settings import IndexSettings
@@ -220,6 +220,20 @@ def test_kb_delete_on_the_command_line_drops_the_collection(
         assert collection not in client.list_collections()
     finally:
         client.close()
+
+
+def test_an_unreachable_milvus_is_a_clear_error_that_loses_nothing(
+    kb: KnowledgeBase, settings: IndexSettings
+) -> None:
+    chunks = kb.chunk_count()
+    kb.close()
+    unreachable = replace(settings, milvus_uri="http://127.0.0.1:1")
+    with pytest.raises(StoreError, match="无法打开 Milvus") as raised:
+        KnowledgeBase.open(unreachable, FakeEmbedder())
+    assert "cannot open Milvus" in raised.value.message("en")
+    with KnowledgeBase.open(settings, FakeEmbedder()) as reopened:
+        assert reopened.chunk_count() == chunks
+        assert_consistent(reopened)
 
 
 def test_the_milvus_uri_setting_is_checked_and_made_absolute(tmp_path: Path) -> None:

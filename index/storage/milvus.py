@@ -43,7 +43,9 @@ from typing import Any
 
 import numpy as np
 from pymilvus import DataType, Function, FunctionType, MilvusClient
+from pymilvus.exceptions import MilvusException
 
+from index.errors import StoreError
 from index.storage.derived import difference
 from index.storage.indexes import ChunkText, Ranking
 from index.storage.lexical import K1, B
@@ -67,6 +69,8 @@ FLUSH_MIN = 1000
 flushed are searched without an index (Milvus Lite rebuilds one for them on every search)."""
 MAX_TEXT = 65_535
 """Longest text field Milvus stores (bytes); a chunk's search text is far shorter."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Milvus server to answer."""
 MAX_LIMIT = 16_384
 """Most results one Milvus search returns."""
 PUNCTUATION = frozenset(
@@ -96,9 +100,24 @@ def _base_prefix(kb_id: str) -> str:
     return f"{PREFIX}{kb_id}_"
 
 
+def connect(uri: str) -> MilvusClient:
+    """A client of the Milvus at ``uri`` (starting Milvus Lite for a ``.db`` path), or
+    ``StoreError`` saying why not: a server down, a Milvus Lite folder another process holds.
+    """
+    try:
+        return MilvusClient(uri=uri, timeout=CONNECT_TIMEOUT)
+    except MilvusException as error:
+        raise StoreError(
+            f"无法打开 Milvus {uri}（{error.message}）。服务器地址是否正确、是否已启动？"
+            "Milvus Lite 的 .db 文件夹同一时间只能由一个程序使用。",
+            f"cannot open Milvus at {uri} ({error.message}). Is the server address right and "
+            "the server running? A Milvus Lite .db folder serves one program at a time.",
+        ) from error
+
+
 def drop_collections(uri: str, kb_id: str, keep: str = "") -> list[str]:
     """Drop the collections of the knowledge base ``kb_id`` (but ``keep``); returns them."""
-    client = MilvusClient(uri=uri)
+    client = connect(uri)
     try:
         return _drop_collections(client, kb_id, keep)
     finally:
@@ -218,7 +237,7 @@ class MilvusIndexes:
     ) -> MilvusIndexes:
         """The knowledge base's collection for ``model`` (id, dimension), created when
         missing, and caught up unless another process holds the ``writer`` lock."""
-        client = MilvusClient(uri=uri)
+        client = connect(uri)
         try:
             with writer.attempt() as held:
                 indexes = cls._open(client, store, model, is_lite(uri), writing=held)
