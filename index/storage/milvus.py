@@ -18,7 +18,8 @@ an open finding the stamp current skips comparing the ids.
 meta, a UUID) and its embedding model (``collection_name``): renaming a knowledge base
 changes nothing in Milvus, a base re-embedded with another model gets a fresh collection
 (the old one is dropped), several installations can share one server, and deleting a base
-drops its collections (``drop_collections``).
+drops its collections (``drop_collections``). A copied folder keeps the id, so a copy in use
+next to its original needs another Milvus.
 
 **Fields.** ``vector`` (inner product, exact ``FLAT`` in Milvus Lite as FAISS is below
 20,000 chunks, ``HNSW`` on a server); ``words``: the folded search text, analysed by
