@@ -78,6 +78,12 @@ def paths(value: str | Sequence[str | Path]) -> tuple[Path, ...]:
     return tuple(Path(item).expanduser() for item in items if str(item).strip())
 
 
+def milvus_uri(value: str) -> str:
+    """A Milvus server's URI as given; a Milvus Lite ``.db`` path ``~``-expanded and absolute
+    (Milvus Lite resolves it against the working folder, which a server may change)."""
+    return value if "://" in value else str(Path(value).expanduser().resolve())
+
+
 # Environment variable (without prefix) -> (section, field, type)
 _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "DATA_DIR": ("index", "data_dir", Path),
@@ -89,6 +95,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "BATCH_SIZE": ("index", "batch_size", int),
     "MAX_FILE_BYTES": ("index", "max_file_bytes", int),
     "MAX_TEXT_CHARS": ("index", "max_text_chars", int),
+    "MILVUS_URI": ("index", "milvus_uri", milvus_uri),
     "LLM_BASE_URL": ("llm", "base_url", str),
     "LLM_MODEL": ("llm", "model", str),
     "LLM_API_KEY": ("llm", "api_key", str),

@@ -28,9 +28,8 @@ from index.ingest.prepare import PreparedFile, prepare, recipe
 from index.ingest.reading import read_file
 from index.progress import Progress
 from index.settings import IndexSettings
-from index.storage.derived import DerivedIndexes
 from index.storage.embedding_cache import text_hash
-from index.storage.lexical_fields import lexical_terms
+from index.storage.indexes import ChunkText, SearchIndexes
 from index.storage.rows import NewChunk, StoredFile
 from index.storage.store import Store
 from index.text.folding import tokenize
@@ -127,7 +126,7 @@ class Indexer:
     """Indexes files into one knowledge base's database and derived indexes."""
 
     def __init__(
-        self, store: Store, indexes: DerivedIndexes, embedder: Embedder, settings: IndexSettings
+        self, store: Store, indexes: SearchIndexes, embedder: Embedder, settings: IndexSettings
     ) -> None:
         self._store = store
         self._indexes = indexes
@@ -260,8 +259,8 @@ class Indexer:
                     modified_at=pending.modified_at,
                 )
                 self._indexes.remove(old_ids)
-                terms = [lexical_terms(item.chunk.search_text, item.tokens) for item in chunks]
-                self._indexes.add(new_ids, vectors, terms)
+                texts = [ChunkText(item.chunk.search_text, item.tokens) for item in chunks]
+                self._indexes.add(new_ids, vectors, texts)
             getattr(report, pending.outcome).append(prepared.source)
             report.chunks += len(new_ids)
             if prepared.removed.count:

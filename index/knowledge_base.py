@@ -2,7 +2,9 @@
 
 A knowledge base is a folder holding ``knowledge.sqlite3`` (the source of truth, see
 ``index.storage.store``), ``vectors.faiss`` and ``lexical.npz`` (derived indexes, see
-``index.storage.derived``, rebuilt from the database whenever their stamp lags behind it).
+``index.storage.derived``, rebuilt from the database whenever their stamp lags behind it),
+or, when ``settings.milvus_uri`` is set, a Milvus collection in their place
+(``index.storage.milvus``); both satisfy ``index.storage.indexes.SearchIndexes``.
 
 Files are identified by ``source``: the absolute, resolved path of the file as indexed.
 Indexing compares the SHA-256 of each file's bytes with the stored one: new files are
@@ -38,7 +40,7 @@ from index.indexer import Indexer, reembed_all
 from index.progress import Progress, ignore_progress
 from index.settings import DEFAULT_MODEL, IndexSettings
 from index.storage.derived import DerivedIndexes
-from index.storage.lexical_fields import lexical_terms
+from index.storage.indexes import SearchIndexes
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
 from index.text.folding import fold
@@ -133,6 +135,20 @@ def recorded_model_id(data_dir: Path) -> str | None:
         store.close()
 
 
+def _open_indexes(
+    store: Store, settings: IndexSettings, embedder: Embedder, lock: WriterLock
+) -> SearchIndexes:
+    """The base's search indexes, caught up: its Milvus collection when a Milvus URI is
+    set (shared by every process, so changed only under the writer ``lock``), else FAISS
+    and BM25 in its folder (this process's own)."""
+    model_id, dimension = embedder.model_id, embedder.dimension
+    if settings.milvus_uri:
+        from index.storage.milvus import MilvusIndexes  # pymilvus and gRPC only when used
+
+        return MilvusIndexes.load(store, settings.milvus_uri, (model_id, dimension), lock)
+    return DerivedIndexes.load(store, settings.data_dir, model_id, dimension)
+
+
 class KnowledgeBase:
     """Files, chunks and both search indexes of one data folder; see the module docstring."""
 
@@ -149,9 +165,7 @@ class KnowledgeBase:
         self._store = store
         self._lock = lock  # one write at a time, across threads and processes
         self._closed = False
-        self._indexes = DerivedIndexes.load(
-            store, settings.data_dir, embedder.model_id, embedder.dimension
-        )
+        self._indexes = _open_indexes(store, settings, embedder, lock)
 
     # -- opening ----------------------------------------------------------------------
 
@@ -193,6 +207,22 @@ class KnowledgeBase:
             store.close()
         return cls.open(settings, embedder)
 
+    @staticmethod
+    def discard(settings: IndexSettings) -> None:
+        """Drop what the base in ``settings.data_dir`` keeps outside its folder (its Milvus
+        collections), before the folder is deleted; nothing for the embedded indexes."""
+        path = settings.data_dir / DATABASE_NAME
+        if not settings.milvus_uri or not path.is_file():
+            return
+        from index.storage.milvus import drop_collections
+
+        store = Store.open(path)
+        try:
+            kb_id = store.get_meta("kb_id") or ""
+        finally:
+            store.close()
+        drop_collections(settings.milvus_uri, kb_id)
+
     def close(self) -> None:
         """Save what is pending and close the database (a second call does nothing).
 
@@ -204,6 +234,7 @@ class KnowledgeBase:
                 return
             if held and self._store.generation() == self._indexes.generation:
                 self._indexes.save()
+            self._indexes.close()
             self._store.close()
             self._closed = True
 
@@ -363,7 +394,7 @@ class KnowledgeBase:
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
         self._follow()
-        return self._indexes.lexical_search(lexical_terms(fold(query)), k)
+        return self._indexes.lexical_search(fold(query), k)
 
     def dense_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Cosine similarity to the folded query's embedding: ``(chunk_id, score)``."""

@@ -30,6 +30,16 @@ def open_named(settings: IndexSettings, name: str, load: EmbedderLoader) -> Know
     return KnowledgeBase.open(kb_settings, load(kb_settings))
 
 
+def delete_base(catalog: Catalog, settings: IndexSettings, name: str) -> BaseEntry:
+    """Delete the (closed) knowledge base ``name``: its Milvus collection, if any, then its
+    entry and folder. The collection goes first: a base left behind by an interruption
+    rebuilds it from its database on the next open."""
+    entry = catalog.get(name)
+    if not entry.is_default:  # the catalog refuses to delete that one
+        KnowledgeBase.discard(catalog.settings_for(entry, settings))
+    return catalog.delete(name)
+
+
 class Library:
     """Knowledge bases of one data folder, opened on demand and shared between threads."""
 
@@ -82,13 +92,13 @@ class Library:
             return self.catalog.rename(old, new)
 
     def delete(self, name: str) -> BaseEntry:
-        """Close and delete the knowledge base ``name`` with its files."""
+        """Close and delete the knowledge base ``name`` with its files (``delete_base``)."""
         with self._lock:
             entry = self.catalog.get(name)
             kb = None if entry.is_default else self._open.pop(entry.kb_id, None)
             if kb is not None:  # the default one is refused below, and stays open
                 kb.close()
-            return self.catalog.delete(name)
+            return delete_base(self.catalog, self.settings, name)
 
     def close(self) -> None:
         """Close every open knowledge base and the registry."""

@@ -39,6 +39,9 @@ class IndexSettings:
         max_text_chars: Files whose extracted text is longer are refused with a clear
             error: a small compressed file (a Word "zip bomb", a PDF of compressed
             streams) can unpack to gigabytes.
+        milvus_uri: Where the search indexes live: ``""`` (default) FAISS and BM25 in the
+            knowledge-base folder; a local path ending in ``.db`` Milvus Lite in this
+            process; ``http://host:19530`` a Milvus server (``index.storage.milvus``).
     """
 
     data_dir: Path
@@ -50,6 +53,7 @@ class IndexSettings:
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
     max_text_chars: int = 10_000_000
+    milvus_uri: str = ""
 
     def model_argument(self) -> str:
         """What ``--embedding-model`` must say to name this model from any folder.
@@ -75,6 +79,7 @@ class IndexSettings:
                 f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
         self._check_backend()
+        self._check_milvus_uri()
         for name in ("max_file_bytes", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(
@@ -85,6 +90,16 @@ class IndexSettings:
             raise ConfigurationError(
                 f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",
                 f"batch_size must be positive, got {self.batch_size}",
+            )
+
+    def _check_milvus_uri(self) -> None:
+        uri = self.milvus_uri
+        if uri and not uri.endswith(".db") and "://" not in uri:
+            raise ConfigurationError(
+                f"milvus_uri 应为以 .db 结尾的本地路径（Milvus Lite）或 http://主机:19530，"
+                f"当前为 {uri!r}",
+                f"milvus_uri must be a local path ending in .db (Milvus Lite) or "
+                f"http://host:19530, got {uri!r}",
             )
 
     def _check_backend(self) -> None:

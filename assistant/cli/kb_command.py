@@ -12,6 +12,7 @@ from assistant.settings import Settings
 from index.catalog import BaseEntry, Catalog
 from index.errors import ConfigurationError
 from index.knowledge_base import DATABASE_NAME
+from index.library import delete_base
 from index.storage.store import Store
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def _change(catalog: Catalog, args: argparse.Namespace, settings: Settings) -> t
             "删除知识库会删除其全部索引和上传的文件；确认请加 --yes",
             "deleting a knowledge base deletes its index and uploaded files; add --yes",
         )
-    entry = catalog.delete(args.names[0])
+    entry = delete_base(catalog, settings.index, args.names[0])
     with Accounts.open(settings.index.data_dir) as accounts:
         accounts.forget_base(entry.kb_id)
     return f"已删除知识库“{entry.name}”", entry.name

@@ -39,6 +39,7 @@ SETTING_FLAGS: dict[str, str] = {
     "data": "data_dir",
     "embedding_model": "embedding_model",
     "embedding_backend": "embedding_backend",
+    "milvus_uri": "milvus_uri",
     "top_k": "top_k",
     "chunk_size": "chunk_size",
     "chunk_overlap": "chunk_overlap",
@@ -81,6 +82,12 @@ def common_options() -> argparse.ArgumentParser:
         "--embedding-backend",
         choices=EMBEDDING_BACKENDS,
         help="嵌入后端：auto（默认，自动选最快的）、torch（float32）、onnx-int8（仅默认模型）",
+    )
+    common.add_argument(
+        "--milvus-uri",
+        metavar="URI",
+        help="检索索引放在 Milvus：本地 .db 路径（Milvus Lite）或 http://主机:19530"
+        "（默认不用，或 YOUJU_MILVUS_URI）",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="输出详细日志")
     return common

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from index.storage.atomic import remove_leftovers
+from index.storage.indexes import ChunkText, Ranking
 from index.storage.lexical_fields import FieldedIndex, Terms, lexical_terms
 from index.storage.store import Store
 from index.storage.vectors import VectorIndex
@@ -70,13 +71,14 @@ class Stamp:
         return cls(kb_id, int(generation), model_id)
 
 
-def _difference(held: np.ndarray, stored: np.ndarray) -> tuple[list[int], list[int]]:
+def difference(held: np.ndarray, stored: np.ndarray) -> tuple[list[int], list[int]]:
     """``(missing, extra)``: stored ids not held, and held ids no longer stored (sorted)."""
     return np.setdiff1d(stored, held).tolist(), np.setdiff1d(held, stored).tolist()
 
 
 class DerivedIndexes:
-    """The vector and lexical index of one knowledge base; see the module docstring."""
+    """The vector and lexical index of one knowledge base (``SearchIndexes``, the embedded
+    engine); see the module docstring."""
 
     def __init__(
         self,
@@ -140,7 +142,7 @@ class DerivedIndexes:
         return changed
 
     def _catch_up_vectors(self, snapshot: Store, stored: np.ndarray) -> int:
-        missing, extra = _difference(np.sort(self._vectors.ids()), stored)
+        missing, extra = difference(np.sort(self._vectors.ids()), stored)
         with self.lock:
             self._vectors.remove(extra)
         parts = snapshot.embeddings.iter_chunk_vectors(
@@ -154,7 +156,7 @@ class DerivedIndexes:
         return len(missing) + len(extra)
 
     def _catch_up_lexical(self, snapshot: Store, stored: np.ndarray) -> int:
-        missing, extra = _difference(self._lexical.ids(), stored)
+        missing, extra = difference(self._lexical.ids(), stored)
         if len(missing) and missing[0] <= self._lexical.last_id():
             log.info("rebuilding the lexical index of %s from the database", self._data_dir)
             rebuilt = FieldedIndex.build(_lexical_parts(snapshot, stored.tolist()))
@@ -181,8 +183,9 @@ class DerivedIndexes:
             yield
             self.generation = self._store.generation()
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, terms: Sequence[Terms]) -> None:
+    def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
         """Add chunks (their vectors and lexical terms) under the ids the database gave them."""
+        terms = [lexical_terms(text.search_text, text.words) for text in texts]
         with self.lock:
             self._vectors.add(ids, vectors)
             self._lexical.add(ids, terms)
@@ -197,12 +200,13 @@ class DerivedIndexes:
 
     # -- searching --------------------------------------------------------------------
 
-    def lexical_search(self, terms: Terms, k: int) -> list[tuple[int, float]]:
-        """BM25 over the query's ``terms``: ``(chunk_id, score)``, best first."""
+    def lexical_search(self, query: str, k: int) -> Ranking:
+        """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
+        terms = lexical_terms(query)
         with self.lock:
             return self._lexical.search(terms, k)
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def dense_search(self, vector: np.ndarray, k: int) -> Ranking:
         """Inner product with the query ``vector``: ``(chunk_id, score)``, best first."""
         with self.lock:
             return self._vectors.search(vector, k)
@@ -233,6 +237,9 @@ class DerivedIndexes:
         self._vectors.save(self._data_dir / VECTORS_NAME, stamp)
         self._lexical.snapshot().save(self._data_dir / LEXICAL_NAME, stamp)
         self._unsaved = 0
+
+    def close(self) -> None:
+        """Nothing to release: the indexes live in this process's memory."""
 
 
 def _lexical_parts(

@@ -32,6 +32,10 @@ from index.storage.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
+K1 = 1.2
+"""BM25 term-frequency saturation."""
+B = 0.75
+"""BM25 length normalisation."""
 _MAX_TF = np.iinfo(np.uint16).max
 
 
@@ -153,7 +157,7 @@ class _Growable:
 class LexicalIndex:
     """BM25 (Lucene's IDF, always positive) over token lists; not thread-safe."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = K1, b: float = B) -> None:
         self.k1 = k1
         self.b = b
         self._terms: dict[str, int] = {}

@@ -20,7 +20,8 @@ _STOPWORD_LIST = """
 我 你 他 她 它 我们 你们 他们 吗 呢 吧 啊 呀 么 什么 怎么 如何 哪些 请问
 a an the of and or to in is are
 """
-_STOPWORDS = frozenset(_STOPWORD_LIST.split())
+STOPWORDS = frozenset(_STOPWORD_LIST.split())
+"""Words too common to search for; BM25 leaves them out of texts and queries alike."""
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +54,7 @@ def fold(text: str) -> str:
 
 def _is_word(token: str) -> bool:
     """Whether a token carries meaning: not whitespace/punctuation only, not a stopword."""
-    if token in _STOPWORDS:
+    if token in STOPWORDS:
         return False
     return any(is_content_char(ch) for ch in token)
 
