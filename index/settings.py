@@ -19,6 +19,11 @@ EMBEDDING_BACKENDS = ("auto", "torch", "onnx-int8")
 float32 through torch (on the GPU when there is one); ``onnx-int8`` is the default model's
 int8 ONNX graph through onnxruntime on the CPU."""
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+"""How a ``database_url`` may begin."""
+DEFAULT_SCHEMA = "kb_default"
+"""The PostgreSQL schema of the default knowledge base (``index.catalog.schema_of``)."""
+
 
 @dataclass(frozen=True)
 class IndexSettings:
@@ -39,6 +44,10 @@ class IndexSettings:
         max_text_chars: Files whose extracted text is longer are refused with a clear
             error: a small compressed file (a Word "zip bomb", a PDF of compressed
             streams) can unpack to gigabytes.
+        database_url: ``""`` keeps every record in SQLite files in the data folder; a
+            ``postgresql://`` URL puts them in that database, shared by several servers.
+        database_schema: The PostgreSQL schema of this knowledge base's records (set per
+            knowledge base by ``index.catalog``).
     """
 
     data_dir: Path
@@ -50,6 +59,8 @@ class IndexSettings:
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
     max_text_chars: int = 10_000_000
+    database_url: str = ""
+    database_schema: str = DEFAULT_SCHEMA
 
     def model_argument(self) -> str:
         """What ``--embedding-model`` must say to name this model from any folder.
@@ -75,6 +86,11 @@ class IndexSettings:
                 f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
             )
         self._check_backend()
+        if self.database_url and not self.database_url.startswith(DATABASE_SCHEMES):
+            raise ConfigurationError(
+                "database_url（数据库地址）应以 postgresql:// 开头，或留空以使用 SQLite 文件",
+                "database_url must start with postgresql://, or be empty for SQLite files",
+            )
         for name in ("max_file_bytes", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(

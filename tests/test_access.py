@@ -1,15 +1,15 @@
 """Knowledge-base registry, accounts, tokens, the login throttle and the audit log, on real
-SQLite files."""
+SQLite files and a real PostgreSQL server (``database_url``)."""
 
 from __future__ import annotations
 
-import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from assistant.access.accounts import Accounts
-from assistant.access.database import ACCOUNTS_NAME
+from assistant.access.database import ACCOUNTS_NAME, ACCOUNTS_SCHEMA
 from assistant.access.throttle import LoginThrottle
 from assistant.service import Assistant
 from assistant.settings import build_settings
@@ -18,7 +18,9 @@ from index.errors import ConfigurationError
 from index.knowledge_base import KnowledgeBase
 from index.library import Library
 from index.settings import IndexSettings
+from index.storage.database import DATABASE_ERRORS, Address, Database
 from tests.fakes import FakeEmbedder
+from tests.kb_checks import plain_sql
 
 
 def test_an_existing_data_folder_becomes_the_default_knowledge_base(
@@ -39,9 +41,9 @@ def test_an_existing_data_folder_becomes_the_default_knowledge_base(
 
 
 def test_named_bases_live_in_their_own_folders_and_survive_renames(
-    tmp_path: Path, samples_dir: Path
+    tmp_path: Path, samples_dir: Path, database_url: str
 ) -> None:
-    catalog = Catalog.open(tmp_path)
+    catalog = Catalog.open(tmp_path, database_url)
     try:
         criminal = catalog.create("刑事", "fake-a")
         assert criminal.folder == (tmp_path / "bases" / str(criminal.kb_id)).resolve()
@@ -107,8 +109,15 @@ def test_a_question_over_two_bases_finds_the_passage_wherever_it_lives(
         library.close()
 
 
-def test_passwords_are_argon2_hashes_and_tokens_sign_in_until_revoked(tmp_path: Path) -> None:
-    with Accounts.open(tmp_path) as accounts:
+def _accounts_sql(tmp_path: Path, database_url: str) -> AbstractContextManager[Database]:
+    """The accounts database with plain SQL, around the program's checks."""
+    return plain_sql(Address(tmp_path / ACCOUNTS_NAME, ACCOUNTS_SCHEMA, database_url))
+
+
+def test_passwords_are_argon2_hashes_and_tokens_sign_in_until_revoked(
+    tmp_path: Path, database_url: str
+) -> None:
+    with Accounts.open(tmp_path, database_url) as accounts:
         accounts.add("alice", "correct horse", "editor")
         token = accounts.new_token("alice", "nightly script")
         assert accounts.authenticate("alice", "correct horse") is not None
@@ -119,14 +128,15 @@ def test_passwords_are_argon2_hashes_and_tokens_sign_in_until_revoked(tmp_path: 
         assert accounts.authenticate("alice", token) is None
         with pytest.raises(ConfigurationError, match="至少"):
             accounts.add("bob", "short")
-    stored = sqlite3.connect(tmp_path / ACCOUNTS_NAME).execute("SELECT password_hash FROM users")
-    (digest,) = stored.fetchone()
+    with _accounts_sql(tmp_path, database_url) as database:
+        (digest,) = database.execute("SELECT password_hash FROM users").fetchone()
     assert digest.startswith("$argon2id$") and "correct horse" not in digest
 
 
-def test_grants_decide_reading_and_writing_per_base(tmp_path: Path) -> None:
-    with Accounts.open(tmp_path) as accounts:
+def test_grants_decide_reading_and_writing_per_base(tmp_path: Path, database_url: str) -> None:
+    with Accounts.open(tmp_path, database_url) as accounts:
         reader = accounts.grant(accounts.add("r", "password1", "reader").name, 2)
+        assert accounts.grant("r", 2) == reader  # granting twice changes nothing
         editor = accounts.grant(accounts.add("e", "password1", "editor").name, 3)
         admin = accounts.add("a", "password1", "admin")
         assert reader.can_read(2) and not reader.can_write(2) and not reader.can_read(3)
@@ -137,18 +147,19 @@ def test_grants_decide_reading_and_writing_per_base(tmp_path: Path) -> None:
         assert user is not None and not user.can_read(2)
 
 
-def test_the_audit_log_is_append_only_and_exports_csv(tmp_path: Path) -> None:
-    with Accounts.open(tmp_path) as accounts:
+def test_the_audit_log_is_append_only_and_exports_csv(tmp_path: Path, database_url: str) -> None:
+    with Accounts.open(tmp_path, database_url) as accounts:
         accounts.audit.record("alice", "ask", "刑事", "谁主持了会议，\n第二行")
         accounts.audit.record("root", "user.grant", "alice", "刑事")
         csv_text = accounts.audit.csv_text()
+        assert [event.actor for event in accounts.audit.events(limit=1)] == ["root"]
     assert csv_text.startswith("\ufeffevent_id,at,actor,action,target,detail")
     assert "alice,ask,刑事" in csv_text and "root,user.grant,alice,刑事" in csv_text
-    database = sqlite3.connect(tmp_path / ACCOUNTS_NAME)
-    for statement in ("UPDATE audit SET actor = 'x'", "DELETE FROM audit"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            database.execute(statement)
-    assert database.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 2
+    with _accounts_sql(tmp_path, database_url) as database:
+        for statement in ("UPDATE audit SET actor = 'x'", "DELETE FROM audit"):
+            with pytest.raises(DATABASE_ERRORS, match="append-only"):
+                database.execute(statement)
+        assert database.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 2
 
 
 def test_failed_logins_lock_the_name_for_a_growing_while() -> None:

@@ -1,4 +1,6 @@
-"""The SQLite store: schema migrations, file replacement, reads and the embedding cache."""
+"""The store: schema migrations, file replacement, reads and the embedding cache.
+
+The tests of SQL run on both engines (``database_url``: SQLite files and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ import pytest
 
 from index.documents import Chunk, Document, PageStart
 from index.errors import StoreError
+from index.storage.database import Address
 from index.storage.embedding_cache import text_hash
 from index.storage.rows import NewChunk
-from index.storage.schema import MIGRATIONS
+from index.storage.schema import SQLITE_MIGRATIONS
 from index.storage.store import Store
 
 TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
@@ -33,20 +36,24 @@ def _chunks(text: str = TEXT, size: int = 8) -> list[NewChunk]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "kb" / "knowledge.sqlite3")
+def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
+    opened = Store.open(Address(tmp_path / "kb" / "knowledge.sqlite3", "kb_1", database_url))
     yield opened
     opened.close()
 
 
+def _sqlite(path: Path) -> Address:
+    return Address(path, "unused")
+
+
 def test_new_database_has_every_migration_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.sqlite3"
-    store = Store.open(path)
-    assert store.schema_version == len(MIGRATIONS)
+    store = Store.open(_sqlite(path))
+    assert store.schema_version == len(SQLITE_MIGRATIONS)
     stamp = store.stamp()
     store.close()
-    reopened = Store.open(path)
-    assert reopened.schema_version == len(MIGRATIONS)
+    reopened = Store.open(_sqlite(path))
+    assert reopened.schema_version == len(SQLITE_MIGRATIONS)
     assert reopened.stamp() == stamp
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reopened.close()
@@ -55,10 +62,10 @@ def test_new_database_has_every_migration_and_reopens(tmp_path: Path) -> None:
 def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.sqlite3"
     connection = sqlite3.connect(path)
-    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    connection.execute(f"PRAGMA user_version = {len(SQLITE_MIGRATIONS) + 1}")
     connection.close()
     with pytest.raises(StoreError, match="升级程序") as refused:
-        Store.open(path)
+        Store.open(_sqlite(path))
     assert "upgrade" in refused.value.message("en")
 
 
