@@ -125,11 +125,3 @@ class FileLeases:
         """Give up every lease this holder has."""
         with self._lock:
             self._db.execute("DELETE FROM leases WHERE holder = ?", (self.holder,))
-
-    def holder_of(self, source: str) -> str | None:
-        """Who holds the lease of ``source`` now (expired or not), or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT holder FROM leases WHERE source = ?", (source,)
-            ).fetchone()
-        return None if row is None else row[0]
