@@ -57,7 +57,8 @@ class ThrowawayServer:
         command = [str(self._bin / program), *args]
         if self._as_root:
             command = ["runuser", "-u", SERVER_USER, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True)
+        # in the cluster's folder: the user may not reach the current one (a root checkout)
+        subprocess.run(command, check=True, capture_output=True, text=True, cwd=self.folder)
 
     def start(self) -> None:
         """Create the cluster and start the server (waits until it accepts connections)."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from gradio_client import Client
 
 from index.catalog import DEFAULT_NAME
 from index.knowledge_base import KnowledgeBase, records_address
@@ -26,6 +27,7 @@ from index.storage.store import Store
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import FakeEmbedder
 from tests.kb_checks import assert_consistent, plain_sql
+from tests.web_harness import running_app
 
 SERVER = textwrap.dedent(
     """
@@ -38,7 +40,7 @@ SERVER = textwrap.dedent(
     from index.settings import IndexSettings
     from tests.fakes import FakeEmbedder
 
-    data, url, name, barrier, *files = sys.argv[1:]
+    data, url, name, barrier, peers, *files = sys.argv[1:]
 
 
     class SlowEmbedder(FakeEmbedder):
@@ -52,7 +54,7 @@ SERVER = textwrap.dedent(
     try:
         kb = library.base(library.get(name))
         Path(barrier, str(Path(data).name)).touch()
-        while len(list(Path(barrier).iterdir())) < 2:  # both servers are up
+        while len(list(Path(barrier).iterdir())) < int(peers):  # every server is up
             time.sleep(0.05)
         report = kb.add_files([Path(file) for file in files])
     finally:
@@ -68,22 +70,17 @@ OWN = {
 }
 
 
-def _server(tmp_path: Path, name: str, url: str, files: list[Path]) -> subprocess.Popen[str]:
-    """An app server's indexer in a process of its own, with its own data folder."""
+def _server(
+    tmp_path: Path, name: str, url: str, files: list[Path], peers: int = 2
+) -> subprocess.Popen[str]:
+    """An app server's indexer in a process of its own, with its own data folder; it starts
+    indexing ``files`` into the default knowledge base once ``peers`` servers are up."""
     script = tmp_path / "server.py"
     script.write_text(SERVER, encoding="utf-8")
     barrier = tmp_path / "barrier"
     barrier.mkdir(exist_ok=True)
     return subprocess.Popen(
-        [
-            sys.executable,
-            str(script),
-            str(tmp_path / name),
-            url,
-            "",
-            str(barrier),
-            *map(str, files),
-        ],
+        [sys.executable, script, tmp_path / name, url, "", barrier, str(peers), *files],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         stdout=subprocess.PIPE,
@@ -124,6 +121,24 @@ def test_two_indexers_on_one_base_never_index_a_file_twice(
         assert_consistent(kb)
     with plain_sql(records_address(settings)) as database:
         assert database.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+def test_a_served_app_answers_from_a_file_another_server_process_indexed(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    rule = tmp_path / "rule.txt"
+    rule.write_text(OWN["b"] * 3, encoding="utf-8")
+    overrides = {"database_url": postgres_url}
+    with running_app(tmp_path / "two", FakeEmbedder(), overrides=overrides) as app:
+        client = Client(app.url, verbose=False)
+        question = "档案室智能密集架由哪个部门负责日常维护？"
+        assert "档案科" not in json.dumps(client.predict(question, 3, api_name="/ask"))
+        server = _server(tmp_path, "one", postgres_url, [rule], peers=1)
+        output, _ = server.communicate(timeout=120)
+        assert server.returncode == 0, output
+        answer = client.predict(question, 3, api_name="/ask")
+    assert answer["found"] is True and "档案科" in answer["answer"]
+    assert answer["citations"][0]["source"] == str(rule.resolve())
 
 
 @pytest.fixture

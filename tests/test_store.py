@@ -4,6 +4,7 @@ The tests of SQL run on both engines (``database_url``: SQLite files and Postgre
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from index.storage.embedding_cache import text_hash
 from index.storage.rows import NewChunk
 from index.storage.schema import SQLITE_MIGRATIONS
 from index.storage.store import Store
+from tests.kb_checks import plain_sql
 
 TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
 
@@ -67,6 +69,29 @@ def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="升级程序") as refused:
         Store.open(_sqlite(path))
     assert "upgrade" in refused.value.message("en")
+
+
+def test_a_postgresql_schema_from_a_newer_program_is_refused(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    address = Address(tmp_path, "kb_1", postgres_url)
+    Store.open(address).close()
+    with plain_sql(address) as database:
+        database.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(StoreError, match="升级程序"):
+        Store.open(address)
+
+
+def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    address = Address(tmp_path, "kb_1", f"postgresql://youju:s3cret@127.0.0.1:{port}/youju")
+    with pytest.raises(StoreError) as refused:
+        Store.open(address)
+    for language in ("zh", "en"):
+        message = refused.value.message(language)
+        assert f"127.0.0.1:{port}/youju" in message and "s3cret" not in message
 
 
 def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> None:
