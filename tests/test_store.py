@@ -214,3 +214,10 @@ def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
         store.set_meta("model_id", "half-written")
         raise RuntimeError("interrupted")
     assert store.get_meta("model_id") is None
+
+
+def test_a_literal_percent_sign_is_sql_on_both_engines(tmp_path: Path, database_url: str) -> None:
+    address = Address(tmp_path / "knowledge.sqlite3", "kb_1", database_url)
+    with plain_sql(address) as database:
+        assert database.execute("SELECT '100%'").fetchone()[0] == "100%"
+        assert database.execute("SELECT '100%' || ?", ("?",)).fetchone()[0] == "100%?"

@@ -132,7 +132,7 @@ class Dialect(Protocol):
 
     def connect(self, address: Address) -> Any: ...
 
-    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]: ...
+    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any] | None]: ...
 
     def schema_version(self, connection: Any) -> int: ...
 
@@ -165,7 +165,7 @@ class SQLiteDialect:
             raise
         return connection
 
-    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
         return query, params
 
     def schema_version(self, connection: sqlite3.Connection) -> int:
@@ -211,10 +211,11 @@ class PostgreSQLDialect:
             raise
         return connection
 
-    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
-        """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
+    def statement(self, query: str, params: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
+        """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled); without
+        parameters the query goes as written (psycopg then reads no placeholder)."""
         if not params:
-            return query, params
+            return query, None
         return query.replace("%", "%%").replace("?", "%s"), params
 
     def schema_version(self, connection: psycopg.Connection) -> int:
