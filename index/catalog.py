@@ -141,14 +141,13 @@ class Catalog:
                 f"{address}：无法打开知识库目录（{error}）",
                 f"{address}: cannot open the knowledge-base registry ({error})",
             ) from error
-        with catalog._write():
-            empty = catalog._db.execute("SELECT COUNT(*) FROM knowledge_bases").fetchone()[0] == 0
-            if empty:
-                catalog._db.execute(
-                    "INSERT INTO knowledge_bases (name, folder, embedding_model) "
-                    "VALUES (?, '.', '')",
-                    (DEFAULT_NAME,),
-                )
+        with catalog._write():  # one statement: servers starting together add it once
+            catalog._db.execute(
+                "INSERT INTO knowledge_bases (name, folder, embedding_model) "
+                "SELECT ?, '.', '' WHERE NOT EXISTS (SELECT 1 FROM knowledge_bases) "
+                "ON CONFLICT DO NOTHING",
+                (DEFAULT_NAME,),
+            )
         return catalog
 
     def close(self) -> None:

@@ -3,6 +3,8 @@ SQLite files and a real PostgreSQL server (``database_url``)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -13,12 +15,13 @@ from assistant.access.database import ACCOUNTS_NAME, ACCOUNTS_SCHEMA
 from assistant.access.throttle import LoginThrottle
 from assistant.service import Assistant
 from assistant.settings import build_settings
-from index.catalog import DEFAULT_NAME, Catalog
+from index.catalog import CATALOG_NAME, CATALOG_SCHEMA, DEFAULT_NAME, Catalog
+from index.catalog import MIGRATIONS as CATALOG_MIGRATIONS
 from index.errors import ConfigurationError
 from index.knowledge_base import KnowledgeBase
 from index.library import Library
 from index.settings import IndexSettings
-from index.storage.database import DATABASE_ERRORS, Address, Database
+from index.storage.database import DATABASE_ERRORS, Address, Database, open_database
 from tests.fakes import FakeEmbedder
 from tests.kb_checks import plain_sql
 
@@ -176,3 +179,37 @@ def test_failed_logins_lock_the_name_for_a_growing_while() -> None:
     throttle.succeeded("alice")
     throttle.failed("alice")
     assert throttle.retry_after("alice") == 0 and throttle.retry_after("bob") == 0
+
+
+def test_servers_opening_a_new_registry_together_make_one_default_base(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    address = Address(tmp_path / CATALOG_NAME, CATALOG_SCHEMA, postgres_url)
+    open_database(address, CATALOG_MIGRATIONS).close()  # the table, still without entries
+    opened: list[Catalog] = []
+    failures: list[BaseException] = []
+
+    def open_catalog(number: int) -> None:
+        try:
+            opened.append(Catalog.open(tmp_path / str(number), postgres_url))
+        except BaseException as error:  # collected for the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_catalog, args=(n,)) for n in range(2)]
+    with plain_sql(address) as blocker:  # both servers look for the default entry at once
+        blocker.begin()
+        blocker.execute("LOCK TABLE knowledge_bases IN ACCESS EXCLUSIVE MODE")
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)
+        blocker.commit()
+    for thread in threads:
+        thread.join()
+    try:
+        assert not failures
+        assert [[entry.name for entry in catalog.entries()] for catalog in opened] == [
+            [DEFAULT_NAME]
+        ] * 2
+    finally:
+        for catalog in opened:
+            catalog.close()

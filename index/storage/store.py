@@ -75,11 +75,15 @@ class Store:
             self._db.close()
 
     def _ensure_identity(self) -> None:
-        """Give a new database its random id and generation 0 (see ``stamp``)."""
+        """Give a new database its random id and generation 0 (see ``stamp``); a server
+        opening it at the same moment as another keeps what the other one wrote."""
         if self.get_meta("kb_id") is None:
             with self.transaction():
-                self.set_meta("kb_id", uuid.uuid4().hex)
-                self.set_meta("generation", "0")
+                for key, value in (("kb_id", uuid.uuid4().hex), ("generation", "0")):
+                    self._db.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                        (key, value),
+                    )
 
     @property
     def schema_version(self) -> int:
