@@ -213,3 +213,21 @@ def test_servers_opening_a_new_registry_together_make_one_default_base(
     finally:
         for catalog in opened:
             catalog.close()
+
+
+def test_deleting_a_base_drops_its_postgresql_records(
+    tmp_path: Path, samples_dir: Path, postgres_url: str
+) -> None:
+    settings = IndexSettings(data_dir=tmp_path, database_url=postgres_url)
+    library = Library.open(settings, lambda _settings: FakeEmbedder())
+    try:
+        entry = library.create("刑事")
+        library.base(entry).index_paths([samples_dir])
+        library.delete("刑事")
+        with plain_sql(Address(tmp_path, "kb_default", postgres_url)) as database:
+            schemas = database.execute("SELECT schema_name FROM information_schema.schemata")
+            assert f"kb_{entry.kb_id}" not in {row[0] for row in schemas}
+        again = library.create("刑事")
+        assert again.kb_id != entry.kb_id and library.base(again).chunk_count() == 0
+    finally:
+        library.close()
