@@ -165,20 +165,55 @@ def test_the_audit_log_is_append_only_and_exports_csv(tmp_path: Path, database_u
         assert database.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 2
 
 
-def test_failed_logins_lock_the_name_for_a_growing_while() -> None:
-    now = [0.0]
-    throttle = LoginThrottle(max_failures=3, window=60, lockout=10, clock=lambda: now[0])
-    for _ in range(3):
-        assert throttle.retry_after("Alice") == 0
-        throttle.failed("alice")
-    assert throttle.retry_after("ALICE") == 10
-    throttle.failed("alice")  # trying while locked doubles the lockout
-    assert throttle.retry_after("alice") == 20
-    now[0] = 25.0
-    assert throttle.retry_after("alice") == 0
-    throttle.succeeded("alice")
-    throttle.failed("alice")
-    assert throttle.retry_after("alice") == 0 and throttle.retry_after("bob") == 0
+def test_failed_logins_lock_the_name_for_a_growing_while_on_every_server(
+    tmp_path: Path, database_url: str
+) -> None:
+    Accounts.open(tmp_path, database_url).close()
+    now = [1000.0]
+    with _accounts_sql(tmp_path, database_url) as one, _accounts_sql(tmp_path, database_url) as two:
+        first, second = (
+            LoginThrottle(
+                database,
+                threading.RLock(),
+                max_failures=3,
+                window=60,
+                lockout=10,
+                clock=lambda: now[0],
+            )
+            for database in (one, two)
+        )
+        for throttle in (first, second, first):  # failures on two servers count together
+            assert throttle.retry_after("Alice") == 0
+            throttle.failed("alice")
+        assert second.retry_after("ALICE") == 10
+        second.failed("alice")  # trying while locked doubles the lockout
+        assert first.retry_after("alice") == 20
+        now[0] += 25
+        assert first.retry_after("alice") == 0
+        first.succeeded("alice")
+        second.failed("alice")
+        assert first.retry_after("alice") == 0 and first.retry_after("bob") == 0
+
+
+def test_simultaneous_failures_on_two_servers_are_all_counted(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    Accounts.open(tmp_path, postgres_url).close()
+    servers = [Accounts.open(tmp_path, postgres_url) for _ in range(4)]
+    try:
+        threads = [
+            threading.Thread(target=server.throttle.failed, args=("alice",)) for server in servers
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert servers[0].throttle.retry_after("alice") == 0  # four of five allowed failures
+        servers[0].throttle.failed("alice")
+        assert servers[1].throttle.retry_after("alice") > 0
+    finally:
+        for server in servers:
+            server.close()
 
 
 def test_servers_opening_a_new_registry_together_make_one_default_base(

@@ -27,6 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.access.audit import AuditLog
 from assistant.access.database import open_accounts_db
+from assistant.access.throttle import LoginThrottle
 from index.catalog import checked_name
 from index.errors import ConfigurationError
 from index.storage import sql
@@ -101,6 +102,7 @@ class Accounts:
         self._db = database
         self._lock = threading.RLock()
         self.audit = AuditLog(database, self._lock)
+        self.throttle = LoginThrottle(database, self._lock)
 
     @classmethod
     def open(cls, data_dir: Path, database_url: str = "") -> Accounts:

@@ -45,6 +45,15 @@ MIGRATIONS = Migrations(
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
+        # 2: failed sign-ins, shared by every server (``assistant.access.throttle``)
+        """
+        CREATE TABLE login_failures (
+            name TEXT PRIMARY KEY,
+            failures TEXT NOT NULL,
+            locked_until REAL NOT NULL,
+            lockout REAL NOT NULL
+        );
+        """,
     ),
     postgresql=(
         """
@@ -85,6 +94,12 @@ MIGRATIONS = Migrations(
             FOR EACH ROW EXECUTE FUNCTION audit_append_only();
         CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
             FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+        CREATE TABLE login_failures (
+            name TEXT PRIMARY KEY,
+            failures TEXT NOT NULL,
+            locked_until DOUBLE PRECISION NOT NULL,
+            lockout DOUBLE PRECISION NOT NULL
+        );
         """,
     ),
 )

@@ -3,9 +3,10 @@
 Every record (files, chunks and spans, the embedding cache, the registry of knowledge
 bases, accounts, grants, tokens, the audit log) is read and written through a ``Database``:
 one DB-API connection plus the ``Dialect`` that owns the few differences between the two
-engines: placeholders, how a writing transaction and a snapshot begin, where the schema
-version is kept and which migration scripts apply. Queries are written once, in SQL both
-engines accept (``?`` placeholders, ``ON CONFLICT`` upserts, ``RETURNING`` for new ids).
+engines: placeholders, how a writing transaction and a snapshot begin, how a transaction
+locks the rows it reads, where the schema version is kept and which migration scripts
+apply. Queries are written once, in SQL both engines accept (``?`` placeholders,
+``ON CONFLICT`` upserts, ``RETURNING`` for new ids).
 
 Without a database URL each set of records is its own SQLite file (WAL) in the data folder,
 exactly as before. With ``postgresql://…`` each is a schema of that database (``catalog``,
@@ -129,6 +130,9 @@ class Dialect(Protocol):
 
     begin: str
     begin_snapshot: str
+    lock_rows: str
+    """Ends a ``SELECT`` whose rows the transaction goes on to change, so that no other
+    transaction changes them meanwhile."""
 
     def connect(self, address: Address) -> Any: ...
 
@@ -152,6 +156,7 @@ class SQLiteDialect:
 
     begin = "BEGIN IMMEDIATE"
     begin_snapshot = "BEGIN"
+    lock_rows = ""  # the writing transaction holds the whole file's write lock already
 
     def connect(self, address: Address) -> sqlite3.Connection:
         address.path.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +204,7 @@ class PostgreSQLDialect:
 
     begin = "BEGIN"
     begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    lock_rows = " FOR UPDATE"
 
     def connect(self, address: Address) -> psycopg.Connection:
         connection = psycopg.connect(address.url, autocommit=True)
