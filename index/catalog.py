@@ -30,6 +30,7 @@ from index.settings import DEFAULT_SCHEMA, IndexSettings
 from index.storage import sql
 from index.storage.database import (
     DATABASE_ERRORS,
+    INTEGRITY_ERRORS,
     Address,
     Database,
     Migrations,
@@ -109,6 +110,12 @@ def checked_name(name: str) -> str:
 def schema_of(entry: BaseEntry) -> str:
     """The PostgreSQL schema of ``entry``'s records (unused with SQLite files)."""
     return DEFAULT_SCHEMA if entry.is_default else f"kb_{entry.kb_id}"
+
+
+def _taken(name: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"已有名为“{name}”的知识库", f"a knowledge base named “{name}” already exists"
+    )
 
 
 def _not_found(name: str) -> ConfigurationError:
@@ -207,18 +214,20 @@ class Catalog:
     def create(self, name: str, embedding_model: str) -> BaseEntry:
         """Register a new, empty knowledge base built with ``embedding_model``."""
         name = checked_name(name)
-        with self._write():
-            self._refuse_taken(name)
-            row = self._db.execute(
-                "INSERT INTO knowledge_bases (name, folder, embedding_model) VALUES (?, ?, ?) "
-                "RETURNING kb_id",
-                (name, f"pending-{name}", embedding_model),
-            ).fetchone()
-            kb_id = int(row[0])
-            self._db.execute(
-                "UPDATE knowledge_bases SET folder = ? WHERE kb_id = ?",
-                (f"{BASES_FOLDER}/{kb_id}", kb_id),
-            )
+        try:
+            with self._write():
+                row = self._db.execute(
+                    "INSERT INTO knowledge_bases (name, folder, embedding_model) "
+                    "VALUES (?, ?, ?) RETURNING kb_id",
+                    (name, f"pending-{name}", embedding_model),
+                ).fetchone()
+                kb_id = int(row[0])
+                self._db.execute(
+                    "UPDATE knowledge_bases SET folder = ? WHERE kb_id = ?",
+                    (f"{BASES_FOLDER}/{kb_id}", kb_id),
+                )
+        except INTEGRITY_ERRORS as error:
+            raise _taken(name) from error
         entry = self.get(name)
         entry.folder.mkdir(parents=True, exist_ok=True)
         return entry
@@ -227,12 +236,13 @@ class Catalog:
         """Give the knowledge base ``old`` the name ``new``; its files stay where they are."""
         entry = self.get(old)
         new = checked_name(new)
-        with self._write():
-            if new != entry.name:
-                self._refuse_taken(new)
-            self._db.execute(
-                "UPDATE knowledge_bases SET name = ? WHERE kb_id = ?", (new, entry.kb_id)
-            )
+        try:
+            with self._write():
+                self._db.execute(
+                    "UPDATE knowledge_bases SET name = ? WHERE kb_id = ?", (new, entry.kb_id)
+                )
+        except INTEGRITY_ERRORS as error:
+            raise _taken(new) from error
         return self.get(new)
 
     def set_model(self, name: str, embedding_model: str) -> None:
@@ -264,10 +274,3 @@ class Catalog:
             drop_schema(self.database_url, schema_of(entry))
         shutil.rmtree(entry.folder, ignore_errors=True)
         return entry
-
-    def _refuse_taken(self, name: str) -> None:
-        taken = self._db.execute("SELECT 1 FROM knowledge_bases WHERE name = ?", (name,)).fetchone()
-        if taken:
-            raise ConfigurationError(
-                f"已有名为“{name}”的知识库", f"a knowledge base named “{name}” already exists"
-            )

@@ -3,10 +3,13 @@ SQLite files and a real PostgreSQL server (``database_url``)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -216,38 +219,77 @@ def test_simultaneous_failures_on_two_servers_are_all_counted(
             server.close()
 
 
-def test_servers_opening_a_new_registry_together_make_one_default_base(
-    tmp_path: Path, postgres_url: str
-) -> None:
-    address = Address(tmp_path / CATALOG_NAME, CATALOG_SCHEMA, postgres_url)
-    open_database(address, CATALOG_MIGRATIONS).close()  # the table, still without entries
-    opened: list[Catalog] = []
-    failures: list[BaseException] = []
+def _at_once(address: Address, table: str, calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``calls`` in threads, as servers would, all waiting for ``table`` to unlock
+    together; returns what each returned or raised, in order."""
+    outcomes: list[Any] = [None] * len(calls)
 
-    def open_catalog(number: int) -> None:
+    def run(number: int) -> None:
         try:
-            opened.append(Catalog.open(tmp_path / str(number), postgres_url))
-        except BaseException as error:  # collected for the assertion below
-            failures.append(error)
+            outcomes[number] = calls[number]()
+        except Exception as error:  # kept for the test's assertions
+            outcomes[number] = error
 
-    threads = [threading.Thread(target=open_catalog, args=(n,)) for n in range(2)]
-    with plain_sql(address) as blocker:  # both servers look for the default entry at once
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(len(calls))]
+    with plain_sql(address) as blocker:
         blocker.begin()
-        blocker.execute("LOCK TABLE knowledge_bases IN ACCESS EXCLUSIVE MODE")
+        blocker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         for thread in threads:
             thread.start()
         time.sleep(1.0)
         blocker.commit()
     for thread in threads:
         thread.join()
+    return outcomes
+
+
+def test_servers_opening_a_new_registry_together_make_one_default_base(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    address = Address(tmp_path / CATALOG_NAME, CATALOG_SCHEMA, postgres_url)
+    open_database(address, CATALOG_MIGRATIONS).close()  # the table, still without entries
+    opened = _at_once(
+        address,
+        "knowledge_bases",
+        [functools.partial(Catalog.open, tmp_path / str(n), postgres_url) for n in range(2)],
+    )
     try:
-        assert not failures
         assert [[entry.name for entry in catalog.entries()] for catalog in opened] == [
             [DEFAULT_NAME]
         ] * 2
     finally:
         for catalog in opened:
-            catalog.close()
+            if isinstance(catalog, Catalog):
+                catalog.close()
+
+
+def test_two_servers_taking_one_name_at_once_get_a_clear_refusal(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    catalogs = [Catalog.open(tmp_path / str(n), postgres_url) for n in range(2)]
+    accounts = [Accounts.open(tmp_path / str(n), postgres_url) for n in range(2)]
+    try:
+        address = Address(tmp_path / CATALOG_NAME, CATALOG_SCHEMA, postgres_url)
+        created = _at_once(
+            address,
+            "knowledge_bases",
+            [functools.partial(catalog.create, "刑事", "fake") for catalog in catalogs],
+        )
+        added = _at_once(
+            Address(tmp_path / ACCOUNTS_NAME, ACCOUNTS_SCHEMA, postgres_url),
+            "users",
+            [functools.partial(each.add, "alice", "password1") for each in accounts],
+        )
+        for outcomes, refusal in (
+            (created, "已有名为“刑事”的知识库"),
+            (added, "已有名为“alice”的用户"),
+        ):
+            errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+            assert len(errors) == 1 and isinstance(errors[0], ConfigurationError), outcomes
+            assert str(errors[0]) == refusal
+    finally:
+        for each in (*catalogs, *accounts):
+            each.close()
 
 
 def test_deleting_a_base_drops_its_postgresql_records(

@@ -31,7 +31,7 @@ from assistant.access.throttle import LoginThrottle
 from index.catalog import checked_name
 from index.errors import ConfigurationError
 from index.storage import sql
-from index.storage.database import Database
+from index.storage.database import INTEGRITY_ERRORS, Database
 
 Role = Literal["admin", "editor", "reader"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -186,13 +186,14 @@ class Accounts:
         """Create an account; its password is hashed with argon2id."""
         name, role = checked_name(name), checked_role(role)
         digest = _hasher.hash(_checked_password(password))
-        with self._write():
-            if self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise ConfigurationError(f"已有名为“{name}”的用户", f"user “{name}” exists")
-            self._db.execute(
-                "INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)",
-                (name, role, digest),
-            )
+        try:
+            with self._write():
+                self._db.execute(
+                    "INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)",
+                    (name, role, digest),
+                )
+        except INTEGRITY_ERRORS as error:
+            raise ConfigurationError(f"已有名为“{name}”的用户", f"user “{name}” exists") from error
         return self._existing(name)
 
     def set_password(self, name: str, password: str) -> None:

@@ -30,6 +30,9 @@ from index.errors import StoreError
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.DatabaseError, psycopg.Error)
 """What either engine raises for a database it cannot use."""
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+"""What either engine raises for a row a constraint refuses (a name already taken, also by
+another server a moment ago: checking before inserting cannot see that one coming)."""
 
 
 @dataclass(frozen=True)
