@@ -96,6 +96,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "MAX_FILE_BYTES": ("index", "max_file_bytes", int),
     "MAX_TEXT_CHARS": ("index", "max_text_chars", int),
     "MILVUS_URI": ("index", "milvus_uri", milvus_uri),
+    "DATABASE_URL": ("index", "database_url", str),
     "LLM_BASE_URL": ("llm", "base_url", str),
     "LLM_MODEL": ("llm", "model", str),
     "LLM_API_KEY": ("llm", "api_key", str),

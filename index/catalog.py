@@ -9,12 +9,16 @@ registry's row number: renaming never moves files, and any name (Chinese include
 Each entry records the embedding model its knowledge base is built with; an empty model
 (the default knowledge base of an older data folder) follows the run's setting. The
 mismatch rule of ``KnowledgeBase.open`` applies per knowledge base.
+
+With a PostgreSQL database (``IndexSettings.database_url``) the registry is its schema
+``catalog`` and each knowledge base's records are the schema ``kb_default`` or ``kb_<id>``
+(``schema_of``); the folders then hold only what each server derives from them (search
+indexes) and its uploads.
 """
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 import unicodedata
 from contextlib import AbstractContextManager
@@ -22,25 +26,49 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.errors import ConfigurationError, StoreError
-from index.settings import IndexSettings
+from index.settings import DEFAULT_SCHEMA, IndexSettings
 from index.storage import sql
-from index.storage.schema import connect
+from index.storage.database import (
+    DATABASE_ERRORS,
+    INTEGRITY_ERRORS,
+    Address,
+    Database,
+    Migrations,
+    drop_schema,
+    open_database,
+)
 
 CATALOG_NAME = "catalog.sqlite3"
 DEFAULT_NAME = "默认"
 BASES_FOLDER = "bases"
 MAX_NAME_CHARS = 64
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE knowledge_bases (
-        kb_id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL UNIQUE,
-        folder TEXT NOT NULL UNIQUE,
-        embedding_model TEXT NOT NULL,
-        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-    );
-    """,
+CATALOG_SCHEMA = "catalog"
+
+MIGRATIONS = Migrations(
+    sqlite=(
+        """
+        CREATE TABLE knowledge_bases (
+            kb_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL UNIQUE,
+            embedding_model TEXT NOT NULL,
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        );
+        """,
+    ),
+    postgresql=(
+        """
+        CREATE TABLE knowledge_bases (
+            kb_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name TEXT COLLATE "C" NOT NULL UNIQUE,
+            folder TEXT COLLATE "C" NOT NULL UNIQUE,
+            embedding_model TEXT NOT NULL,
+            created_at TEXT NOT NULL
+                DEFAULT (to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+        );
+        """,
+    ),
 )
 """Registry migrations; append, never edit (see ``index.storage.schema``)."""
 
@@ -79,6 +107,17 @@ def checked_name(name: str) -> str:
     return cleaned
 
 
+def schema_of(entry: BaseEntry) -> str:
+    """The PostgreSQL schema of ``entry``'s records (unused with SQLite files)."""
+    return DEFAULT_SCHEMA if entry.is_default else f"kb_{entry.kb_id}"
+
+
+def _taken(name: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"已有名为“{name}”的知识库", f"a knowledge base named “{name}” already exists"
+    )
+
+
 def _not_found(name: str) -> ConfigurationError:
     return ConfigurationError(
         f"没有名为“{name}”的知识库（youju kb list 列出全部知识库）",
@@ -89,32 +128,33 @@ def _not_found(name: str) -> ConfigurationError:
 class Catalog:
     """The registry of one data folder; safe to share between threads."""
 
-    def __init__(self, connection: sqlite3.Connection, data_dir: Path) -> None:
+    def __init__(self, database: Database, data_dir: Path) -> None:
         """Use ``open``."""
-        self._db = connection
+        self._db = database
         self._lock = threading.RLock()
         self.data_dir = data_dir
+        self.database_url = database.address.url
 
     @classmethod
-    def open(cls, data_dir: Path) -> Catalog:
-        """Open the registry of ``data_dir``, creating it with the default entry if needed."""
+    def open(cls, data_dir: Path, database_url: str = "") -> Catalog:
+        """Open the registry of ``data_dir`` (or of the PostgreSQL database at
+        ``database_url``), creating it with the default entry if needed."""
         data_dir = data_dir.resolve()
-        path = data_dir / CATALOG_NAME
+        address = Address(data_dir / CATALOG_NAME, CATALOG_SCHEMA, database_url)
         try:
-            catalog = cls(connect(path, MIGRATIONS), data_dir)
-        except sqlite3.DatabaseError as error:
+            catalog = cls(open_database(address, MIGRATIONS), data_dir)
+        except DATABASE_ERRORS as error:
             raise StoreError(
-                f"{path}：无法打开知识库目录（{error}）",
-                f"{path}: cannot open the knowledge-base registry ({error})",
+                f"{address}：无法打开知识库目录（{error}）",
+                f"{address}: cannot open the knowledge-base registry ({error})",
             ) from error
-        with catalog._write():
-            empty = catalog._db.execute("SELECT COUNT(*) FROM knowledge_bases").fetchone()[0] == 0
-            if empty:
-                catalog._db.execute(
-                    "INSERT INTO knowledge_bases (name, folder, embedding_model) "
-                    "VALUES (?, '.', '')",
-                    (DEFAULT_NAME,),
-                )
+        with catalog._write():  # one statement: servers starting together add it once
+            catalog._db.execute(
+                "INSERT INTO knowledge_bases (name, folder, embedding_model) "
+                "SELECT ?, '.', '' WHERE NOT EXISTS (SELECT 1 FROM knowledge_bases) "
+                "ON CONFLICT DO NOTHING",
+                (DEFAULT_NAME,),
+            )
         return catalog
 
     def close(self) -> None:
@@ -155,9 +195,14 @@ class Catalog:
         return next((entry for entry in self.entries() if entry.kb_id == kb_id), None)
 
     def settings_for(self, entry: BaseEntry, base: IndexSettings) -> IndexSettings:
-        """``base`` pointed at ``entry``'s folder and model."""
+        """``base`` pointed at ``entry``'s folder, records and model."""
         model = entry.embedding_model or base.embedding_model
-        return replace(base, data_dir=entry.folder, embedding_model=model)
+        return replace(
+            base,
+            data_dir=entry.folder,
+            embedding_model=model,
+            database_schema=schema_of(entry),
+        )
 
     def _entry(self, row: tuple) -> BaseEntry:
         kb_id, name, folder, model, created_at = row
@@ -169,17 +214,20 @@ class Catalog:
     def create(self, name: str, embedding_model: str) -> BaseEntry:
         """Register a new, empty knowledge base built with ``embedding_model``."""
         name = checked_name(name)
-        with self._write():
-            self._refuse_taken(name)
-            cursor = self._db.execute(
-                "INSERT INTO knowledge_bases (name, folder, embedding_model) VALUES (?, ?, ?)",
-                (name, f"pending-{name}", embedding_model),
-            )
-            kb_id = int(cursor.lastrowid or 0)
-            self._db.execute(
-                "UPDATE knowledge_bases SET folder = ? WHERE kb_id = ?",
-                (f"{BASES_FOLDER}/{kb_id}", kb_id),
-            )
+        try:
+            with self._write():
+                row = self._db.execute(
+                    "INSERT INTO knowledge_bases (name, folder, embedding_model) "
+                    "VALUES (?, ?, ?) RETURNING kb_id",
+                    (name, f"pending-{name}", embedding_model),
+                ).fetchone()
+                kb_id = int(row[0])
+                self._db.execute(
+                    "UPDATE knowledge_bases SET folder = ? WHERE kb_id = ?",
+                    (f"{BASES_FOLDER}/{kb_id}", kb_id),
+                )
+        except INTEGRITY_ERRORS as error:
+            raise _taken(name) from error
         entry = self.get(name)
         entry.folder.mkdir(parents=True, exist_ok=True)
         return entry
@@ -188,12 +236,13 @@ class Catalog:
         """Give the knowledge base ``old`` the name ``new``; its files stay where they are."""
         entry = self.get(old)
         new = checked_name(new)
-        with self._write():
-            if new != entry.name:
-                self._refuse_taken(new)
-            self._db.execute(
-                "UPDATE knowledge_bases SET name = ? WHERE kb_id = ?", (new, entry.kb_id)
-            )
+        try:
+            with self._write():
+                self._db.execute(
+                    "UPDATE knowledge_bases SET name = ? WHERE kb_id = ?", (new, entry.kb_id)
+                )
+        except INTEGRITY_ERRORS as error:
+            raise _taken(new) from error
         return self.get(new)
 
     def set_model(self, name: str, embedding_model: str) -> None:
@@ -208,8 +257,9 @@ class Catalog:
     def delete(self, name: str) -> BaseEntry:
         """Forget the knowledge base ``name`` and delete its folder (not the default one).
 
-        The caller closes it first. The entry goes before the files, so an interrupted
-        delete leaves an orphan folder, never an entry without its files.
+        The caller closes it first. The entry goes before the files (and the records of a
+        PostgreSQL database), so an interrupted delete leaves orphans, never an entry
+        without its files.
         """
         entry = self.get(name)
         if entry.is_default:
@@ -220,12 +270,7 @@ class Catalog:
             )
         with self._write():
             self._db.execute("DELETE FROM knowledge_bases WHERE kb_id = ?", (entry.kb_id,))
+        if self.database_url:
+            drop_schema(self.database_url, schema_of(entry))
         shutil.rmtree(entry.folder, ignore_errors=True)
         return entry
-
-    def _refuse_taken(self, name: str) -> None:
-        taken = self._db.execute("SELECT 1 FROM knowledge_bases WHERE name = ?", (name,)).fetchone()
-        if taken:
-            raise ConfigurationError(
-                f"已有名为“{name}”的知识库", f"a knowledge base named “{name}” already exists"
-            )

@@ -7,6 +7,11 @@ Vectors go through the embedding cache, so text embedded once is never embedded 
 the same model. Files are stored in order as soon as all their vectors are cached: one
 database transaction per file, with the matching in-memory index update under the derived
 indexes' lock, so a search sees every file either before or after its replacement.
+
+A file is prepared only under its lease (``index.storage.leases``), so two indexers of one
+knowledge base (two servers on one PostgreSQL database) never index it twice: a file whose
+lease another indexer holds is left for the end of the run, when this one holds no lease
+and waits for it (so two indexers waiting on each other's files never block each other).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,25 +146,50 @@ class Indexer:
         """Prepare each ``(path, source)``, embed chunks in full groups, store files in order.
 
         One bad file is reported in ``report.errors`` and never stops the run; a file that
-        fails after having been indexed keeps its previous version.
+        fails after having been indexed keeps its previous version. Files another indexer
+        is working on come last (see the module docstring).
         """
+        leases = self._store.leases
+        try:
+            busy = self._index_leased(files, report, progress, leases.take)
+            if busy:
+                self._index_leased(busy, report, progress, leases.wait)
+        finally:
+            leases.release_all()
+        progress(len(files), len(files), "索引完成")
+
+    def _index_leased(
+        self,
+        files: Sequence[tuple[Path, str]],
+        report: IndexReport,
+        progress: Progress,
+        lease: Callable[[str], bool],
+    ) -> list[tuple[Path, str]]:
+        """Index the files whose lease ``lease`` gets; returns those it did not get."""
         group_size = self._settings.batch_size * EMBED_GROUP_BATCHES
         queue = _EmbeddingQueue(self._store, self._embedder, group_size)
         waiting: deque[_Pending] = deque()
+        busy = []
         for done, (path, source) in enumerate(files):
             progress(done, len(files), f"正在处理 {path.name}")
+            if not lease(source):
+                busy.append((path, source))
+                continue
             pending = self._prepare(path, source, report)
-            if pending is not None:
+            if pending is None:
+                self._store.leases.release(source)
+            else:
                 waiting.append(pending)
                 queue.request(pending.chunks)
             queue.run(flush=False)
+            self._store.leases.renew()
             self._store_ready(waiting, queue, report)
         if waiting:
             progress(len(files), len(files), "正在计算剩余片段的向量")
         queue.run(flush=True)
         self._store_ready(waiting, queue, report)
-        progress(len(files), len(files), "索引完成")
         log.info("embedded %d new chunk texts", queue.embedded)
+        return busy
 
     def _prepare(self, path: Path, source: str, report: IndexReport) -> _Pending | None:
         """Decide what to do with one file; returns the work left when it must be stored."""
@@ -261,6 +291,7 @@ class Indexer:
                 self._indexes.remove(old_ids)
                 texts = [ChunkText(item.chunk.search_text, item.tokens) for item in chunks]
                 self._indexes.add(new_ids, vectors, texts)
+            self._store.leases.release(prepared.source)
             getattr(report, pending.outcome).append(prepared.source)
             report.chunks += len(new_ids)
             if prepared.removed.count:

@@ -1,10 +1,11 @@
 """``KnowledgeBase``: the write path's public API over one data folder.
 
 A knowledge base is a folder holding ``knowledge.sqlite3`` (the source of truth, see
-``index.storage.store``), ``vectors.faiss`` and ``lexical.npz`` (derived indexes, see
-``index.storage.derived``, rebuilt from the database whenever their stamp lags behind it),
-or, when ``settings.milvus_uri`` is set, a Milvus collection in their place
-(``index.storage.milvus``); both satisfy ``index.storage.indexes.SearchIndexes``.
+``index.storage.store``; or a schema of a PostgreSQL database, ``records_address``),
+``vectors.faiss`` and ``lexical.npz`` (derived indexes, see ``index.storage.derived``,
+rebuilt from the database whenever their stamp lags behind it), or, when
+``settings.milvus_uri`` is set, a Milvus collection in their place (``index.storage.milvus``);
+both satisfy ``index.storage.indexes.SearchIndexes``.
 
 Files are identified by ``source``: the absolute, resolved path of the file as indexed.
 Indexing compares the SHA-256 of each file's bytes with the stored one: new files are
@@ -20,6 +21,9 @@ indexes happen under one lock, so a search sees every file either before or afte
 replacement. Writes hold the folder's writer lock (``index.storage.writer_lock``), so a web
 app and a command-line run can share a folder: each write first catches up with what the
 other process wrote, and a search notices another process's writes and catches up too.
+Servers sharing a PostgreSQL database share no writer lock: per-file leases keep their
+indexers off each other's files (``index.indexer``) and each server's indexes catch up with
+the others' writes the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from index.errors import ModelMismatchError
 from index.indexer import Indexer, reembed_all
 from index.progress import Progress, ignore_progress
 from index.settings import DEFAULT_MODEL, IndexSettings
+from index.storage.database import Address
 from index.storage.derived import DerivedIndexes
 from index.storage.indexes import SearchIndexes
 from index.storage.store import Store
@@ -123,16 +128,34 @@ def _waiting(progress: Progress) -> Callable[[], None]:
     return lambda: progress(0, 0, WAITING_MESSAGE)
 
 
-def recorded_model_id(data_dir: Path) -> str | None:
-    """The model id the base in ``data_dir`` was embedded with; None while it holds no chunks."""
-    path = data_dir / DATABASE_NAME
-    if not path.is_file():
-        return None
-    store = Store.open(path)
+def records_address(settings: IndexSettings) -> Address:
+    """Where the records of the knowledge base of ``settings`` live."""
+    return Address(
+        settings.data_dir / DATABASE_NAME, settings.database_schema, settings.database_url
+    )
+
+
+@contextmanager
+def existing_store(settings: IndexSettings) -> Iterator[Store | None]:
+    """The open store of the knowledge base of ``settings``, for reading without a model;
+    None when it has no SQLite file (nothing is created then)."""
+    address = records_address(settings)
+    if not address.url and not address.path.is_file():
+        yield None
+        return
+    store = Store.open(address)
     try:
-        return store.get_meta("model_id") if store.chunk_count() > 0 else None
+        yield store
     finally:
         store.close()
+
+
+def recorded_model_id(settings: IndexSettings) -> str | None:
+    """The model id the base of ``settings`` was embedded with; None while it holds no chunks."""
+    with existing_store(settings) as store:
+        if store is None or store.chunk_count() == 0:
+            return None
+        return store.get_meta("model_id")
 
 
 def _open_indexes(
@@ -176,7 +199,7 @@ class KnowledgeBase:
         The first embedder used is recorded; another one is refused with
         ``ModelMismatchError`` (see ``reembed``) unless the base holds no chunks yet.
         """
-        store = Store.open(settings.data_dir / DATABASE_NAME)
+        store = Store.open(records_address(settings))
         try:
             lock = WriterLock(settings.data_dir)
             if not _same_model(store, embedder):
@@ -198,7 +221,7 @@ class KnowledgeBase:
         was; running ``reembed`` again starts over.
         """
         progress = progress or ignore_progress
-        store = Store.open(settings.data_dir / DATABASE_NAME)
+        store = Store.open(records_address(settings))
         try:
             with WriterLock(settings.data_dir).hold(on_wait=_waiting(progress)):
                 reembed_all(store, embedder, settings.batch_size, progress)
@@ -211,16 +234,14 @@ class KnowledgeBase:
     def discard(settings: IndexSettings) -> None:
         """Drop what the base in ``settings.data_dir`` keeps outside its folder (its Milvus
         collections), before the folder is deleted; nothing for the embedded indexes."""
-        path = settings.data_dir / DATABASE_NAME
-        if not settings.milvus_uri or not path.is_file():
+        if not settings.milvus_uri:
             return
+        with existing_store(settings) as store:
+            if store is None:
+                return
+            kb_id = store.get_meta("kb_id") or ""
         from index.storage.milvus import drop_collections
 
-        store = Store.open(path)
-        try:
-            kb_id = store.get_meta("kb_id") or ""
-        finally:
-            store.close()
         drop_collections(settings.milvus_uri, kb_id)
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ EmbedderLoader = Callable[[IndexSettings], Embedder]
 
 def open_named(settings: IndexSettings, name: str, load: EmbedderLoader) -> KnowledgeBase:
     """Open the knowledge base ``name`` (``""``: the default one) of ``settings.data_dir``."""
-    catalog = Catalog.open(settings.data_dir)
+    catalog = Catalog.open(settings.data_dir, settings.database_url)
     try:
         kb_settings = catalog.settings_for(catalog.get(name), settings)
     finally:
@@ -55,7 +55,7 @@ class Library:
     @classmethod
     def open(cls, settings: IndexSettings, load: EmbedderLoader) -> Library:
         """The library of ``settings.data_dir`` (its registry is created on first use)."""
-        return cls(Catalog.open(settings.data_dir), settings, load)
+        return cls(Catalog.open(settings.data_dir, settings.database_url), settings, load)
 
     def entries(self) -> list[BaseEntry]:
         """Every knowledge base, the default first."""

@@ -19,6 +19,11 @@ EMBEDDING_BACKENDS = ("auto", "torch", "onnx-int8")
 float32 through torch (on the GPU when there is one); ``onnx-int8`` is the default model's
 int8 ONNX graph through onnxruntime on the CPU."""
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+"""How a ``database_url`` may begin."""
+DEFAULT_SCHEMA = "kb_default"
+"""The PostgreSQL schema of the default knowledge base (``index.catalog.schema_of``)."""
+
 
 @dataclass(frozen=True)
 class IndexSettings:
@@ -42,6 +47,10 @@ class IndexSettings:
         milvus_uri: Where the search indexes live: ``""`` (default) FAISS and BM25 in the
             knowledge-base folder; a local path ending in ``.db`` Milvus Lite in this
             process; ``http://host:19530`` a Milvus server (``index.storage.milvus``).
+        database_url: ``""`` keeps every record in SQLite files in the data folder; a
+            ``postgresql://`` URL puts them in that database, shared by several servers.
+        database_schema: The PostgreSQL schema of this knowledge base's records (set per
+            knowledge base by ``index.catalog``).
     """
 
     data_dir: Path
@@ -54,6 +63,8 @@ class IndexSettings:
     max_file_bytes: int = 100 * 1024 * 1024
     max_text_chars: int = 10_000_000
     milvus_uri: str = ""
+    database_url: str = ""
+    database_schema: str = DEFAULT_SCHEMA
 
     def model_argument(self) -> str:
         """What ``--embedding-model`` must say to name this model from any folder.
@@ -80,6 +91,11 @@ class IndexSettings:
             )
         self._check_backend()
         self._check_milvus_uri()
+        if self.database_url and not self.database_url.startswith(DATABASE_SCHEMES):
+            raise ConfigurationError(
+                "database_url（数据库地址）应以 postgresql:// 开头，或留空以使用 SQLite 文件",
+                "database_url must start with postgresql://, or be empty for SQLite files",
+            )
         for name in ("max_file_bytes", "max_text_chars"):
             if getattr(self, name) < 1:
                 raise ConfigurationError(

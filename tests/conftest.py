@@ -1,9 +1,10 @@
-"""Shared fixtures: temporary knowledge-base folders and the two embedders."""
+"""Shared fixtures: temporary knowledge-base folders, the two embedders, PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from index.settings import IndexSettings
 from tests.fakes import FakeEmbedder
+from tests.postgres import ThrowawayServer, postgres_bin
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -65,3 +67,39 @@ def samples_dir(tmp_path: Path) -> Path:
     target = tmp_path / "samples"
     shutil.copytree(SAMPLES, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayServer]:
+    """A PostgreSQL server of its own for the test session, stopped and deleted after it.
+
+    Without Debian's ``postgresql`` package the tests that need it skip, except in CI
+    (``CI=true``), where they fail: ``.ci/run`` installs it.
+    """
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        reason = "PostgreSQL is not installed (Debian: apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: the PostgreSQL tests must run in CI")
+        pytest.skip(reason)
+    server = ThrowawayServer(bin_dir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: ThrowawayServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Where a test's records go: ``""`` (SQLite files) or a fresh PostgreSQL database, so
+    the tests of SQL run on both engines."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("postgres_url"))

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from index.knowledge_base import DATABASE_NAME, KnowledgeBase
+from index.knowledge_base import KnowledgeBase, records_address
+from index.settings import IndexSettings
+from index.storage.database import Address, Database, dialect_of
 
 
-def stored_chunk_ids(data_dir: Path) -> list[int]:
+@contextmanager
+def plain_sql(address: Address) -> Iterator[Database]:
+    """A connection to the records at ``address`` that migrates nothing (either engine)."""
+    dialect = dialect_of(address)
+    database = Database(dialect.connect(address), dialect, address)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def stored_chunk_ids(settings: IndexSettings) -> list[int]:
     """Every chunk id in the database, read with plain SQL."""
-    with sqlite3.connect(data_dir / DATABASE_NAME) as db:
+    with plain_sql(records_address(settings)) as db:
         return [row[0] for row in db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
 
 
 def assert_consistent(kb: KnowledgeBase) -> None:
     """Both indexes hold exactly the stored chunks; every file's chunks are complete."""
-    ids = stored_chunk_ids(kb.settings.data_dir)
+    ids = stored_chunk_ids(kb.settings)
     vector_ids, lexical_ids = kb.index_ids()
     assert vector_ids.tolist() == ids
     assert lexical_ids.tolist() == ids

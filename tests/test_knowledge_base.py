@@ -1,10 +1,13 @@
-"""KnowledgeBase: incremental indexing, the embedding cache, duplicates, errors, models."""
+"""KnowledgeBase: incremental indexing, the embedding cache, duplicates, errors, models.
+
+The tests on the ``kb`` fixture run with the records in SQLite files and on PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +30,10 @@ def _sources(folder: Path) -> list[str]:
 
 
 @pytest.fixture
-def kb(index_settings: IndexSettings, fake_embedder: FakeEmbedder) -> Iterator[KnowledgeBase]:
-    opened = KnowledgeBase.open(index_settings, fake_embedder)
+def kb(
+    index_settings: IndexSettings, fake_embedder: FakeEmbedder, database_url: str
+) -> Iterator[KnowledgeBase]:
+    opened = KnowledgeBase.open(replace(index_settings, database_url=database_url), fake_embedder)
     yield opened
     opened.close()
 

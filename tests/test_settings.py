@@ -91,3 +91,12 @@ def test_limits_and_index_roots_come_from_flags_or_the_environment() -> None:
     )
     with pytest.raises(ConfigurationError, match="max_question_chars 必须为正数"):
         build_settings({"max_question_chars": 0}, env={})
+
+
+def test_the_database_url_comes_from_the_environment_and_must_name_postgresql() -> None:
+    assert build_settings({}, env={}).index.database_url == ""
+    url = "postgresql://youju:secret@db.example:5432/youju"
+    assert build_settings({}, env={"YOUJU_DATABASE_URL": url}).index.database_url == url
+    with pytest.raises(ConfigurationError, match="postgresql://") as raised:
+        build_settings({}, env={"YOUJU_DATABASE_URL": "mysql://youju:secret@db/youju"})
+    assert "secret" not in raised.value.message("zh") + raised.value.message("en")

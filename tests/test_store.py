@@ -1,7 +1,10 @@
-"""The SQLite store: schema migrations, file replacement, reads and the embedding cache."""
+"""The store: schema migrations, file replacement, reads and the embedding cache.
+
+The tests of SQL run on both engines (``database_url``: SQLite files and PostgreSQL)."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +14,12 @@ import pytest
 
 from index.documents import Chunk, Document, PageStart
 from index.errors import StoreError
+from index.storage.database import Address
 from index.storage.embedding_cache import text_hash
 from index.storage.rows import NewChunk
-from index.storage.schema import MIGRATIONS
+from index.storage.schema import SQLITE_MIGRATIONS
 from index.storage.store import Store
+from tests.kb_checks import plain_sql
 
 TEXT = "第一条 总则。第二条 适用范围。第三条 附则。"
 
@@ -33,20 +38,24 @@ def _chunks(text: str = TEXT, size: int = 8) -> list[NewChunk]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "kb" / "knowledge.sqlite3")
+def store(tmp_path: Path, database_url: str) -> Iterator[Store]:
+    opened = Store.open(Address(tmp_path / "kb" / "knowledge.sqlite3", "kb_1", database_url))
     yield opened
     opened.close()
 
 
+def _sqlite(path: Path) -> Address:
+    return Address(path, "unused")
+
+
 def test_new_database_has_every_migration_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.sqlite3"
-    store = Store.open(path)
-    assert store.schema_version == len(MIGRATIONS)
+    store = Store.open(_sqlite(path))
+    assert store.schema_version == len(SQLITE_MIGRATIONS)
     stamp = store.stamp()
     store.close()
-    reopened = Store.open(path)
-    assert reopened.schema_version == len(MIGRATIONS)
+    reopened = Store.open(_sqlite(path))
+    assert reopened.schema_version == len(SQLITE_MIGRATIONS)
     assert reopened.stamp() == stamp
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     reopened.close()
@@ -55,11 +64,34 @@ def test_new_database_has_every_migration_and_reopens(tmp_path: Path) -> None:
 def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "knowledge.sqlite3"
     connection = sqlite3.connect(path)
-    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    connection.execute(f"PRAGMA user_version = {len(SQLITE_MIGRATIONS) + 1}")
     connection.close()
     with pytest.raises(StoreError, match="升级程序") as refused:
-        Store.open(path)
+        Store.open(_sqlite(path))
     assert "upgrade" in refused.value.message("en")
+
+
+def test_a_postgresql_schema_from_a_newer_program_is_refused(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    address = Address(tmp_path, "kb_1", postgres_url)
+    Store.open(address).close()
+    with plain_sql(address) as database:
+        database.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(StoreError, match="升级程序"):
+        Store.open(address)
+
+
+def test_an_unreachable_server_is_named_without_its_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    address = Address(tmp_path, "kb_1", f"postgresql://youju:s3cret@127.0.0.1:{port}/youju")
+    with pytest.raises(StoreError) as refused:
+        Store.open(address)
+    for language in ("zh", "en"):
+        message = refused.value.message(language)
+        assert f"127.0.0.1:{port}/youju" in message and "s3cret" not in message
 
 
 def test_file_round_trip_keeps_text_pages_spans_and_headings(store: Store) -> None:
@@ -182,3 +214,10 @@ def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:
         store.set_meta("model_id", "half-written")
         raise RuntimeError("interrupted")
     assert store.get_meta("model_id") is None
+
+
+def test_a_literal_percent_sign_is_sql_on_both_engines(tmp_path: Path, database_url: str) -> None:
+    address = Address(tmp_path / "knowledge.sqlite3", "kb_1", database_url)
+    with plain_sql(address) as database:
+        assert database.execute("SELECT '100%'").fetchone()[0] == "100%"
+        assert database.execute("SELECT '100%' || ?", ("?",)).fetchone()[0] == "100%?"

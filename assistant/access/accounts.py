@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -28,9 +27,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from assistant.access.audit import AuditLog
 from assistant.access.database import open_accounts_db
+from assistant.access.throttle import LoginThrottle
 from index.catalog import checked_name
 from index.errors import ConfigurationError
 from index.storage import sql
+from index.storage.database import INTEGRITY_ERRORS, Database
 
 Role = Literal["admin", "editor", "reader"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -96,16 +97,18 @@ def _no_such_user(name: str) -> ConfigurationError:
 class Accounts:
     """The accounts database of one data folder; safe to share between threads."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, database: Database) -> None:
         """Use ``open``."""
-        self._db = connection
+        self._db = database
         self._lock = threading.RLock()
-        self.audit = AuditLog(connection, self._lock)
+        self.audit = AuditLog(database, self._lock)
+        self.throttle = LoginThrottle(database, self._lock)
 
     @classmethod
-    def open(cls, data_dir: Path) -> Accounts:
-        """The accounts of ``data_dir`` (``accounts.sqlite3``, created on first use)."""
-        return cls(open_accounts_db(data_dir))
+    def open(cls, data_dir: Path, database_url: str = "") -> Accounts:
+        """The accounts of ``data_dir`` (``accounts.sqlite3``, created on first use), or
+        those in the PostgreSQL database at ``database_url``."""
+        return cls(open_accounts_db(data_dir, database_url))
 
     def close(self) -> None:
         with self._lock:
@@ -183,13 +186,14 @@ class Accounts:
         """Create an account; its password is hashed with argon2id."""
         name, role = checked_name(name), checked_role(role)
         digest = _hasher.hash(_checked_password(password))
-        with self._write():
-            if self._db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise ConfigurationError(f"已有名为“{name}”的用户", f"user “{name}” exists")
-            self._db.execute(
-                "INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)",
-                (name, role, digest),
-            )
+        try:
+            with self._write():
+                self._db.execute(
+                    "INSERT INTO users (name, role, password_hash) VALUES (?, ?, ?)",
+                    (name, role, digest),
+                )
+        except INTEGRITY_ERRORS as error:
+            raise ConfigurationError(f"已有名为“{name}”的用户", f"user “{name}” exists") from error
         return self._existing(name)
 
     def set_password(self, name: str, password: str) -> None:
@@ -219,7 +223,7 @@ class Accounts:
         """Let ``name`` use knowledge base ``kb_id`` (as their role allows)."""
         with self._write():
             self._db.execute(
-                "INSERT OR IGNORE INTO grants (user_id, kb_id) VALUES (?, ?)",
+                "INSERT INTO grants (user_id, kb_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (self._user_id(name), kb_id),
             )
         return self._existing(name)

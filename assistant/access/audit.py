@@ -1,7 +1,7 @@
 """The audit log: who asked, uploaded, deleted, granted what, and when.
 
 An append-only table of the accounts database: triggers refuse every UPDATE and DELETE, so
-the program (or anyone using SQL on the file) can only add entries. ``csv_text`` is what an
+the program (or anyone using SQL on the database) can only add entries. ``csv_text`` is what an
 administrator downloads.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import threading
 from dataclasses import astuple, dataclass
 
 from index.storage import sql
+from index.storage.database import Database
 
 CSV_HEADER = ("event_id", "at", "actor", "action", "target", "detail")
 MAX_DETAIL_CHARS = 2000
@@ -35,8 +35,8 @@ class AuditEvent:
 class AuditLog:
     """Appends to and reads the ``audit`` table over the accounts database's connection."""
 
-    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._db = connection
+    def __init__(self, database: Database, lock: threading.RLock) -> None:
+        self._db = database
         self._lock = lock
 
     def record(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
@@ -53,7 +53,10 @@ class AuditLog:
             "SELECT event_id, at, actor, action, target, detail FROM audit ORDER BY event_id DESC"
         )
         with self._lock:
-            rows = self._db.execute(query + " LIMIT ?", (limit if limit else -1,)).fetchall()
+            if limit:
+                rows = self._db.execute(query + " LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = self._db.execute(query).fetchall()
         return [AuditEvent(*row) for row in rows]
 
     def csv_text(self) -> str:

@@ -118,7 +118,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval_settings(settings: Settings, set_name: str) -> Settings:
     """Settings of the evaluation's own base, ``eval/<set>`` in the chosen knowledge base."""
-    catalog = Catalog.open(settings.index.data_dir)
+    catalog = Catalog.open(settings.index.data_dir, settings.index.database_url)
     try:
         kb_settings = catalog.settings_for(catalog.get(settings.knowledge_base), settings.index)
     finally:

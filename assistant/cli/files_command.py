@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from assistant.cli.output import EXIT_OK, say
 from assistant.settings import Settings
 from index.documents import FileInfo
-from index.knowledge_base import DATABASE_NAME
-from index.storage.store import Store
+from index.knowledge_base import existing_store
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
@@ -36,14 +35,8 @@ def add_files_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
 
 def run_files(args: argparse.Namespace, settings: Settings) -> int:
     """Print the files recorded in the knowledge base (no model is loaded)."""
-    database = settings.index.data_dir / DATABASE_NAME
-    files: list[FileInfo] = []
-    if database.is_file():
-        store = Store.open(database)
-        try:
-            files = store.files()
-        finally:
-            store.close()
+    with existing_store(settings.index) as store:
+        files: list[FileInfo] = [] if store is None else store.files()
     if args.json:
         say(json.dumps([dataclasses.asdict(info) for info in files], ensure_ascii=False))
     else:

@@ -72,7 +72,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reembedded(settings: Settings, load: EmbedderLoader) -> KnowledgeBase:
     """Re-embed the chosen knowledge base with the run's model, and record that model."""
-    catalog = Catalog.open(settings.index.data_dir)
+    catalog = Catalog.open(settings.index.data_dir, settings.index.database_url)
     try:
         entry = catalog.get(settings.knowledge_base)
         model = settings.index.embedding_model

@@ -11,9 +11,9 @@ from assistant.cli.output import EXIT_OK, operator_name, say
 from assistant.settings import Settings
 from index.catalog import BaseEntry, Catalog
 from index.errors import ConfigurationError
-from index.knowledge_base import DATABASE_NAME
+from index.knowledge_base import existing_store
 from index.library import delete_base
-from index.storage.store import Store
+from index.settings import IndexSettings
 
 if TYPE_CHECKING:
     from assistant.cli.command import Subparsers
@@ -41,10 +41,10 @@ def run_kb(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError(
             f"kb {args.action} 需要 {expected} 个名称", f"kb {args.action} takes {expected} name(s)"
         )
-    catalog = Catalog.open(settings.index.data_dir)
+    catalog = Catalog.open(settings.index.data_dir, settings.index.database_url)
     try:
         if args.action == "list":
-            _list(catalog, as_json=args.json)
+            _list(catalog, settings.index, as_json=args.json)
             return EXIT_OK
         message, target = _change(catalog, args, settings)
     finally:
@@ -68,13 +68,13 @@ def _change(catalog: Catalog, args: argparse.Namespace, settings: Settings) -> t
             "deleting a knowledge base deletes its index and uploaded files; add --yes",
         )
     entry = delete_base(catalog, settings.index, args.names[0])
-    with Accounts.open(settings.index.data_dir) as accounts:
+    with Accounts.open(settings.index.data_dir, settings.index.database_url) as accounts:
         accounts.forget_base(entry.kb_id)
     return f"已删除知识库“{entry.name}”", entry.name
 
 
-def _list(catalog: Catalog, *, as_json: bool) -> None:
-    rows = [_summary(entry) for entry in catalog.entries()]
+def _list(catalog: Catalog, settings: IndexSettings, *, as_json: bool) -> None:
+    rows = [_summary(entry, catalog.settings_for(entry, settings)) for entry in catalog.entries()]
     if as_json:
         say(json.dumps(rows, ensure_ascii=False))
         return
@@ -86,15 +86,12 @@ def _list(catalog: Catalog, *, as_json: bool) -> None:
         )
 
 
-def _summary(entry: BaseEntry) -> dict[str, object]:
+def _summary(entry: BaseEntry, settings: IndexSettings) -> dict[str, object]:
     """One knowledge base as ``kb list --json`` prints it (counts read without a model)."""
     files = chunks = 0
-    if (entry.folder / DATABASE_NAME).exists():
-        store = Store.open(entry.folder / DATABASE_NAME)
-        try:
+    with existing_store(settings) as store:
+        if store is not None:
             files, chunks = len(store.sources()), store.chunk_count()
-        finally:
-            store.close()
     return {
         "name": entry.name,
         "default": entry.is_default,
@@ -108,5 +105,5 @@ def _summary(entry: BaseEntry) -> dict[str, object]:
 
 def _audit(settings: Settings, action: str, target: str, detail: str) -> None:
     """Record a change made from the command line under the operating-system user."""
-    with Accounts.open(settings.index.data_dir) as accounts:
+    with Accounts.open(settings.index.data_dir, settings.index.database_url) as accounts:
         accounts.audit.record(operator_name(), action, target, detail)

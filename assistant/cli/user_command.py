@@ -78,7 +78,7 @@ def run_user(args: argparse.Namespace, settings: Settings) -> int:
             f"user {args.action} 的参数个数不对（见 youju user --help）",
             f"wrong number of names for user {args.action} (see youju user --help)",
         )
-    with Accounts.open(settings.index.data_dir) as accounts:
+    with Accounts.open(settings.index.data_dir, settings.index.database_url) as accounts:
         if args.action == "list":
             _list(accounts, settings, as_json=args.json)
             return EXIT_OK
@@ -106,7 +106,7 @@ def _change(accounts: Accounts, args: argparse.Namespace, settings: Settings) ->
         if args.revoke:
             return f"已吊销“{name}”的 {accounts.revoke_tokens(name)} 个令牌"
         return accounts.new_token(name, args.label)
-    catalog = Catalog.open(settings.index.data_dir)
+    catalog = Catalog.open(settings.index.data_dir, settings.index.database_url)
     try:
         entries = [catalog.get(kb) for kb in args.names[1:]]
     finally:
@@ -129,7 +129,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _list(accounts: Accounts, settings: Settings, *, as_json: bool) -> None:
-    catalog = Catalog.open(settings.index.data_dir)
+    catalog = Catalog.open(settings.index.data_dir, settings.index.database_url)
     try:
         names = {entry.kb_id: entry.name for entry in catalog.entries()}
     finally:
@@ -152,6 +152,6 @@ def _list(accounts: Accounts, settings: Settings, *, as_json: bool) -> None:
 
 def run_audit(args: argparse.Namespace, settings: Settings) -> int:
     """Print the audit log as CSV, oldest first."""
-    with Accounts.open(settings.index.data_dir) as accounts:
+    with Accounts.open(settings.index.data_dir, settings.index.database_url) as accounts:
         sys.stdout.write(accounts.audit.csv_text())
     return EXIT_OK

@@ -107,7 +107,7 @@ class Gate:
         self.text = text
         self.access = access
         self.policy = policy
-        self.throttle = throttle or LoginThrottle()
+        self.throttle = throttle or accounts.throttle
         self.index_roots = tuple(index_roots)
         self.samples = samples
 

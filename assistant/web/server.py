@@ -105,7 +105,7 @@ def create_app(
     with ExitStack() as opened:
         library = Library.open(settings.index, load)
         opened.callback(library.close)
-        accounts = Accounts.open(settings.index.data_dir)
+        accounts = Accounts.open(settings.index.data_dir, settings.index.database_url)
         opened.callback(accounts.close)
         assistant = _ServingAssistant(library, accounts, settings)
         seed_samples(assistant.kb, samples, progress)

@@ -55,7 +55,7 @@ def load_embedder(
         )
     folder = default_model.ensure_default_model(settings.model_cache_dir)
     float32_id = default_model.default_model_id()
-    recorded = recorded_model_id(settings.data_dir) if follow_base else None
+    recorded = recorded_model_id(settings) if follow_base else None
     build_int8 = functools.cache(lambda: onnx_int8.ensure_int8_model(folder, DEFAULT_PROMPTS))
     backend = choose_backend(
         settings.embedding_backend,

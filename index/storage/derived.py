@@ -176,12 +176,17 @@ class DerivedIndexes:
     def change(self) -> Iterator[None]:
         """Hold ``lock`` around one database write and the matching ``add``/``remove``.
 
-        Afterwards the indexes reflect the database's new generation; the caller holds the
-        folder's writer lock, so that generation is this write's and no other process's.
+        Afterwards the indexes reflect the generation the write moved the database to
+        when they reflected the one it started from. Otherwise another machine wrote
+        meanwhile (servers sharing PostgreSQL hold no common writer lock): the indexes keep
+        their older generation, and the next ``catch_up`` adds what the other one wrote.
         """
         with self.lock:
+            self._store.moved_to()  # forget writes made outside ``change``
             yield
-            self.generation = self._store.generation()
+            moved_to = self._store.moved_to()
+            if moved_to == self.generation + 1:
+                self.generation = moved_to
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
         """Add chunks (their vectors and lexical terms) under the ids the database gave them."""

@@ -9,14 +9,13 @@ and the FAISS index is rebuilt from here without the model.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from index.errors import StoreError
+from index.storage.database import Database
 from index.storage.sql import SQL_BATCH, batches, iter_rows_of_ids, placeholders, transaction
 
 
@@ -26,16 +25,15 @@ def text_hash(search_text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Cached vectors in the database at ``path``; reached as ``Store.embeddings``.
+    """Cached vectors in one knowledge base's database; reached as ``Store.embeddings``.
 
     Shares the store's connection and lock, so it is as thread-safe as the store and its
     statements run inside a store transaction when one is open.
     """
 
-    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock, path: Path) -> None:
-        self._db = connection
+    def __init__(self, database: Database, lock: threading.RLock) -> None:
+        self._db = database
         self._lock = lock
-        self.path = path
 
     def cached(self, model_id: str, hashes: Iterable[bytes]) -> set[bytes]:
         """Which of ``hashes`` already have a vector of ``model_id``."""
@@ -59,7 +57,8 @@ class EmbeddingCache:
         ]
         with transaction(self._db, self._lock):
             self._db.executemany(
-                "INSERT OR REPLACE INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?)",
+                "INSERT INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?) "
+                "ON CONFLICT (model_id, text_hash) DO UPDATE SET vector = excluded.vector",
                 rows,
             )
 
@@ -96,9 +95,10 @@ class EmbeddingCache:
         for ids, blobs in rows:
             present = [blob for blob in blobs if blob is not None]
             if len(present) != len(blobs):
+                where = self._db.address
                 raise StoreError(
-                    f"{self.path}：有片段缺少模型 {model_id} 的向量，请重新嵌入",
-                    f"{self.path}: some chunks have no vector of model {model_id}; please re-embed",
+                    f"{where}：有片段缺少模型 {model_id} 的向量，请重新嵌入",
+                    f"{where}: some chunks have no vector of model {model_id}; please re-embed",
                 )
             vectors = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(ids), dimension)
             yield ids, vectors

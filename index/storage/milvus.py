@@ -315,10 +315,15 @@ class MilvusIndexes:
 
     @contextmanager
     def change(self) -> Iterator[None]:
-        """Hold ``lock`` around one database write and the matching ``add``/``remove``."""
+        """Hold ``lock`` around one database write and the matching ``add``/``remove``;
+        afterwards the collection reflects the write's generation only if no other server
+        wrote meanwhile (the rule of ``DerivedIndexes.change``)."""
         with self.lock:
+            self._store.moved_to()  # forget writes made outside ``change``
             yield
-            self.generation = self._store.generation()
+            moved_to = self._store.moved_to()
+            if moved_to == self.generation + 1:
+                self.generation = moved_to
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
         """Insert chunks under the ids the database gave them (Milvus analyses the text)."""

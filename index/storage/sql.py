@@ -1,16 +1,18 @@
 """Helpers shared by the modules that read and write the knowledge-base database.
 
-Every access goes through one connection and one re-entrant lock, which the ``Store``
-creates and shares with the ``EmbeddingCache``; these functions take both explicitly.
+Every access goes through one ``Database`` (``index.storage.database``) and one
+re-entrant lock, which the ``Store`` creates and shares with the ``EmbeddingCache``; these
+functions take both explicitly.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
+
+from index.storage.database import Database
 
 T = TypeVar("T")
 
@@ -30,23 +32,23 @@ def placeholders(count: int) -> str:
 
 
 @contextmanager
-def transaction(connection: sqlite3.Connection, lock: threading.RLock) -> Iterator[None]:
+def transaction(database: Database, lock: threading.RLock) -> Iterator[None]:
     """One atomic write: everything inside commits together or not at all.
 
     The lock is held until the commit, so no other thread's statement lands inside it.
     """
     with lock:
-        connection.execute("BEGIN IMMEDIATE")
+        database.begin()
         try:
             yield
         except BaseException:
-            connection.execute("ROLLBACK")
+            database.rollback()
             raise
-        connection.execute("COMMIT")
+        database.commit()
 
 
 def iter_rows_of_ids(
-    connection: sqlite3.Connection,
+    database: Database,
     lock: threading.RLock,
     query: str,
     params: tuple,
@@ -62,7 +64,7 @@ def iter_rows_of_ids(
     """
     for batch in batches([int(key) for key in ids], batch_size):
         with lock:
-            rows = connection.execute(
+            rows = database.execute(
                 query.format(ids=placeholders(len(batch))), (*params, *batch)
             ).fetchall()
         by_key = {row[0]: row[1:] for row in rows}
@@ -70,10 +72,3 @@ def iter_rows_of_ids(
             [key for key in batch if key in by_key],
             [convert(*by_key[key]) for key in batch if key in by_key],
         )
-
-
-def inserted_id(cursor: sqlite3.Cursor) -> int:
-    """The id of the row an ``INSERT`` just added (always set after a successful insert)."""
-    if cursor.lastrowid is None:
-        raise RuntimeError("INSERT did not report the new row id")
-    return cursor.lastrowid

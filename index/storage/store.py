@@ -1,8 +1,10 @@
-"""The knowledge base's source of truth: one SQLite file (WAL) with a versioned schema.
+"""The knowledge base's source of truth: one SQLite file (WAL), or one schema of a shared
+PostgreSQL database (``index.storage.database``), with a versioned schema.
 
 It holds the indexed files, their original text, the chunks with spans and BM25 tokens,
 the embedding cache (``Store.embeddings``, see ``index.storage.embedding_cache``) and
-metadata (model, dimension, generation); the schema and its migrations are in
+metadata (model, dimension, generation) and who is indexing which file
+(``Store.leases``, see ``index.storage.leases``); the schema and its migrations are in
 ``index.storage.schema``. The FAISS and BM25 structures are derived from it; ``stamp()``
 names the state they must match. Nothing is pickled: vectors are raw little-endian float32
 bytes, lists are JSON.
@@ -13,20 +15,20 @@ A ``Store`` may be shared between threads: every call holds one re-entrant lock,
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 
 from index.documents import ChunkRecord, Document, FileInfo
 from index.errors import StoreError
 from index.storage import sql
+from index.storage.database import DATABASE_ERRORS, Address, Database, open_database
 from index.storage.embedding_cache import EmbeddingCache
+from index.storage.leases import FileLeases
 from index.storage.rows import (
     NewChunk,
     StoredFile,
@@ -36,7 +38,7 @@ from index.storage.rows import (
     pages_value,
     tokens_from_value,
 )
-from index.storage.schema import connect, schema_version
+from index.storage.schema import MIGRATIONS
 
 
 def _now() -> str:
@@ -44,45 +46,50 @@ def _now() -> str:
 
 
 class Store:
-    """SQLite access for one knowledge base; see the module docstring."""
+    """Database access for one knowledge base; see the module docstring."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self.address = database.address
         self._lock = threading.RLock()
-        self.embeddings = EmbeddingCache(connection, self._lock, path)
+        self._moved_to: int | None = None
+        self.embeddings = EmbeddingCache(database, self._lock)
+        self.leases = FileLeases(database, self._lock)
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (or create) the database at ``path`` and bring its schema up to date."""
+    def open(cls, address: Address) -> Store:
+        """Open (or create) the database at ``address`` and bring its schema up to date."""
         try:
-            connection = connect(path)
-            store = cls(connection, path)
+            store = cls(open_database(address, MIGRATIONS))
             store._ensure_identity()
-        except sqlite3.DatabaseError as error:
+        except DATABASE_ERRORS as error:
             raise StoreError(
-                f"{path}：无法打开知识库数据库（{error}）",
-                f"{path}: cannot open the knowledge-base database ({error})",
+                f"{address}：无法打开知识库数据库（{error}）",
+                f"{address}: cannot open the knowledge-base database ({error})",
             ) from error
         return store
 
     def close(self) -> None:
-        """Close the connection (the WAL is checkpointed by SQLite)."""
+        """Close the connection (SQLite checkpoints its WAL)."""
         with self._lock:
             self._db.close()
 
     def _ensure_identity(self) -> None:
-        """Give a new database its random id and generation 0 (see ``stamp``)."""
+        """Give a new database its random id and generation 0 (see ``stamp``); a server
+        opening it at the same moment as another keeps what the other one wrote."""
         if self.get_meta("kb_id") is None:
             with self.transaction():
-                self.set_meta("kb_id", uuid.uuid4().hex)
-                self.set_meta("generation", "0")
+                for key, value in (("kb_id", uuid.uuid4().hex), ("generation", "0")):
+                    self._db.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                        (key, value),
+                    )
 
     @property
     def schema_version(self) -> int:
-        """The number of migrations applied (``PRAGMA user_version``)."""
+        """The number of migrations applied."""
         with self._lock:
-            return schema_version(self._db)
+            return self._db.schema_version()
 
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic write: everything inside commits together or not at all."""
@@ -122,21 +129,27 @@ class Store:
     def snapshot(self) -> Iterator[Store]:
         """A read-only view of the database as it is now, on a connection of its own.
 
-        WAL keeps it consistent while other connections (and processes) write, and it
-        never holds this store's lock, so readers of this store are not kept waiting.
+        It stays consistent while other connections (and processes) write, and it never
+        holds this store's lock, so readers of this store are not kept waiting.
         """
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            connection.execute("BEGIN")
-            connection.execute("SELECT 1 FROM meta LIMIT 1")  # the snapshot starts here
-            yield Store(connection, self.path)
-        finally:
-            connection.close()
+        with self._db.snapshot() as database:
+            database.execute("SELECT 1 FROM meta LIMIT 1")  # the snapshot starts here
+            yield Store(database)
 
     def _bump_generation(self) -> None:
-        self._db.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
-        )
+        row = self._db.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE key = 'generation' RETURNING value"
+        ).fetchone()
+        self._moved_to = int(row[0])
+
+    def moved_to(self) -> int | None:
+        """The generation the last write of chunks moved the database to (None: no write
+        of chunks since the last call). One less is the generation that write started from,
+        whoever else writes: the counter is incremented under the row's lock."""
+        with self._lock:
+            moved, self._moved_to = self._moved_to, None
+        return moved
 
     # -- files ------------------------------------------------------------------------
 
@@ -156,8 +169,9 @@ class Store:
             rows = self._db.execute(
                 "SELECT source, format, chunk_count, status, content_hash, duplicate_of, "
                 "error, indexed_at, newest_version, "
-                "IIF(newest_version IS NULL, 1, ROW_NUMBER() OVER versions), "
-                "IIF(newest_version IS NULL, 1, COUNT(*) OVER versions_all) FROM files "
+                "CASE WHEN newest_version IS NULL THEN 1 ELSE ROW_NUMBER() OVER versions END, "
+                "CASE WHEN newest_version IS NULL THEN 1 ELSE COUNT(*) OVER versions_all END "
+                "FROM files "
                 "WINDOW versions AS (PARTITION BY newest_version "
                 "ORDER BY modified_at DESC, source DESC), "
                 "versions_all AS (PARTITION BY newest_version) ORDER BY source"
@@ -237,10 +251,10 @@ class Store:
         """
         with self.transaction():
             old_ids = self._delete_file(document.source)
-            cursor = self._db.execute(
+            row = self._db.execute(
                 "INSERT INTO files (source, format, encoding, content_hash, signature, status, "
                 "chunk_count, indexed_at, recipe, modified_at) "
-                "VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, 'indexed', ?, ?, ?, ?) RETURNING file_id",
                 (
                     document.source,
                     document.format,
@@ -252,8 +266,8 @@ class Store:
                     recipe,
                     modified_at,
                 ),
-            )
-            file_id = sql.inserted_id(cursor)
+            ).fetchone()
+            file_id = int(row[0])
             self._db.execute(
                 "INSERT INTO documents (file_id, text, pages) VALUES (?, ?, ?)",
                 (file_id, document.text, pages_value(document)),
@@ -263,12 +277,13 @@ class Store:
         return old_ids, new_ids
 
     def _insert_chunk(self, file_id: int, item: NewChunk) -> int:
-        cursor = self._db.execute(
+        row = self._db.execute(
             'INSERT INTO chunks (file_id, ordinal, start, "end", page, heading_path, text, '
-            "search_text, text_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "search_text, text_hash, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING chunk_id",
             chunk_values(file_id, item),
-        )
-        return sql.inserted_id(cursor)
+        ).fetchone()
+        return int(row[0])
 
     def put_unindexed(
         self,
