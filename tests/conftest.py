@@ -1,4 +1,5 @@
-"""Shared fixtures: temporary knowledge-base folders and the two embedders."""
+"""Shared fixtures: temporary knowledge-base folders, the two embedders, and the headless
+browser of the browser tests (``tests/browser_harness.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from index.settings import IndexSettings
+from tests.browser_harness import browser, chromium_path  # noqa: F401  (fixtures)
 from tests.fakes import FakeEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

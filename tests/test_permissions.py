@@ -17,25 +17,24 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant.access.accounts import Accounts
 from assistant.settings import build_settings
 from assistant.web.auth import Gate
 from assistant.web.folders import OUTSIDE
 from assistant.web.server import create_app, launch
 from index.errors import ConfigurationError, PermissionDeniedError
-from index.library import Library
 from tests.fakes import FakeEmbedder
-from tests.web_harness import free_port
+from tests.web_harness import PASSWORD, served_installation, signed_in
 
 CRIMINAL = ("刑庭通知.txt", "刑事审判庭决定，本月起由王法官负责减刑假释案件的审查工作。\n")
 CIVIL = ("民庭通知.txt", "民事审判庭决定，本月起由李法官负责物业纠纷案件的调解工作。\n")
 CIVIL_QUESTION = "谁负责物业纠纷案件的调解工作？"
 CRIMINAL_QUESTION = "谁负责减刑假释案件的审查工作？"
-PASSWORD = "password-123"
 
 
 @dataclass
-class Installation:
+class Access:
+    """The served installation, and the reader's API token."""
+
     url: str
     gate: Gate
     civil_file: Path
@@ -44,46 +43,15 @@ class Installation:
     reader_token: str
 
 
-def _index(library: Library, name: str, folder: Path, note: tuple[str, str]) -> Path:
-    folder.mkdir(parents=True)
-    path = folder / note[0]
-    path.write_text(note[1] * 3, encoding="utf-8")
-    library.base(library.get(library.create(name).name)).index_paths([folder])
-    return path.resolve()
-
-
 @pytest.fixture(scope="module")
-def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Access]:
+    notes = {"刑事": (CRIMINAL[0], CRIMINAL[1] * 3), "民事": (CIVIL[0], CIVIL[1] * 3)}
+    people = {"root": ("admin", []), "reader": ("reader", ["刑事"]), "editor": ("editor", ["民事"])}
     root = tmp_path_factory.mktemp("access")
-    settings = build_settings(
-        {"data_dir": root / "data", "host": "127.0.0.1", "port": free_port()}, env={}
-    )
-    embedder = FakeEmbedder()
-    library = Library.open(settings.index, lambda _settings: embedder)
-    criminal = _index(library, "刑事", root / "criminal", CRIMINAL)
-    civil = _index(library, "民事", root / "civil", CIVIL)
-    ids = {name: library.get(name).kb_id for name in ("刑事", "民事")}
-    library.close()
-    with Accounts.open(settings.index.data_dir) as accounts:
-        accounts.add("root", PASSWORD, "admin")
-        accounts.grant(accounts.add("reader", PASSWORD, "reader").name, ids["刑事"])
-        accounts.grant(accounts.add("editor", PASSWORD, "editor").name, ids["民事"])
-        token = accounts.new_token("reader", "script")
-    page, assistant = create_app(settings, embedder=embedder, samples=root / "no-samples")
-    try:
-        url = launch(page, settings, block=False).rstrip("/")
-        gate = page.youju_gate  # type: ignore[attr-defined]
-        yield Installation(url, gate, civil, criminal, settings.index.data_dir, token)
-    finally:
-        page.close()
-        assistant.close()
-
-
-def signed_in(url: str, name: str, secret: str = PASSWORD) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=60)
-    response = client.post("/login", data={"username": name, "password": secret})
-    assert response.status_code == 200, response.text
-    return client
+    with served_installation(root, FakeEmbedder(), notes, people) as served:
+        token = served.gate.accounts.new_token("reader", "script")
+        files = served.notes
+        yield Access(served.url, served.gate, files["民事"], files["刑事"], served.data_dir, token)
 
 
 def as_user(name: str) -> gr.Request:
@@ -94,7 +62,7 @@ def as_user(name: str) -> gr.Request:
 # -- the /ask API through gradio_client -------------------------------------------------
 
 
-def test_the_api_answers_only_from_granted_bases(installation: Installation) -> None:
+def test_the_api_answers_only_from_granted_bases(installation: Access) -> None:
     reader = Client(installation.url, auth=("reader", PASSWORD), verbose=False)
     answer = reader.predict(CIVIL_QUESTION, 5, "", api_name="/ask")
     sources = {citation["source"] for citation in answer["citations"]}
@@ -107,7 +75,7 @@ def test_the_api_answers_only_from_granted_bases(installation: Installation) -> 
     assert "李法官" in editor.predict(CIVIL_QUESTION, 5, "", api_name="/ask")["answer"]
 
 
-def test_an_api_token_signs_a_script_in_as_its_owner(installation: Installation) -> None:
+def test_an_api_token_signs_a_script_in_as_its_owner(installation: Access) -> None:
     client = Client(installation.url, auth=("reader", installation.reader_token), verbose=False)
     answer = client.predict(CRIMINAL_QUESTION, 5, "刑事", api_name="/ask")
     assert "王法官" in answer["answer"]
@@ -115,7 +83,7 @@ def test_an_api_token_signs_a_script_in_as_its_owner(installation: Installation)
         Client(installation.url, auth=("editor", installation.reader_token), verbose=False)
 
 
-def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
+def test_nobody_gets_in_without_signing_in(installation: Access) -> None:
     anonymous = httpx.Client(base_url=installation.url, timeout=30)
     assert anonymous.get("/config").status_code == 401
     assert anonymous.post("/gradio_api/call/ask", json={"data": ["问题"]}).status_code == 401
@@ -154,7 +122,7 @@ def _viewer(client: httpx.Client, source: str) -> str:
     return response.json()
 
 
-def test_the_document_viewer_shows_only_granted_documents(installation: Installation) -> None:
+def test_the_document_viewer_shows_only_granted_documents(installation: Access) -> None:
     reader = signed_in(installation.url, "reader")
     assert "王法官" in _viewer(reader, page_name(installation.criminal_file))
     for name in (page_name(installation.civil_file), str(installation.civil_file)):
@@ -165,7 +133,7 @@ def test_the_document_viewer_shows_only_granted_documents(installation: Installa
     assert "李法官" not in _viewer(editor, str(installation.civil_file))  # the page's names only
 
 
-def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Installation) -> None:
+def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Access) -> None:
     reader = signed_in(installation.url, "reader")
     inside = [
         installation.civil_file,
@@ -180,7 +148,7 @@ def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Inst
 
 
 def test_the_upload_copy_in_gradios_cache_is_removed_once_staged(
-    installation: Installation, tmp_path: Path
+    installation: Access, tmp_path: Path
 ) -> None:
     editor = signed_in(installation.url, "editor")
     note = tmp_path / "物业通知.txt"
@@ -204,7 +172,7 @@ def test_the_upload_copy_in_gradios_cache_is_removed_once_staged(
 # -- what the page's handlers may do for whom ----------------------------------------------
 
 
-def test_a_reader_cannot_change_anything(installation: Installation, tmp_path: Path) -> None:
+def test_a_reader_cannot_change_anything(installation: Access, tmp_path: Path) -> None:
     gate, reader = installation.gate, as_user("reader")
     before = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
     folder = tmp_path / "docs"
@@ -231,7 +199,7 @@ def _admin(gate: Gate) -> object:
     return AdminActions(gate)
 
 
-def test_the_file_list_and_chat_show_only_granted_bases(installation: Installation) -> None:
+def test_the_file_list_and_chat_show_only_granted_bases(installation: Access) -> None:
     gate, reader = installation.gate, as_user("reader")
     assert gate.choices(reader) == (["刑事"], [])
     assert gate.choices(as_user("editor")) == (["民事"], ["民事"])
@@ -247,7 +215,7 @@ def test_the_file_list_and_chat_show_only_granted_bases(installation: Installati
 
 
 def test_an_editor_changes_only_their_base_and_it_is_audited(
-    installation: Installation, tmp_path: Path
+    installation: Access, tmp_path: Path
 ) -> None:
     gate, editor = installation.gate, as_user("editor")
     with pytest.raises(PermissionDeniedError):
@@ -258,7 +226,7 @@ def test_an_editor_changes_only_their_base_and_it_is_audited(
     assert "editor,delete,民事" in csv_text and "reader,ask,刑事" in csv_text
 
 
-def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Installation) -> None:
+def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Access) -> None:
     gate, editor = installation.gate, as_user("editor")
     assert gate.folders([gate.library.get("民事")]).labels == ["no-samples", "uploads"]
     for folder in (str(installation.criminal_file.parent), "/etc", "uploads/../.."):
@@ -272,7 +240,7 @@ def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: In
     assert "只能重新索引" not in own.message
 
 
-def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> None:
+def test_a_revoked_grant_takes_effect_at_once(installation: Access) -> None:
     gate = installation.gate
     criminal = gate.library.get("刑事").kb_id
     gate.accounts.revoke("reader", criminal)
@@ -283,7 +251,7 @@ def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> Non
         gate.accounts.grant("reader", criminal)
 
 
-def test_failed_logins_are_throttled_and_audited(installation: Installation) -> None:
+def test_failed_logins_are_throttled_and_audited(installation: Access) -> None:
     url = installation.url
     client = httpx.Client(base_url=url, timeout=30)
     for _ in range(installation.gate.throttle.max_failures):
@@ -310,9 +278,9 @@ def test_an_open_page_on_the_network_needs_no_auth_explicitly(tmp_path: Path) ->
 
 @pytest.mark.browser
 def test_a_reader_signs_in_and_sees_only_their_base_in_chromium(
-    installation: Installation,
+    installation: Access,
 ) -> None:
-    from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
+    from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
 
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)")
