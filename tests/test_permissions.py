@@ -1,5 +1,6 @@
 """Nothing leaks across grants: two people with different knowledge bases try every channel
-of the served app (real Gradio server, real HTTP, ``gradio_client``, headless Chromium).
+of the served app (real Gradio server, real HTTP, ``gradio_client``); in headless Chromium
+in ``test_permissions_browser.py``.
 
 Knowledge base 刑事 holds the criminal division's note, 民事 the civil division's; ``reader``
 may read 刑事 only, ``editor`` may change 民事 only, ``root`` administers. The embedder is
@@ -271,37 +272,3 @@ def test_an_open_page_on_the_network_needs_no_auth_explicitly(tmp_path: Path) ->
             launch(page, settings, block=False)
     finally:
         assistant.close()
-
-
-# -- the sign-in page in a real browser ------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_a_reader_signs_in_and_sees_only_their_base_in_chromium(
-    installation: Access,
-) -> None:
-    from tests.browser_harness import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
-
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="en-US")  # Gradio's own login page, in English
-        page.set_default_timeout(WAIT_MS)
-        page.goto(installation.url)
-        page.locator("input[type=password]").wait_for()
-        page.locator("input[type=text]").first.fill("reader")
-        page.fill("input[type=password]", "wrong-password")
-        page.get_by_role("button", name="Login").click()
-        page.get_by_text("Incorrect", exact=False).first.wait_for()
-        page.locator("input[type=text]").first.fill("reader")
-        page.fill("input[type=password]", PASSWORD)
-        page.get_by_role("button", name="Login").click()
-        page.wait_for_selector("#yj-question textarea")
-        page.wait_for_function(
-            "() => document.querySelector('#yj-kbs')?.innerText.includes('刑事')"
-        )
-        assert "民事" not in page.inner_text("#yj-kbs")
-        assert page.get_by_role("tab", name="系统管理").count() == 0
-        browser.close()

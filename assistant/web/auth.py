@@ -190,6 +190,14 @@ class Gate:
         self.record(principal, action, entry.name, detail)
         return self._actions([entry])
 
+    def may_write(self, request: Any, name: str | None) -> bool:
+        """Whether the requester may change knowledge base ``name``: the page shows its
+        write controls only then (``writing`` decides again on every change)."""
+        try:
+            return bool(name) and self.principal(request).can_write(self._entry(name or ""))
+        except YoujuError:
+            return False
+
     def admin(self, request: Any) -> Principal:
         """The requester, when they are an administrator."""
         principal = self.principal(request)

@@ -1,0 +1,222 @@
+"""Nothing leaks across grants, in headless Chromium: two people with different grants on
+three knowledge bases sign in through the login page and use the page as anyone would.
+
+刑事, 民事 and 行政 each hold one division's note, and the three notes answer the same
+question. ``reader`` may read 刑事 and 行政, ``editor`` may change 民事 and 行政, ``root``
+administers. Each sees only their bases in the pickers and the file list, gets answers and
+citations only from them (a question over both of their bases at once), and opens cited
+documents in the viewer; the reader sees no write control, and the server refuses the
+reader's writes sent directly, as the page's script would send them, in a session whose
+pickers list the reader's bases. The embedder is ``FakeEmbedder``: BM25 carries the
+questions. One app and one browser serve the whole module.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser_harness import (
+    ask,
+    new_page,
+    open_cited_document,
+    open_library,
+    screenshot,
+)
+from tests.fakes import FakeEmbedder
+from tests.web_harness import PASSWORD, Installation, served_installation, signed_in
+
+pytestmark = pytest.mark.browser
+
+NOTES = {
+    "刑事": ("刑庭通知.txt", "刑事审判庭决定，本月起由王法官负责减刑假释案件的审查工作。\n" * 3),
+    "民事": ("民庭通知.txt", "民事审判庭决定，本月起由李法官负责物业纠纷案件的调解工作。\n" * 3),
+    "行政": ("行政庭通知.txt", "行政审判庭决定，本月起由赵法官负责征收补偿案件的审理工作。\n" * 3),
+}
+JUDGES = {"刑事": "王法官", "民事": "李法官", "行政": "赵法官"}
+QUESTION = "本月起由哪位法官负责案件的工作？"
+PEOPLE = {
+    "root": ("admin", []),
+    "reader": ("reader", ["刑事", "行政"]),
+    "editor": ("editor", ["民事", "行政"]),
+}
+WRITE_CONTROLS = ("#yj-upload", "#yj-upload-button", "#yj-delete", "#yj-reindex")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[Installation]:
+    root = tmp_path_factory.mktemp("grants")
+    with served_installation(root, FakeEmbedder(), NOTES, PEOPLE) as installation:
+        yield installation
+
+
+def sign_in(browser: Any, url: str, name: str) -> Any:
+    """A page signed in as ``name`` through Gradio's login page (in English), once loaded."""
+    page = new_page(browser, url, locale="en-US")
+    page.locator("input[type=password]").wait_for()
+    page.locator("input[type=text]").first.fill(name)
+    page.fill("input[type=password]", PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#yj-question textarea")
+    return page
+
+
+def chosen_bases(page: Any, expected: str) -> str:
+    """The chat's knowledge-base picker once the page has filled it with ``expected``."""
+    page.wait_for_function(
+        "name => document.querySelector('#yj-kbs')?.innerText.includes(name)", arg=expected
+    )
+    return page.inner_text("#yj-kbs")
+
+
+def choices(page: Any, elem_id: str) -> list[str]:
+    """The options a dropdown offers (opened, read, closed again)."""
+    page.locator(f"#{elem_id} input").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    names = [text.strip().lstrip("✓").strip() for text in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    return names
+
+
+def choose(page: Any, elem_id: str, name: str) -> None:
+    """Pick ``name`` in a single-choice dropdown (typed, then confirmed)."""
+    box = page.locator(f"#{elem_id} input")
+    box.click()
+    box.fill(name)
+    page.keyboard.press("Enter")
+
+
+def sources_text(page: Any) -> str:
+    """Everything the sources panel holds, hidden turns and folded passages included."""
+    return page.locator("#yj-sources").text_content() or ""
+
+
+def test_a_reader_sees_asks_and_opens_only_their_bases_and_has_no_write_controls(
+    browser: Any, served: Installation
+) -> None:
+    page = new_page(browser, served.url, locale="en-US")
+    page.locator("input[type=password]").wait_for()
+    page.locator("input[type=text]").first.fill("reader")
+    page.fill("input[type=password]", "wrong-password")
+    page.get_by_role("button", name="Login").click()
+    page.get_by_text("Incorrect", exact=False).first.wait_for()
+    page.context.close()
+
+    page = sign_in(browser, served.url, "reader")
+    picked = chosen_bases(page, "行政")
+    assert "刑事" in picked and "民事" not in picked
+    assert choices(page, "yj-kbs") == ["刑事", "行政"]
+    assert page.get_by_role("tab", name="系统管理").count() == 0
+
+    answer = ask(page, QUESTION)  # over both of the reader's bases at once
+    panel = sources_text(page)
+    assert "刑庭通知.txt" in panel and "行政庭通知.txt" in panel
+    assert JUDGES["民事"] not in panel + answer.inner_text() and "民庭通知" not in panel
+    open_cited_document(page)
+    viewer = page.inner_text("#yj-viewer")
+    assert JUDGES["刑事"] in viewer or JUDGES["行政"] in viewer
+    assert JUDGES["民事"] not in viewer
+    screenshot(page, "grants-reader-chat")
+    page.keyboard.press("Escape")
+
+    open_library(page)
+    assert choices(page, "yj-kb-target") == ["刑事", "行政"]
+    assert "刑庭通知.txt" in page.inner_text("#yj-files")
+    choose(page, "yj-kb-target", "行政")
+    page.wait_for_selector("#yj-files :text('行政庭通知.txt')")
+    assert "民庭通知" not in page.content()
+    for control in WRITE_CONTROLS:
+        assert page.locator(control).is_hidden(), control
+    screenshot(page, "grants-reader-library")
+    page.context.close()
+
+
+def test_the_server_refuses_a_readers_writes_sent_directly(
+    served: Installation, tmp_path: Path
+) -> None:
+    gate = served.gate
+    before = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
+    events = PageEvents(signed_in(served.url, "reader"))
+    events.call("on_load", [])  # the pickers of this session now list 刑事 and 行政
+    listing = events.call("on_show_2", ["刑事"])  # the delete list, as the page fills it
+    (name,) = [choice[0] for choice in listing[2]["choices"]]
+    refusals = [
+        events.call("on_delete", [name, "刑事"])[0],
+        events.call("on_reindex", ["no-samples", "刑事"])[0],
+        events.call("on_upload", [[events.upload(tmp_path / "读者的文件.txt")], "行政"])[0],
+    ]
+    for refusal, base in zip(refusals, ("刑事", "刑事", "行政"), strict=True):
+        assert f"您对知识库“{base}”只有查看权限，不能修改" in refusal
+    assert "只有管理员" in events.call("create_base", ["读者的知识库"])[0]
+    assert "只有管理员" in events.call("grant", ["reader", "民事"])[0]
+    after = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
+    assert after == before
+    reader = gate.accounts.user("reader")
+    assert reader is not None and not reader.can_read(gate.library.get("民事").kb_id)
+
+
+class PageEvents:
+    """The page's own events called over HTTP the way its script calls them: join the
+    queue, then read the event stream, all in one session of one signed-in client."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.session = uuid.uuid4().hex
+        config = client.get("/config").json()
+        self.fn_index = {dep["api_name"]: dep["id"] for dep in config["dependencies"]}
+
+    def upload(self, path: Path) -> dict[str, Any]:
+        """Put a file in Gradio's upload cache (anyone signed in may); its ``FileData``."""
+        path.write_text("读者想要上传的文件。\n", encoding="utf-8")
+        with path.open("rb") as handle:
+            (cached,) = self.client.post("/gradio_api/upload", files={"files": handle}).json()
+        return {"path": cached, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def call(self, api_name: str, data: list[Any]) -> list[Any]:
+        """The outputs of event ``api_name`` run on ``data``."""
+        body = {"data": data, "fn_index": self.fn_index[api_name], "session_hash": self.session}
+        joined = self.client.post("/gradio_api/queue/join", json=body)
+        assert joined.status_code == 200, joined.text
+        event_id = joined.json()["event_id"]
+        url = "/gradio_api/queue/data"
+        with self.client.stream("GET", url, params={"session_hash": self.session}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message["event_id"] == event_id:
+                    assert message["success"], message
+                    return message["output"]["data"]
+        raise AssertionError(f"no result for {api_name}")
+
+
+def test_an_administrator_creates_a_base_adds_a_person_and_grants_it_in_the_page(
+    browser: Any, served: Installation
+) -> None:
+    page = sign_in(browser, served.url, "root")
+    page.get_by_role("tab", name="系统管理").click()
+    page.wait_for_selector("#yj-admin-bases :text('行政')")
+    page.get_by_label("知识库名称").fill("档案")
+    page.get_by_role("button", name="新建知识库").click()
+    page.wait_for_selector("#yj-admin-bases :text('档案')")
+    page.get_by_label("用户名").fill("新人")
+    page.get_by_label("密码（至少 8 个字符）").fill(PASSWORD)
+    page.get_by_role("button", name="新建用户").click()
+    page.wait_for_selector("#yj-admin-users :text('新人')")
+    page.get_by_role("button", name="授权使用该知识库").click()
+    row = page.locator("#yj-admin-users tr", has_text="新人").filter(has_text="档案")
+    assert "reader" in row.inner_text()
+    screenshot(page, "grants-admin")
+    page.context.close()
+
+    newcomer = sign_in(browser, served.url, "新人")
+    assert "档案" in chosen_bases(newcomer, "档案")
+    assert choices(newcomer, "yj-kbs") == ["档案"]
+    newcomer.context.close()
+    audit = served.gate.accounts.audit.csv_text()
+    assert "root,kb.create,档案" in audit and "root,user.grant,新人,档案" in audit
