@@ -229,7 +229,7 @@ def test_an_editor_changes_only_their_base_and_it_is_audited(
 
 def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Access) -> None:
     gate, editor = installation.gate, as_user("editor")
-    assert gate.folders([gate.library.get("民事")]).labels == ["no-samples", "uploads"]
+    assert gate.folders(gate.library.get("民事")).labels == ["no-samples", "uploads-民事"]
     for folder in (str(installation.criminal_file.parent), "/etc", "uploads/../.."):
         update = gate.library_update(
             lambda folder=folder: gate.writing(editor, "民事", "reindex", folder).reindex(folder)
@@ -237,7 +237,7 @@ def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Ac
         assert "只能重新索引这些文件夹" in update.message
     with pytest.raises(PermissionDeniedError, match="刑事"):
         gate.writing(editor, "刑事", "reindex", "uploads")
-    own = gate.writing(editor, "民事", "reindex", "uploads").reindex("uploads")
+    own = gate.writing(editor, "民事", "reindex", "uploads-民事").reindex("uploads-民事")
     assert "只能重新索引" not in own.message
 
 

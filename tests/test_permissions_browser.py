@@ -22,12 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
+from assistant.web.auth import UPLOADS_FOLDER
 from tests.browser_harness import (
     ask,
     new_page,
     open_cited_document,
     open_library,
     screenshot,
+    upload,
 )
 from tests.fakes import FakeEmbedder
 from tests.web_harness import PASSWORD, Installation, served_installation, signed_in
@@ -45,6 +47,11 @@ PEOPLE = {
     "root": ("admin", []),
     "reader": ("reader", ["刑事", "行政"]),
     "editor": ("editor", ["民事", "行政"]),
+}
+SAME_NAME = "通知.txt"
+SAME_NAME_TEXTS = {
+    "民事": "民事调解室设在三楼东侧，由孙书记员负责接待当事人。\n",
+    "行政": "行政听证室设在五楼西侧，由周书记员负责接待当事人。\n",
 }
 WRITE_CONTROLS = ("#yj-upload", "#yj-upload-button", "#yj-delete", "#yj-reindex")
 
@@ -193,6 +200,46 @@ class PageEvents:
                     assert message["success"], message
                     return message["output"]["data"]
         raise AssertionError(f"no result for {api_name}")
+
+
+def test_an_editor_uploads_one_file_name_into_two_bases_and_each_opens_as_itself(
+    browser: Any, served: Installation, tmp_path: Path
+) -> None:
+    page = sign_in(browser, served.url, "editor")
+    picked = chosen_bases(page, "行政")
+    assert "民事" in picked and "刑事" not in picked
+    for base, text in SAME_NAME_TEXTS.items():
+        folder = tmp_path / base
+        folder.mkdir()
+        (folder / SAME_NAME).write_text(text, encoding="utf-8")
+        open_library(page)
+        choose(page, "yj-kb-target", base)
+        page.wait_for_selector(f"#yj-files :text('{NOTES[base][0]}')")
+        for control in WRITE_CONTROLS:
+            assert page.locator(control).is_visible(), control
+        assert "新增 1 个文件" in upload(page, folder / SAME_NAME)
+    for base, text in SAME_NAME_TEXTS.items():
+        kept = served.gate.library.get(base).folder / UPLOADS_FOLDER / SAME_NAME
+        assert kept.read_text(encoding="utf-8") == text
+
+    page.get_by_role("tab", name="问答").click()
+    for question, room, other in (
+        ("行政听证室设在几楼？", "五楼", "三楼"),
+        ("民事调解室设在几楼？", "三楼", "五楼"),
+    ):
+        assert room in ask(page, question).inner_text()
+        card = page.locator("#yj-sources section:not([hidden]) .yj-card", has_text=room).first
+        card.locator("button.yj-open").click()
+        page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
+        viewer = page.inner_text("#yj-viewer")
+        assert room in viewer and other not in viewer
+        page.keyboard.press("Escape")
+    ask(page, QUESTION)
+    panel = sources_text(page)
+    assert JUDGES["刑事"] not in panel and "刑庭通知" not in panel
+    screenshot(page, "grants-editor-same-name")
+    assert page.get_by_role("tab", name="系统管理").count() == 0
+    page.context.close()
 
 
 def test_an_administrator_creates_a_base_adds_a_person_and_grants_it_in_the_page(
