@@ -9,6 +9,7 @@ may read 刑事 only, ``editor`` may change 民事 only, ``root`` administers. T
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from assistant.web.folders import OUTSIDE
 from assistant.web.server import create_app, launch
 from index.errors import ConfigurationError, PermissionDeniedError
 from tests.fakes import FakeEmbedder
-from tests.web_harness import PASSWORD, served_installation, signed_in
+from tests.web_harness import PASSWORD, PageEvents, served_installation, signed_in
 
 CRIMINAL = ("刑庭通知.txt", "刑事审判庭决定，本月起由王法官负责减刑假释案件的审查工作。\n")
 CIVIL = ("民庭通知.txt", "民事审判庭决定，本月起由李法官负责物业纠纷案件的调解工作。\n")
@@ -95,6 +96,29 @@ def test_nobody_gets_in_without_signing_in(installation: Access) -> None:
         Client(installation.url, verbose=False)
 
 
+def test_a_session_stays_with_the_person_who_opened_it(installation: Access) -> None:
+    """Gradio keeps a page's conversation under its session hash: someone else who learns
+    it must not run events there (the editor's answers would come back with theirs) nor
+    follow its stream."""
+    editor = PageEvents(signed_in(installation.url, "editor"))
+    editor.call("on_load", [])
+    asked = [CIVIL_QUESTION, [], None, 5, False, False, ["民事"]]
+    assert "李法官" in str(editor.call("submit", asked))
+    intruder = PageEvents(signed_in(installation.url, "reader"), session=editor.session)
+    joined = intruder.join("submit", [CRIMINAL_QUESTION, [], None, 5, False, False, None])
+    assert joined.status_code == 403 and "李法官" not in joined.text
+    for route in (
+        f"/gradio_api/queue/data?session_hash={editor.session}",
+        f"/gradio_api/heartbeat/{editor.session}",
+    ):
+        assert intruder.client.get(route).status_code == 403, route
+    own = PageEvents(intruder.client)
+    own.call("on_load", [])
+    answer = str(own.call("submit", [CRIMINAL_QUESTION, [], None, 5, False, False, None]))
+    assert "王法官" in answer and "李法官" not in answer
+    assert "李法官" in str(editor.call("submit", asked))  # still the editor's
+
+
 # -- document viewer and Gradio's file routes ----------------------------------------------
 
 
@@ -113,7 +137,7 @@ def _viewer(client: httpx.Client, source: str) -> str:
     response = client.post(
         "/gradio_api/component_server",
         json={
-            "session_hash": "permissions-test",
+            "session_hash": uuid.uuid4().hex,  # one per request: sessions have owners
             "component_id": sources_id,
             "fn_name": "document_view",
             "data": {"source": source, "start": 0, "end": 10},

@@ -13,13 +13,10 @@ questions. One app and one browser serve the whole module.
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from assistant.web.auth import UPLOADS_FOLDER
@@ -32,7 +29,13 @@ from tests.browser_harness import (
     upload,
 )
 from tests.fakes import FakeEmbedder
-from tests.web_harness import PASSWORD, Installation, served_installation, signed_in
+from tests.web_harness import (
+    PASSWORD,
+    Installation,
+    PageEvents,
+    served_installation,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -154,10 +157,12 @@ def test_the_server_refuses_a_readers_writes_sent_directly(
     events.call("on_load", [])  # the pickers of this session now list 刑事 and 行政
     listing = events.call("on_show_2", ["刑事"])  # the delete list, as the page fills it
     (name,) = [choice[0] for choice in listing[2]["choices"]]
+    attempt = tmp_path / "读者的文件.txt"
+    attempt.write_text("读者想要上传的文件。\n", encoding="utf-8")
     refusals = [
         events.call("on_delete", [name, "刑事"])[0],
         events.call("on_reindex", ["no-samples", "刑事"])[0],
-        events.call("on_upload", [[events.upload(tmp_path / "读者的文件.txt")], "行政"])[0],
+        events.call("on_upload", [[events.upload(attempt)], "行政"])[0],
     ]
     for refusal, base in zip(refusals, ("刑事", "刑事", "行政"), strict=True):
         assert f"您对知识库“{base}”只有查看权限，不能修改" in refusal
@@ -167,39 +172,6 @@ def test_the_server_refuses_a_readers_writes_sent_directly(
     assert after == before
     reader = gate.accounts.user("reader")
     assert reader is not None and not reader.can_read(gate.library.get("民事").kb_id)
-
-
-class PageEvents:
-    """The page's own events called over HTTP the way its script calls them: join the
-    queue, then read the event stream, all in one session of one signed-in client."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-        self.session = uuid.uuid4().hex
-        config = client.get("/config").json()
-        self.fn_index = {dep["api_name"]: dep["id"] for dep in config["dependencies"]}
-
-    def upload(self, path: Path) -> dict[str, Any]:
-        """Put a file in Gradio's upload cache (anyone signed in may); its ``FileData``."""
-        path.write_text("读者想要上传的文件。\n", encoding="utf-8")
-        with path.open("rb") as handle:
-            (cached,) = self.client.post("/gradio_api/upload", files={"files": handle}).json()
-        return {"path": cached, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
-
-    def call(self, api_name: str, data: list[Any]) -> list[Any]:
-        """The outputs of event ``api_name`` run on ``data``."""
-        body = {"data": data, "fn_index": self.fn_index[api_name], "session_hash": self.session}
-        joined = self.client.post("/gradio_api/queue/join", json=body)
-        assert joined.status_code == 200, joined.text
-        event_id = joined.json()["event_id"]
-        url = "/gradio_api/queue/data"
-        with self.client.stream("GET", url, params={"session_hash": self.session}) as stream:
-            for line in stream.iter_lines():
-                message = json.loads(line[5:]) if line.startswith("data:") else {}
-                if message.get("msg") == "process_completed" and message["event_id"] == event_id:
-                    assert message["success"], message
-                    return message["output"]["data"]
-        raise AssertionError(f"no result for {api_name}")
 
 
 def test_an_editor_uploads_one_file_name_into_two_bases_and_each_opens_as_itself(

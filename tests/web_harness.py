@@ -3,8 +3,10 @@ sample corpus, or over named knowledge bases with accounts."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,3 +129,39 @@ def signed_in(url: str, name: str, secret: str = PASSWORD) -> httpx.Client:
     response = client.post("/login", data={"username": name, "password": secret})
     assert response.status_code == 200, response.text
     return client
+
+
+class PageEvents:
+    """The page's own events called over HTTP the way its script calls them: join the
+    queue, then read the event stream, all in one session of one signed-in client."""
+
+    def __init__(self, client: httpx.Client, session: str = "") -> None:
+        self.client = client
+        self.session = session or uuid.uuid4().hex
+        config = client.get("/config").json()
+        self.fn_index = {dep["api_name"]: dep["id"] for dep in config["dependencies"]}
+
+    def upload(self, path: Path) -> dict[str, Any]:
+        """Put ``path`` in Gradio's upload cache (anyone signed in may); its ``FileData``."""
+        with path.open("rb") as handle:
+            (cached,) = self.client.post("/gradio_api/upload", files={"files": handle}).json()
+        return {"path": cached, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def join(self, api_name: str, data: list[Any]) -> httpx.Response:
+        """Queue event ``api_name`` with ``data`` in this session."""
+        body = {"data": data, "fn_index": self.fn_index[api_name], "session_hash": self.session}
+        return self.client.post("/gradio_api/queue/join", json=body)
+
+    def call(self, api_name: str, data: list[Any]) -> list[Any]:
+        """The outputs of event ``api_name`` run on ``data``."""
+        joined = self.join(api_name, data)
+        assert joined.status_code == 200, joined.text
+        event_id = joined.json()["event_id"]
+        url = "/gradio_api/queue/data"
+        with self.client.stream("GET", url, params={"session_hash": self.session}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message["event_id"] == event_id:
+                    assert message["success"], message
+                    return message["output"]["data"]
+        raise AssertionError(f"no result for {api_name}")
