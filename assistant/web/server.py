@@ -25,6 +25,7 @@ from assistant.access.accounts import Accounts
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web.access_text import access_text
+from assistant.web.admin import audit_route
 from assistant.web.auth import Gate
 from assistant.web.i18n import ui_text
 from assistant.web.sessions import SessionGuard
@@ -192,7 +193,10 @@ def launch(
         quiet=True,
         prevent_thread_lock=not block,
         ssr_mode=False,
-        app_kwargs={"middleware": [Middleware(SessionGuard)]} if check else None,
+        app_kwargs={
+            "routes": [audit_route(gate)],
+            "middleware": [Middleware(SessionGuard)] if check else [],
+        },
         **launch_options(),
     )
     return url
