@@ -81,10 +81,15 @@ def open_library(page: Any) -> None:
 
 
 def upload(page: Any, path: Path) -> str:
-    """Upload one file in the knowledge-base tab; returns the status message shown."""
+    """Upload one file in the knowledge-base tab; returns the status message shown.
+
+    Like a person, it waits for the upload box to be shown: it appears once the page knows
+    that the chosen knowledge base is one this person may change.
+    """
     open_library(page)
+    page.locator("#yj-upload").wait_for(state="visible")
     page.set_input_files("#yj-upload input[type=file]", str(path))
-    page.wait_for_selector("#yj-upload :text('" + path.name + "')")
+    page.locator("#yj-upload tr.file a.download-link").wait_for()  # in Gradio's cache
     page.click("#yj-upload-button")
     page.wait_for_selector("#yj-library-message .yj-msg")
     return page.inner_text("#yj-library-message")

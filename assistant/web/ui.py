@@ -320,11 +320,14 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
         )
 
     def on_show(name: str | None, request: gr.Request) -> tuple:
-        """The chosen knowledge base's files; its write controls only for those who may
-        change it (hiding them is no permission: ``Gate.writing`` decides every change)."""
-        update = gate.library_update(lambda: gate.reading(request, name).library())
+        return show(gate.library_update(lambda: gate.reading(request, name).library()))
+
+    def on_choose(name: str | None, request: gr.Request) -> tuple:
+        """Write controls only for a knowledge base the person may change (hiding them is
+        no permission: ``Gate.writing`` decides every change); only a new choice of
+        knowledge base changes that, not a refresh of the file list."""
         writable = gr.Column(visible=gate.may_write(request, name))
-        return (*show(update), writable, writable)
+        return writable, writable
 
     outputs = [message, table, choice]
     writes: dict[str, Any] = {
@@ -336,12 +339,8 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
     delete.click(on_delete, [choice, base], outputs, **writes)
     reindex.click(on_reindex, [folder, base], outputs, **writes)
     for trigger in (tab.select, refresh_button.click, base.change):
-        trigger(
-            on_show,
-            [base],
-            outputs=[*outputs, upload_controls, change_controls],
-            api_visibility="private",
-        )
+        trigger(on_show, [base], outputs=outputs, api_visibility="private")
+    base.change(on_choose, [base], [upload_controls, change_controls], api_visibility="private")
     return base
 
 
