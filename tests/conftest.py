@@ -1,4 +1,5 @@
-"""Shared fixtures: temporary knowledge-base folders, the two embedders, PostgreSQL."""
+"""Shared fixtures: temporary knowledge-base folders, the two embedders, PostgreSQL, and the
+headless browser of the browser tests (``tests/browser_harness.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.settings import IndexSettings
+from tests.browser_harness import browser, chromium_path  # noqa: F401  (fixtures)
 from tests.fakes import FakeEmbedder
 from tests.postgres import ThrowawayServer, postgres_bin
 

@@ -1,4 +1,4 @@
-"""``youju kb`` and ``youju user`` on a real data folder, and ``--kb`` on index and ask."""
+"""``youju kb`` and ``youju user`` on a real data folder, and ``--kb`` on index, ask and eval."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from assistant.access.accounts import Accounts
 from assistant.cli import main
+from index.catalog import Catalog
 from tests.test_cli_index import embedders  # noqa: F401  (fixture)
+from tests.test_evaluation import jsonl_set  # noqa: F401  (fixture)
 
 
 def _json(capsys: pytest.CaptureFixture[str], *args: str) -> object:
@@ -74,3 +76,32 @@ def test_people_get_passwords_roles_grants_and_tokens_from_the_command_line(
     assert _json(capsys, "user", "list", "--data", data)[0]["knowledge_bases"] == []
     assert main(["audit", "--data", data]) == 0
     assert "user.revoke,张三,民事" in capsys.readouterr().out
+
+
+def test_eval_runs_inside_the_named_knowledge_base_with_its_model_and_leaves_its_files_alone(
+    tmp_path: Path,
+    samples_dir: Path,
+    jsonl_set: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    embedders: list,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import index.embed.factory
+
+    monkeypatch.setattr("assistant.service.load_embedder", index.embed.factory.load_embedder)
+    data = tmp_path / "data"
+    assert main(["kb", "create", "刑事", "--data", str(data), "--embedding-model", "m2"]) == 0
+    _json(capsys, "index", str(samples_dir), "--kb", "刑事", "--data", str(data))
+    args = ["eval", str(jsonl_set), "--kb", "刑事", "--data", str(data), "--mode", "lexical"]
+    report = _json(capsys, *args)
+    assert isinstance(report, dict) and report["questions"] == 4
+    assert report["retrieval"]["hit@1"] == 1.0
+    assert embedders[-1].model_id == "m2"  # the base's own model
+    catalog = Catalog.open(data)
+    folder = catalog.get("刑事").folder
+    catalog.close()
+    assert (folder / "eval" / "tiny").is_dir() and not (data / "eval").exists()
+    listed = _json(capsys, "kb", "list", "--data", str(data))
+    assert [(row["name"], row["files"]) for row in listed] == [("默认", 0), ("刑事", 5)]
+    assert main(["eval", str(jsonl_set), "--kb", "没有这个", "--data", str(data)]) == 2
+    assert "没有名为“没有这个”的知识库" in capsys.readouterr().err

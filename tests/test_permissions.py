@@ -1,5 +1,6 @@
 """Nothing leaks across grants: two people with different knowledge bases try every channel
-of the served app (real Gradio server, real HTTP, ``gradio_client``, headless Chromium).
+of the served app (real Gradio server, real HTTP, ``gradio_client``); in headless Chromium
+in ``test_permissions_browser.py``.
 
 Knowledge base 刑事 holds the criminal division's note, 民事 the civil division's; ``reader``
 may read 刑事 only, ``editor`` may change 民事 only, ``root`` administers. The embedder is
@@ -8,6 +9,7 @@ may read 刑事 only, ``editor`` may change 民事 only, ``root`` administers. T
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,25 +19,25 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant.access.accounts import Accounts
 from assistant.settings import build_settings
+from assistant.web.admin import AUDIT_ROUTE
 from assistant.web.auth import Gate
 from assistant.web.folders import OUTSIDE
 from assistant.web.server import create_app, launch
 from index.errors import ConfigurationError, PermissionDeniedError
-from index.library import Library
 from tests.fakes import FakeEmbedder
-from tests.web_harness import free_port
+from tests.web_harness import PASSWORD, PageEvents, served_installation, signed_in
 
 CRIMINAL = ("刑庭通知.txt", "刑事审判庭决定，本月起由王法官负责减刑假释案件的审查工作。\n")
 CIVIL = ("民庭通知.txt", "民事审判庭决定，本月起由李法官负责物业纠纷案件的调解工作。\n")
 CIVIL_QUESTION = "谁负责物业纠纷案件的调解工作？"
 CRIMINAL_QUESTION = "谁负责减刑假释案件的审查工作？"
-PASSWORD = "password-123"
 
 
 @dataclass
-class Installation:
+class Access:
+    """The served installation, and the reader's API token."""
+
     url: str
     gate: Gate
     civil_file: Path
@@ -44,46 +46,15 @@ class Installation:
     reader_token: str
 
 
-def _index(library: Library, name: str, folder: Path, note: tuple[str, str]) -> Path:
-    folder.mkdir(parents=True)
-    path = folder / note[0]
-    path.write_text(note[1] * 3, encoding="utf-8")
-    library.base(library.get(library.create(name).name)).index_paths([folder])
-    return path.resolve()
-
-
 @pytest.fixture(scope="module")
-def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
+def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Access]:
+    notes = {"刑事": (CRIMINAL[0], CRIMINAL[1] * 3), "民事": (CIVIL[0], CIVIL[1] * 3)}
+    people = {"root": ("admin", []), "reader": ("reader", ["刑事"]), "editor": ("editor", ["民事"])}
     root = tmp_path_factory.mktemp("access")
-    settings = build_settings(
-        {"data_dir": root / "data", "host": "127.0.0.1", "port": free_port()}, env={}
-    )
-    embedder = FakeEmbedder()
-    library = Library.open(settings.index, lambda _settings: embedder)
-    criminal = _index(library, "刑事", root / "criminal", CRIMINAL)
-    civil = _index(library, "民事", root / "civil", CIVIL)
-    ids = {name: library.get(name).kb_id for name in ("刑事", "民事")}
-    library.close()
-    with Accounts.open(settings.index.data_dir) as accounts:
-        accounts.add("root", PASSWORD, "admin")
-        accounts.grant(accounts.add("reader", PASSWORD, "reader").name, ids["刑事"])
-        accounts.grant(accounts.add("editor", PASSWORD, "editor").name, ids["民事"])
-        token = accounts.new_token("reader", "script")
-    page, assistant = create_app(settings, embedder=embedder, samples=root / "no-samples")
-    try:
-        url = launch(page, settings, block=False).rstrip("/")
-        gate = page.youju_gate  # type: ignore[attr-defined]
-        yield Installation(url, gate, civil, criminal, settings.index.data_dir, token)
-    finally:
-        page.close()
-        assistant.close()
-
-
-def signed_in(url: str, name: str, secret: str = PASSWORD) -> httpx.Client:
-    client = httpx.Client(base_url=url, timeout=60)
-    response = client.post("/login", data={"username": name, "password": secret})
-    assert response.status_code == 200, response.text
-    return client
+    with served_installation(root, FakeEmbedder(), notes, people) as served:
+        token = served.gate.accounts.new_token("reader", "script")
+        files = served.notes
+        yield Access(served.url, served.gate, files["民事"], files["刑事"], served.data_dir, token)
 
 
 def as_user(name: str) -> gr.Request:
@@ -94,7 +65,7 @@ def as_user(name: str) -> gr.Request:
 # -- the /ask API through gradio_client -------------------------------------------------
 
 
-def test_the_api_answers_only_from_granted_bases(installation: Installation) -> None:
+def test_the_api_answers_only_from_granted_bases(installation: Access) -> None:
     reader = Client(installation.url, auth=("reader", PASSWORD), verbose=False)
     answer = reader.predict(CIVIL_QUESTION, 5, "", api_name="/ask")
     sources = {citation["source"] for citation in answer["citations"]}
@@ -107,7 +78,7 @@ def test_the_api_answers_only_from_granted_bases(installation: Installation) -> 
     assert "李法官" in editor.predict(CIVIL_QUESTION, 5, "", api_name="/ask")["answer"]
 
 
-def test_an_api_token_signs_a_script_in_as_its_owner(installation: Installation) -> None:
+def test_an_api_token_signs_a_script_in_as_its_owner(installation: Access) -> None:
     client = Client(installation.url, auth=("reader", installation.reader_token), verbose=False)
     answer = client.predict(CRIMINAL_QUESTION, 5, "刑事", api_name="/ask")
     assert "王法官" in answer["answer"]
@@ -115,7 +86,7 @@ def test_an_api_token_signs_a_script_in_as_its_owner(installation: Installation)
         Client(installation.url, auth=("editor", installation.reader_token), verbose=False)
 
 
-def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
+def test_nobody_gets_in_without_signing_in(installation: Access) -> None:
     anonymous = httpx.Client(base_url=installation.url, timeout=30)
     assert anonymous.get("/config").status_code == 401
     assert anonymous.post("/gradio_api/call/ask", json={"data": ["问题"]}).status_code == 401
@@ -124,6 +95,29 @@ def test_nobody_gets_in_without_signing_in(installation: Installation) -> None:
         assert anonymous.post(route, json=body).status_code == 401
     with pytest.raises(ValueError):
         Client(installation.url, verbose=False)
+
+
+def test_a_session_stays_with_the_person_who_opened_it(installation: Access) -> None:
+    """Gradio keeps a page's conversation under its session hash: someone else who learns
+    it must not run events there (the editor's answers would come back with theirs) nor
+    follow its stream."""
+    editor = PageEvents(signed_in(installation.url, "editor"))
+    editor.call("on_load", [])
+    asked = [CIVIL_QUESTION, [], None, 5, False, False, ["民事"]]
+    assert "李法官" in str(editor.call("submit", asked))
+    intruder = PageEvents(signed_in(installation.url, "reader"), session=editor.session)
+    joined = intruder.join("submit", [CRIMINAL_QUESTION, [], None, 5, False, False, None])
+    assert joined.status_code == 403 and "李法官" not in joined.text
+    for route in (
+        f"/gradio_api/queue/data?session_hash={editor.session}",
+        f"/gradio_api/heartbeat/{editor.session}",
+    ):
+        assert intruder.client.get(route).status_code == 403, route
+    own = PageEvents(intruder.client)
+    own.call("on_load", [])
+    answer = str(own.call("submit", [CRIMINAL_QUESTION, [], None, 5, False, False, None]))
+    assert "王法官" in answer and "李法官" not in answer
+    assert "李法官" in str(editor.call("submit", asked))  # still the editor's
 
 
 # -- document viewer and Gradio's file routes ----------------------------------------------
@@ -144,7 +138,7 @@ def _viewer(client: httpx.Client, source: str) -> str:
     response = client.post(
         "/gradio_api/component_server",
         json={
-            "session_hash": "permissions-test",
+            "session_hash": uuid.uuid4().hex,  # one per request: sessions have owners
             "component_id": sources_id,
             "fn_name": "document_view",
             "data": {"source": source, "start": 0, "end": 10},
@@ -154,7 +148,7 @@ def _viewer(client: httpx.Client, source: str) -> str:
     return response.json()
 
 
-def test_the_document_viewer_shows_only_granted_documents(installation: Installation) -> None:
+def test_the_document_viewer_shows_only_granted_documents(installation: Access) -> None:
     reader = signed_in(installation.url, "reader")
     assert "王法官" in _viewer(reader, page_name(installation.criminal_file))
     for name in (page_name(installation.civil_file), str(installation.civil_file)):
@@ -165,7 +159,7 @@ def test_the_document_viewer_shows_only_granted_documents(installation: Installa
     assert "李法官" not in _viewer(editor, str(installation.civil_file))  # the page's names only
 
 
-def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Installation) -> None:
+def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Access) -> None:
     reader = signed_in(installation.url, "reader")
     inside = [
         installation.civil_file,
@@ -180,7 +174,7 @@ def test_gradio_file_routes_serve_no_indexed_or_uploaded_file(installation: Inst
 
 
 def test_the_upload_copy_in_gradios_cache_is_removed_once_staged(
-    installation: Installation, tmp_path: Path
+    installation: Access, tmp_path: Path
 ) -> None:
     editor = signed_in(installation.url, "editor")
     note = tmp_path / "物业通知.txt"
@@ -201,10 +195,29 @@ def test_the_upload_copy_in_gradios_cache_is_removed_once_staged(
     )
 
 
+def test_only_an_administrator_downloads_the_audit_log(installation: Access) -> None:
+    """Served by the app's own route: a copy in Gradio's file cache would go to anyone
+    signed in who had its link."""
+    signed_in(installation.url, "reader").post(
+        "/gradio_api/call/ask", json={"data": [CRIMINAL_QUESTION, 5, ""]}
+    )
+    route = f"/{AUDIT_ROUTE}"
+    for name in ("reader", "editor"):
+        refused = signed_in(installation.url, name).get(route)
+        assert refused.status_code == 403 and "管理员" in refused.text
+        assert "reader,ask" not in refused.text
+    anonymous = httpx.get(installation.url + route)
+    assert anonymous.status_code == 401 and "event_id" not in anonymous.text
+    download = signed_in(installation.url, "root").get(route)
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert "reader,ask,刑事" in download.text
+    assert "root,audit.export" in installation.gate.accounts.audit.csv_text()
+
+
 # -- what the page's handlers may do for whom ----------------------------------------------
 
 
-def test_a_reader_cannot_change_anything(installation: Installation, tmp_path: Path) -> None:
+def test_a_reader_cannot_change_anything(installation: Access, tmp_path: Path) -> None:
     gate, reader = installation.gate, as_user("reader")
     before = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
     folder = tmp_path / "docs"
@@ -216,8 +229,7 @@ def test_a_reader_cannot_change_anything(installation: Installation, tmp_path: P
                 gate.writing(reader, base, action, "")
     refused = gate.library_update(lambda: gate.writing(reader, "刑事", "delete", "x").delete("x"))
     assert "只有查看权限" in refused.message
-    for call in ("overview", "export_audit"):
-        assert "管理员" in str(getattr(_admin(gate), call)(reader))
+    assert "管理员" in _admin(gate).overview(reader)[0]
     assert "管理员" in _admin(gate).create_base("新知识库", reader)[0]
     assert "管理员" in _admin(gate).grant("reader", "民事", reader)[0]
     after = {entry.name: gate.library.base(entry).files() for entry in gate.library.entries()}
@@ -231,7 +243,7 @@ def _admin(gate: Gate) -> object:
     return AdminActions(gate)
 
 
-def test_the_file_list_and_chat_show_only_granted_bases(installation: Installation) -> None:
+def test_the_file_list_and_chat_show_only_granted_bases(installation: Access) -> None:
     gate, reader = installation.gate, as_user("reader")
     assert gate.choices(reader) == (["刑事"], [])
     assert gate.choices(as_user("editor")) == (["民事"], ["民事"])
@@ -247,7 +259,7 @@ def test_the_file_list_and_chat_show_only_granted_bases(installation: Installati
 
 
 def test_an_editor_changes_only_their_base_and_it_is_audited(
-    installation: Installation, tmp_path: Path
+    installation: Access, tmp_path: Path
 ) -> None:
     gate, editor = installation.gate, as_user("editor")
     with pytest.raises(PermissionDeniedError):
@@ -258,9 +270,9 @@ def test_an_editor_changes_only_their_base_and_it_is_audited(
     assert "editor,delete,民事" in csv_text and "reader,ask,刑事" in csv_text
 
 
-def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Installation) -> None:
+def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: Access) -> None:
     gate, editor = installation.gate, as_user("editor")
-    assert gate.folders([gate.library.get("民事")]).labels == ["no-samples", "uploads"]
+    assert gate.folders(gate.library.get("民事")).labels == ["no-samples", "uploads-民事"]
     for folder in (str(installation.criminal_file.parent), "/etc", "uploads/../.."):
         update = gate.library_update(
             lambda folder=folder: gate.writing(editor, "民事", "reindex", folder).reindex(folder)
@@ -268,11 +280,11 @@ def test_re_indexing_needs_the_grant_and_stays_inside_the_roots(installation: In
         assert "只能重新索引这些文件夹" in update.message
     with pytest.raises(PermissionDeniedError, match="刑事"):
         gate.writing(editor, "刑事", "reindex", "uploads")
-    own = gate.writing(editor, "民事", "reindex", "uploads").reindex("uploads")
+    own = gate.writing(editor, "民事", "reindex", "uploads-民事").reindex("uploads-民事")
     assert "只能重新索引" not in own.message
 
 
-def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> None:
+def test_a_revoked_grant_takes_effect_at_once(installation: Access) -> None:
     gate = installation.gate
     criminal = gate.library.get("刑事").kb_id
     gate.accounts.revoke("reader", criminal)
@@ -283,7 +295,7 @@ def test_a_revoked_grant_takes_effect_at_once(installation: Installation) -> Non
         gate.accounts.grant("reader", criminal)
 
 
-def test_failed_logins_are_throttled_and_audited(installation: Installation) -> None:
+def test_failed_logins_are_throttled_and_audited(installation: Access) -> None:
     url = installation.url
     client = httpx.Client(base_url=url, timeout=30)
     for _ in range(installation.gate.throttle.max_failures):
@@ -303,37 +315,3 @@ def test_an_open_page_on_the_network_needs_no_auth_explicitly(tmp_path: Path) ->
             launch(page, settings, block=False)
     finally:
         assistant.close()
-
-
-# -- the sign-in page in a real browser ------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_a_reader_signs_in_and_sees_only_their_base_in_chromium(
-    installation: Installation,
-) -> None:
-    from tests.test_web_browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS
-
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(locale="en-US")  # Gradio's own login page, in English
-        page.set_default_timeout(WAIT_MS)
-        page.goto(installation.url)
-        page.locator("input[type=password]").wait_for()
-        page.locator("input[type=text]").first.fill("reader")
-        page.fill("input[type=password]", "wrong-password")
-        page.get_by_role("button", name="Login").click()
-        page.get_by_text("Incorrect", exact=False).first.wait_for()
-        page.locator("input[type=text]").first.fill("reader")
-        page.fill("input[type=password]", PASSWORD)
-        page.get_by_role("button", name="Login").click()
-        page.wait_for_selector("#yj-question textarea")
-        page.wait_for_function(
-            "() => document.querySelector('#yj-kbs')?.innerText.includes('刑事')"
-        )
-        assert "民事" not in page.inner_text("#yj-kbs")
-        assert page.get_by_role("tab", name="系统管理").count() == 0
-        browser.close()

@@ -9,29 +9,24 @@ where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser_harness import (
+    ask,
+    new_page,
+    open_cited_document,
+    open_library,
+    screenshot,
+    upload,
+)
 from tests.fakes import FakeEmbedder
 from tests.web_harness import RunningApp, running_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output"
-WAIT_MS = 90_000
 SAMPLE_QUESTION = "“三强三优”专项活动包括哪些内容？"
 NEW_FILE = "档案室通知.txt"
 NEW_TEXT = (
@@ -53,72 +48,17 @@ XSS_QUESTION = "书记员应当在庭审结束后多久完成电子卷宗上传�
 
 
 @pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    """Debian's Chromium; never a browser downloaded by Playwright."""
-    if not CHROMIUM.exists():
-        reason = "/usr/bin/chromium not found (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: the browser tests must run in CI")
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[RunningApp]:
     with running_app(tmp_path_factory.mktemp("web"), FakeEmbedder()) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser: object, app: RunningApp) -> Iterator[object]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    page.goto(app.url)
+    page = new_page(browser, app.url)
     page.wait_for_selector("#yj-question textarea")
     yield page
-    context.close()
-
-
-def screenshot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def ask(page: object, question: str) -> object:
-    """Ask in the chat and wait for the final answer of this turn; returns its bubble."""
-    before = page.locator("#yj-chat .yj-answer:not(.yj-streaming)").count()
-    page.fill("#yj-question textarea", question)
-    page.click("#yj-send")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#yj-chat .yj-answer:not(.yj-streaming)').length > n",
-        arg=before,
-    )
-    return page.locator("#yj-chat .yj-answer:not(.yj-streaming)").last
-
-
-def open_library(page: object) -> None:
-    page.get_by_role("tab", name="知识库管理").click()
-    page.wait_for_selector("#yj-files table")
-
-
-def upload(page: object, path: Path) -> str:
-    """Upload one file in the knowledge-base tab; returns the status message shown."""
-    open_library(page)
-    page.set_input_files("#yj-upload input[type=file]", str(path))
-    page.wait_for_selector("#yj-upload :text('" + path.name + "')")
-    page.click("#yj-upload-button")
-    page.wait_for_selector("#yj-library-message .yj-msg")
-    return page.inner_text("#yj-library-message")
+    page.context.close()
 
 
 def upload_text(page: object, path: Path, text: str) -> str:
@@ -202,12 +142,6 @@ def test_a_document_with_html_and_markdown_payloads_stays_inert(
     assert_nothing_ran(page, title, ("#yj-chat", "#yj-sources", "#yj-viewer"))
 
 
-def open_cited_document(page: object) -> None:
-    """Open the first card of the visible sources in the document viewer."""
-    page.locator("#yj-sources section:not([hidden]) button.yj-open").first.click()
-    page.locator("#yj-viewer:not([hidden]) #yj-doc-hit").wait_for()
-
-
 def assert_nothing_ran(page: object, title: str, areas: tuple[str, ...]) -> None:
     """No payload ran (``window.__xss`` unset, title kept) or became an element in ``areas``."""
     page.wait_for_timeout(500)
@@ -259,10 +193,7 @@ def test_with_the_default_model_a_sample_question_is_answered_and_cited(
     browser: object, default_embedder: object, tmp_path: Path
 ) -> None:
     with running_app(tmp_path, default_embedder) as real_app:
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(real_app.url)
+        page = new_page(browser, real_app.url)
         page.wait_for_selector("#yj-question textarea")
         answer = ask(page, "丹东市中级人民法院院长会议部署了哪些2024年工作任务？")
         answer.locator("a.yj-cite").first.click()
@@ -271,4 +202,4 @@ def test_with_the_default_model_a_sample_question_is_answered_and_cited(
         assert "003_9c45a506be796223.txt" in card.inner_text()
         assert card.locator("mark.yj-hl").count() >= 1
         screenshot(page, "chat-default-model")
-        context.close()
+        page.context.close()

@@ -11,7 +11,7 @@ import pytest
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web.actions import WebActions
-from assistant.web.folders import LibraryFolders
+from assistant.web.folders import LibraryFolders, Root
 from assistant.web.i18n import EN, ZH
 from assistant.web.uploads import UploadPolicy
 from index.knowledge_base import KnowledgeBase
@@ -92,6 +92,18 @@ def test_roots_are_labelled_by_folder_name_and_duplicates_numbered(tmp_path: Pat
         folders.name(str((tmp_path / "b" / "docs" / "x" / "y.txt").resolve())) == "docs-2/x/y.txt"
     )
     assert folders.name("/elsewhere/folder/z.txt") == "…/folder/z.txt"
+
+
+def test_a_folder_that_only_names_files_is_not_reachable_by_the_re_index_box(
+    tmp_path: Path,
+) -> None:
+    uploads = tmp_path / "bases" / "2" / "uploads"
+    folders = LibraryFolders(
+        [tmp_path / "library"], names_only=[Root("uploads-刑事", uploads), tmp_path / "library"]
+    )
+    assert folders.labels == ["library"]
+    assert folders.name(str((uploads / "通知.txt").resolve())) == "uploads-刑事/通知.txt"
+    assert folders.folder("uploads-刑事") is None and folders.folder(str(uploads)) is None
 
 
 def test_reindexing_outside_the_roots_is_refused_and_indexes_nothing(

@@ -2,24 +2,29 @@
 
 Shown only to administrators (the page hides it for everyone else on load), and every
 handler checks again through ``Gate.admin``: hiding a tab is no permission. Each change is
-recorded in the audit log under the administrator's name.
+recorded in the audit log under the administrator's name. The audit log is downloaded
+from the app's own route (``audit_route``), never through Gradio's file cache, which
+serves a file to any signed-in person holding its link.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from assistant.web import render
-from assistant.web.auth import Gate
+from assistant.web.auth import Gate, request_user
 from assistant.web.render_library import message_html
 from index.errors import YoujuError
 
 ROLE_CHOICES = ["reader", "editor", "admin"]
+AUDIT_ROUTE = "youju/audit.csv"
+"""Where an administrator downloads the audit log, relative to the page."""
 
 
 def admin_tab(gate: Gate) -> gr.Tab:
@@ -53,8 +58,10 @@ def admin_tab(gate: Gate) -> gr.Tab:
                     revoke = gr.Button(words.revoke)
                     token = gr.Button(words.new_token)
         gr.Markdown(f"### {render.escape(words.audit_title)}")
-        export = gr.Button(words.export_audit, elem_id="yj-admin-export")
-        csv_file = gr.File(interactive=False, elem_id="yj-admin-csv")
+        gr.HTML(
+            f'<a class="yj-download" id="yj-admin-export" href="{AUDIT_ROUTE}" download>'
+            f"{render.escape(words.export_audit)}</a>"
+        )
 
     admin = AdminActions(gate)
     outputs = [message, bases, users]
@@ -69,7 +76,6 @@ def admin_tab(gate: Gate) -> gr.Tab:
     grant.click(admin.grant, [user_name, base_name], outputs, **private)
     revoke.click(admin.revoke, [user_name, base_name], outputs, **private)
     token.click(admin.new_token, [user_name], outputs, **private)
-    export.click(admin.export_audit, outputs=[message, csv_file], **private)
     return tab
 
 
@@ -147,18 +153,6 @@ class AdminActions:
             lambda: words.token_shown_once.format(token=self.gate.accounts.new_token(name)),
         )
 
-    def export_audit(self, request: gr.Request) -> tuple[str, str | None]:
-        """The whole audit log as a CSV file for download (the export itself is audited)."""
-        try:
-            principal = self.gate.admin(request)
-        except YoujuError as error:
-            return self._error(error), None
-        self.gate.record(principal, "audit.export", "")
-        folder = Path(tempfile.mkdtemp(prefix="youju-audit-"))
-        path = folder / "audit.csv"
-        path.write_text(self.gate.accounts.audit.csv_text(), encoding="utf-8")
-        return "", str(path)
-
     def _run(
         self,
         request: gr.Request,
@@ -205,3 +199,28 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         for row in rows
     )
     return f'<table class="yj-files"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def audit_route(gate: Gate) -> Route:
+    """``AUDIT_ROUTE``: the whole audit log as a CSV download, for administrators only
+    (403 with the reason for anyone else); each download is itself audited.
+
+    Gradio's login guards its own routes only: where the page asks for a login (accounts,
+    or the shared one of ``--auth``), this one asks for it too (401).
+    """
+
+    def download(request: Request) -> Response:
+        if getattr(request.app, "auth", None) is not None and request_user(request) is None:
+            return PlainTextResponse(gate.access.signed_out, status_code=401)
+        try:
+            principal = gate.admin(request)
+        except YoujuError as error:
+            return PlainTextResponse(error.message(gate.text.language), status_code=403)
+        gate.record(principal, "audit.export", "")
+        return Response(
+            gate.accounts.audit.csv_text(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+
+    return Route(f"/{AUDIT_ROUTE}", download)

@@ -15,6 +15,7 @@ Without accounts (and then only on a loopback address, or with ``--no-auth``) ev
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from assistant.service import Assistant
 from assistant.web import render_answer
 from assistant.web.access_text import AccessText
 from assistant.web.actions import LibraryUpdate, WebActions
-from assistant.web.folders import OUTSIDE, LibraryFolders
+from assistant.web.folders import LibraryFolders, Root
 from assistant.web.i18n import UiText
 from assistant.web.render_library import message_html
 from assistant.web.uploads import UploadPolicy
@@ -39,6 +40,7 @@ from index.library import Library
 logger = logging.getLogger(__name__)
 
 UPLOADS_FOLDER = "uploads"
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,14 @@ class Gate:
         self.record(principal, action, entry.name, detail)
         return self._actions([entry])
 
+    def may_write(self, request: Any, name: str | None) -> bool:
+        """Whether the requester may change knowledge base ``name``: the page shows its
+        write controls only then (``writing`` decides again on every change)."""
+        try:
+            return bool(name) and self.principal(request).can_write(self._entry(name or ""))
+        except YoujuError:
+            return False
+
     def admin(self, request: Any) -> Principal:
         """The requester, when they are an administrator."""
         principal = self.principal(request)
@@ -220,22 +230,19 @@ class Gate:
             return message_html([error.message(self.text.language)], "error")
         return render_answer.document_html(None, start, end, self.text, offset)
 
-    def folders(self, entries: Sequence[BaseEntry] = ()) -> LibraryFolders:
-        """The folders the page may re-index into ``entries`` (by default the default
-        knowledge base), which also name their files on the page.
+    def folders(self, entry: BaseEntry | None = None) -> LibraryFolders:
+        """The folders the page may re-index into ``entry`` (by default the default
+        knowledge base): the configured roots, or the samples and its upload folder.
 
-        With several knowledge bases (a question asked of them together), each file is
-        named as the page of its own knowledge base names it.
+        They also name files on the page, together with the upload folder of every other
+        knowledge base (``uploads_label``): one name means one file of the installation,
+        whichever knowledge base or bases a page, an answer or the viewer is about.
         """
-        chosen = list(entries) or [self.library.get()]
-        each = [self._folders(entry) for entry in chosen]
-        return each[0] if len(each) == 1 else _SeveralFolders(each)
-
-    def _folders(self, entry: BaseEntry) -> LibraryFolders:
-        if self.index_roots:
-            return LibraryFolders(self.index_roots)
-        uploads = entry.folder / UPLOADS_FOLDER
-        return LibraryFolders((self.samples, uploads) if self.samples else (uploads,))
+        entry = entry or self.library.get()
+        own = _uploads(entry)
+        others = [_uploads(other) for other in self.library.entries() if other.kb_id != entry.kb_id]
+        roots = self.index_roots or ((self.samples, own) if self.samples else (own,))
+        return LibraryFolders(roots, names_only=[own, *others])
 
     def record(self, principal: Principal, action: str, target: str, detail: str = "") -> None:
         """Append ``principal``'s action to the audit log."""
@@ -247,7 +254,7 @@ class Gate:
     def _actions(self, entries: Sequence[BaseEntry]) -> WebActions:
         bases = [self.library.base(entry) for entry in entries]
         upload_dir = entries[0].folder / UPLOADS_FOLDER
-        folders = self.folders(entries)
+        folders = self.folders(entries[0])
         return WebActions(self.template.over(bases), self.text, self.policy, upload_dir, folders)
 
     def _denied(self, template: str, name: str) -> PermissionDeniedError:
@@ -255,14 +262,14 @@ class Gate:
         return PermissionDeniedError(message, message)
 
 
-class _SeveralFolders(LibraryFolders):
-    """The folders of several knowledge bases together: a file is named by the first whose
-    roots hold it, as that knowledge base's own page names it."""
+def uploads_label(entry: BaseEntry) -> str:
+    """How the page names the upload folder of ``entry``: ``uploads`` for the default
+    knowledge base, ``uploads-刑事`` for 刑事, so that files uploaded under one name into
+    two knowledge bases keep two names (the viewer and the delete list tell them apart)."""
+    if entry.is_default:
+        return UPLOADS_FOLDER
+    return f"{UPLOADS_FOLDER}-{_SEPARATORS.sub('-', entry.name)}"
 
-    def __init__(self, each: Sequence[LibraryFolders]) -> None:
-        super().__init__([root.path for folders in each for root in folders.roots])
-        self.each = tuple(each)
 
-    def name(self, source: str) -> str:
-        names = [folders.name(source) for folders in self.each]
-        return next((name for name in names if not name.startswith(OUTSIDE)), names[0])
+def _uploads(entry: BaseEntry) -> Root:
+    return Root(uploads_label(entry), entry.folder / UPLOADS_FOLDER)

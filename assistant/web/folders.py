@@ -7,7 +7,9 @@ the upload folder) and the folders inside them. A folder is named as the page na
 checked, so ``..`` and symbolic links cannot lead out of a root.
 
 The page names files relative to the roots (``samples/a.txt``), never by their absolute
-path on the server.
+path on the server. A folder may name files without being a root (``names_only``): a
+knowledge base's upload folder names its uploads even where the administrator chose other
+roots, so that a name on the page means one file of the installation.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ OUTSIDE = "…"
 
 @dataclass(frozen=True)
 class Root:
-    """A folder the page may index, and the label the page shows for it."""
+    """A folder that names the files inside it on the page (``label/sub/a.txt``); a root
+    of ``LibraryFolders`` is also one the re-index box reaches."""
 
     label: str
     path: Path
@@ -31,17 +34,25 @@ class Root:
 class LibraryFolders:
     """The roots of one web app: which folders its re-index box accepts, and file names."""
 
-    def __init__(self, folders: Sequence[Path]) -> None:
+    def __init__(
+        self, folders: Sequence[Path | Root], *, names_only: Sequence[Path | Root] = ()
+    ) -> None:
         """Roots from ``folders`` (resolved, duplicates dropped), each labelled by its folder
-        name; a name already taken gets a number (``docs``, ``docs-2``)."""
-        roots: list[Root] = []
-        for folder in dict.fromkeys(folder.expanduser().resolve() for folder in folders):
-            base = folder.name or "root"
+        name unless given as a ``Root`` with its label; a label already taken gets a number
+        (``docs``, ``docs-2``). ``names_only`` name the files inside them on the page, after
+        the roots, but the re-index box does not reach them."""
+        reachable = {_resolved(folder).path for folder in folders}
+        labelled: list[Root] = []
+        for given in map(_resolved, [*folders, *names_only]):
+            if any(root.path == given.path for root in labelled):
+                continue
+            base = given.label or "root"
             label, number = base, 2
-            while any(root.label == label for root in roots):
+            while any(root.label == label for root in labelled):
                 label, number = f"{base}-{number}", number + 1
-            roots.append(Root(label, folder))
-        self.roots = tuple(roots)
+            labelled.append(Root(label, given.path))
+        self.named = tuple(labelled)
+        self.roots = tuple(root for root in labelled if root.path in reachable)
 
     @property
     def labels(self) -> list[str]:
@@ -75,7 +86,15 @@ class LibraryFolders:
         ``samples/sub/a.txt`` inside a root; ``…/folder/a.txt`` outside every root.
         """
         path = Path(source)
-        for root in self.roots:
+        for root in self.named:
             if path.is_relative_to(root.path):
                 return PurePosixPath(root.label, *path.relative_to(root.path).parts).as_posix()
         return PurePosixPath(OUTSIDE, path.parent.name, path.name).as_posix()
+
+
+def _resolved(folder: Path | Root) -> Root:
+    """``folder`` resolved, labelled by its name unless it comes with a label."""
+    if isinstance(folder, Root):
+        return Root(folder.label, folder.path.expanduser().resolve())
+    path = folder.expanduser().resolve()
+    return Root(path.name, path)

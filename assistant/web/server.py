@@ -20,16 +20,15 @@ from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.access.accounts import Accounts
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.web.access_text import access_text
-from assistant.web.auth import Gate, request_user
+from assistant.web.admin import audit_route
+from assistant.web.auth import Gate
 from assistant.web.i18n import ui_text
+from assistant.web.sessions import SessionGuard
 from assistant.web.ui import PageOptions, build_ui, launch_options
 from assistant.web.uploads import UploadPolicy
 from index.embed.factory import load_embedder
@@ -159,32 +158,6 @@ class _ServingAssistant(Assistant):
         self._accounts.close()
 
 
-QUEUE_CONTROL = ("/gradio_api/cancel", "/gradio_api/reset")
-"""Gradio routes that answer without its login check (they stop or reset a queued job)."""
-
-
-class SignedInOnly:
-    """ASGI middleware: ``QUEUE_CONTROL`` requests from anyone not signed in get a 401.
-
-    Gradio checks the login on its pages, API and files but not on these two routes; with
-    sign-in on, nobody outside should be able to cancel another person's question.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"].rstrip("/").endswith(QUEUE_CONTROL)
-            and request_user(Request(scope)) is None
-        ):
-            refusal = JSONResponse({"detail": "Not authenticated"}, status_code=401)
-            await refusal(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 def launch(
     page: gr.Blocks,
     settings: Settings,
@@ -201,7 +174,8 @@ def launch(
     Gradio may only serve the files it created itself (uploads in its cache): no allowed
     paths, and the data folder (every knowledge base) and the project are blocked outright.
     At most ``QUEUE_SIZE`` events wait in the queue; more are refused at once rather than
-    left waiting.
+    left waiting. With sign-in on, each Gradio session stays with the person who opened it
+    (``SessionGuard``).
     """
     gate: Gate = page.youju_gate  # type: ignore[attr-defined]
     check = _sign_in(gate, settings, auth, no_auth)
@@ -219,7 +193,10 @@ def launch(
         quiet=True,
         prevent_thread_lock=not block,
         ssr_mode=False,
-        app_kwargs={"middleware": [Middleware(SignedInOnly)]} if check else None,
+        app_kwargs={
+            "routes": [audit_route(gate)],
+            "middleware": [Middleware(SessionGuard)] if check else [],
+        },
         **launch_options(),
     )
     return url

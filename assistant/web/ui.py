@@ -239,33 +239,40 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
     with gr.Tab(text.tab_library, id="library") as tab, gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=360):
             base = gr.Dropdown(label=gate.access.library_base, elem_id="yj-kb-target")
-            files_in = gr.File(
-                label=text.upload_label,
-                file_count="multiple",  # no file_types: refusals get our Chinese message
-                elem_id="yj-upload",
-            )
-            gr.Markdown(
-                render.escape(
-                    text.upload_hint.format(types=types, size=format_bytes(gate.policy.max_bytes))
+            # write controls: shown once the chosen knowledge base is one the person may change
+            with gr.Column(visible=False, elem_id="yj-upload-controls") as upload_controls:
+                files_in = gr.File(
+                    label=text.upload_label,
+                    file_count="multiple",  # no file_types: refusals get our Chinese message
+                    elem_id="yj-upload",
                 )
-            )
-            upload = gr.Button(text.upload_button, variant="primary", elem_id="yj-upload-button")
+                gr.Markdown(
+                    render.escape(
+                        text.upload_hint.format(
+                            types=types, size=format_bytes(gate.policy.max_bytes)
+                        )
+                    )
+                )
+                upload = gr.Button(
+                    text.upload_button, variant="primary", elem_id="yj-upload-button"
+                )
             message = gr.HTML(elem_id="yj-library-message")
-            with gr.Group():
-                choice = gr.Dropdown(
-                    label=text.delete_label, choices=[], elem_id="yj-delete-choice"
-                )
-                delete = gr.Button(text.delete_button, variant="stop", elem_id="yj-delete")
-            with gr.Group():
-                labels = gate.folders().labels
-                folder = gr.Textbox(
-                    label=text.reindex_label,
-                    value=labels[0] if labels else "",
-                    info=text.reindex_info.format(
-                        roots="、".join(labels), example=labels[0] if labels else ""
-                    ),
-                )
-                reindex = gr.Button(text.reindex_button)
+            with gr.Column(visible=False, elem_id="yj-change-controls") as change_controls:
+                with gr.Group():
+                    choice = gr.Dropdown(
+                        label=text.delete_label, choices=[], elem_id="yj-delete-choice"
+                    )
+                    delete = gr.Button(text.delete_button, variant="stop", elem_id="yj-delete")
+                with gr.Group():
+                    labels = gate.folders().labels
+                    folder = gr.Textbox(
+                        label=text.reindex_label,
+                        value=labels[0] if labels else "",
+                        info=text.reindex_info.format(
+                            roots="、".join(labels), example=labels[0] if labels else ""
+                        ),
+                    )
+                    reindex = gr.Button(text.reindex_button, elem_id="yj-reindex")
         with gr.Column(scale=3, min_width=420):
             gr.HTML(f'<div class="yj-panel-title">{render.escape(text.files_title)}</div>')
             table = gr.HTML(elem_id="yj-files")
@@ -315,6 +322,13 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
     def on_show(name: str | None, request: gr.Request) -> tuple:
         return show(gate.library_update(lambda: gate.reading(request, name).library()))
 
+    def on_choose(name: str | None, request: gr.Request) -> tuple:
+        """Write controls only for a knowledge base the person may change (hiding them is
+        no permission: ``Gate.writing`` decides every change); only a new choice of
+        knowledge base changes that, not a refresh of the file list."""
+        writable = gr.Column(visible=gate.may_write(request, name))
+        return writable, writable
+
     outputs = [message, table, choice]
     writes: dict[str, Any] = {
         "api_visibility": "private",
@@ -326,6 +340,7 @@ def _library_tab(gate: Gate, options: PageOptions) -> gr.Dropdown:
     reindex.click(on_reindex, [folder, base], outputs, **writes)
     for trigger in (tab.select, refresh_button.click, base.change):
         trigger(on_show, [base], outputs=outputs, api_visibility="private")
+    base.change(on_choose, [base], [upload_controls, change_controls], api_visibility="private")
     return base
 
 
