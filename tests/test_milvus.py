@@ -19,7 +19,8 @@ from assistant.settings import Settings, build_settings
 from index.errors import ConfigurationError, StoreError
 from index.knowledge_base import DATABASE_NAME, KnowledgeBase
 from index.library import Library, open_named
-from index.settings import IndexSettings
+from index.settings import DEFAULT_SCHEMA, IndexSettings
+from index.storage.database import Address
 from index.storage.milvus import GENERATION, PREFIX, collection_name
 from index.storage.store import Store
 from tests.fakes import FakeEmbedder
@@ -45,7 +46,7 @@ def kb(settings: IndexSettings, samples_dir: Path) -> Iterator[KnowledgeBase]:
 
 
 def _meta(data_dir: Path, key: str) -> str:
-    store = Store.open(data_dir / DATABASE_NAME)
+    store = Store.open(Address(data_dir / DATABASE_NAME, DEFAULT_SCHEMA))
     try:
         return store.get_meta(key) or ""
     finally:
@@ -145,7 +146,7 @@ def test_the_collection_catches_up_with_writes_it_missed(
     client = MilvusClient(uri=settings.milvus_uri)
     try:
         (name,) = _collections(settings.milvus_uri, settings.data_dir)
-        client.delete(name, ids=stored_chunk_ids(settings.data_dir)[:5])
+        client.delete(name, ids=stored_chunk_ids(settings)[:5])
         client.drop_collection(name)
     finally:
         client.close()
