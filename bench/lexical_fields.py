@@ -33,9 +33,10 @@ from bench.bigram_baseline import (
     gold_spans,
 )
 from bench.common import base_parser, emit, markdown_table, save_results, setup_logging
+from index.documents import Chunk
 from index.ingest.prepare import prepare
 from index.settings import IndexSettings
-from index.storage.lexical_fields import BIGRAMS, WORDS, FieldedIndex, Terms, lexical_terms
+from index.storage.lexical_fields import BIGRAMS, WORDS, FieldedIndex, lexical_terms
 from index.text.folding import fold
 
 log = logging.getLogger("bench")
@@ -44,17 +45,20 @@ BIGRAM_WEIGHTS = (0.0, 0.5, 1.0, 2.0, None)
 """Bigram field weight with words at 1.0; None means bigrams alone."""
 
 
-def chunked(texts: dict[str, str], files: bool, size: int) -> tuple[list[Passage], list[Terms]]:
-    """Every chunk of the corpus as indexing makes it, with its lexical terms."""
+def chunked(texts: dict[str, str], files: bool, size: int) -> list[tuple[str, Chunk]]:
+    """Every chunk of the corpus as indexing makes it, with its document's id."""
     settings = IndexSettings(data_dir=Path("unused"), chunk_size=size)
-    units: list[Passage] = []
-    terms: list[Terms] = []
+    chunks = []
     for doc, text in texts.items():
         name = doc if files else f"{doc}.txt"
-        for chunk in prepare(Path(name), name, settings, text.encode("utf-8")).chunks:
-            units.append((doc, chunk.start, chunk.end))
-            terms.append(lexical_terms(chunk.search_text))
-    return units, terms
+        prepared = prepare(Path(name), name, settings, text.encode("utf-8"))
+        chunks += [(doc, chunk) for chunk in prepared.chunks]
+    return chunks
+
+
+def units_of(chunks: Sequence[tuple[str, Chunk]]) -> list[Passage]:
+    """Each chunk as the document span the hit rule compares with the gold."""
+    return [(doc, chunk.start, chunk.end) for doc, chunk in chunks]
 
 
 def fielded(root: Path, sizes: Sequence[int]) -> list[dict[str, object]]:
@@ -67,7 +71,9 @@ def fielded(root: Path, sizes: Sequence[int]) -> list[dict[str, object]]:
     rows = []
     for size in sizes:
         started = time.perf_counter()
-        units, terms = chunked(texts, eval_set.has_files, size)
+        chunks = chunked(texts, eval_set.has_files, size)
+        units = units_of(chunks)
+        terms = [lexical_terms(chunk.search_text) for _, chunk in chunks]
         index = FieldedIndex.build([(list(range(len(units))), terms)])
         elapsed = time.perf_counter() - started
         log.info("%s: %d chunks of at most %d in %.0f s", eval_set.name, len(units), size, elapsed)
