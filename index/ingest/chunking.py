@@ -10,11 +10,10 @@ titles of the headings above it, and a heading is always in the same chunk as th
 after it.
 
 Consecutive articles under one heading share a chunk while together they fit in
-``chunk_size``: statute articles average about 120 characters, and one article alone is
-too little text to be found by a lay question, whose words are more often in the
-neighbouring articles of the same chapter (measured on the full law corpus:
-docs/read-path.md). An article is never split over two chunks unless it alone is longer
-than ``chunk_size``.
+``chunk_size``: statute articles average about 120 characters, a small target for a lay
+question; packed, they were found more often (lexical hit@5 0.509 → 0.541 on the full law
+corpus, docs/read-path.md) with 40 % fewer chunks to embed. An article is never split over
+two chunks unless it alone is longer than ``chunk_size``.
 """
 
 from __future__ import annotations
