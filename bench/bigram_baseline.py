@@ -4,7 +4,10 @@ What a team would write in forty lines before trying anything smarter: no cleani
 headings, no dense model. Each set's whole corpus is indexed (a ``corpus.jsonl`` passage is
 one document; a ``docs/`` file is cut every ``--chunk`` characters) and every answerable
 question is asked, with the hit rule of ``youju eval`` (gold document, and the gold passage
-overlapped where the set quotes one). Prints hit@1, hit@5 and MRR@10 per set.
+overlapped where the set quotes one). Prints hit@1, hit@5 and MRR@10 per set, and the
+share of questions whose gold begins within the first ``TEXT_BUDGET`` characters of the
+ranking: hits of longer units cover more text, so only this measure compares indexes that
+cut the same corpus into units of different sizes.
 
     nice .venv/bin/python -m bench.bigram_baseline ../shared/eval/cmrc2018 ../shared/eval/drcd
 """
@@ -22,6 +25,12 @@ from bench.dense_vs_bm25 import BM25
 
 Passage = tuple[str, int, int]
 """A searchable unit: document id and the ``[start, end)`` it covers of the document."""
+
+TEXT_BUDGET = 5000
+"""Characters of ranked text in the equal-budget measure: five 1,000-character chunks."""
+BUDGET_HEADER = f"hit@{TEXT_BUDGET:,} chars"
+DEPTH = 50
+"""How deep rankings are read: enough units of 100 characters to fill ``TEXT_BUDGET``."""
 
 
 def documents(eval_set: EvalSet) -> dict[str, str]:
@@ -68,6 +77,32 @@ def scores(ranked_gold: Sequence[Sequence[bool]]) -> dict[str, float]:
     }
 
 
+def budget_scores(
+    ranked: Sequence[Sequence[Passage]], golds: Sequence[Sequence[Passage]]
+) -> dict[str, float]:
+    """hit@1, hit@5, MRR@10 and the equal-budget hit rate of rankings of units, best first."""
+    flags = [
+        [is_gold(unit, gold) for unit in units] for units, gold in zip(ranked, golds, strict=True)
+    ]
+    within = sum(
+        _gold_within(unit_flags, [end - start for _, start, end in units])
+        for unit_flags, units in zip(flags, ranked, strict=True)
+    )
+    return scores(flags) | {BUDGET_HEADER: round(within / max(len(ranked), 1), 4)}
+
+
+def _gold_within(gold: Sequence[bool], lengths: Sequence[int]) -> bool:
+    """Whether a gold unit begins within the first ``TEXT_BUDGET`` characters shown."""
+    shown = 0
+    for is_gold_unit, length in zip(gold, lengths, strict=True):
+        if shown >= TEXT_BUDGET:
+            return False
+        if is_gold_unit:
+            return True
+        shown += length
+    return False
+
+
 def baseline(root: Path, chunk: int) -> dict[str, object]:
     """Index the set's corpus with bigram BM25 and score every answerable question."""
     eval_set = load_set(root)
@@ -75,14 +110,14 @@ def baseline(root: Path, chunk: int) -> dict[str, object]:
     units = passages(texts, chunk, whole=not eval_set.has_files)
     bm25 = BM25([texts[doc][start:end] for doc, start, end in units])
     questions = [question for question in eval_set.questions if question.answerable]
-    ranked = []
-    for question in questions:
-        top = np.argsort(-bm25.scores(question.question), kind="stable")[:10]
-        spans = gold_spans(question, texts)
-        ranked.append([is_gold(units[row], spans) for row in top])
+    ranked = [
+        [units[row] for row in np.argsort(-bm25.scores(question.question), kind="stable")[:DEPTH]]
+        for question in questions
+    ]
+    golds = [gold_spans(question, texts) for question in questions]
     unit = "passages" if not eval_set.has_files else f"{chunk}-character chunks"
     described = {"set": eval_set.name, "questions": len(questions), "units": f"{len(units)} {unit}"}
-    return described | scores(ranked)
+    return described | budget_scores(ranked, golds)
 
 
 def main() -> None:
@@ -92,7 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging(args.verbose)
     results = [baseline(root, args.chunk) for root in args.sets]
-    headers = ["set", "questions", "units", "hit@1", "hit@5", "mrr@10"]
+    headers = ["set", "questions", "units", "hit@1", "hit@5", "mrr@10", BUDGET_HEADER]
     emit(markdown_table(headers, [[result[h] for h in headers] for result in results]))
     save_results("bigram_baseline", {"results": results})
 

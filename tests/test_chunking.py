@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.documents import Document
+from index.documents import Chunk, Document
 from index.ingest.chunking import chunk_document
 from index.ingest.cleaning import kept_regions
 from index.ingest.prepare import prepare
@@ -42,6 +42,8 @@ LAW = """# 中华人民共和国民法典
 """
 
 SETTINGS = IndexSettings(data_dir=Path("unused"))
+ONE_ARTICLE = IndexSettings(data_dir=Path("unused"), chunk_size=60, chunk_overlap=10)
+"""Chunks too small for two of ``LAW``'s articles."""
 
 
 def _law_chunks(settings: IndexSettings = SETTINGS):
@@ -75,8 +77,15 @@ def test_chunk_size_is_respected_except_for_leading_headings() -> None:
             assert len(body.strip()) <= SETTINGS.chunk_size
 
 
+def _holder(chunks: list[Chunk], article: str) -> Chunk:
+    """The one chunk holding ``article`` (an article is never smeared over chunks)."""
+    holders = [chunk for chunk in chunks if article in chunk.text]
+    assert len(holders) == 1, article
+    return holders[0]
+
+
 def test_law_heading_paths_and_articles() -> None:
-    _, chunks = _law_chunks()
+    _, chunks = _law_chunks(ONE_ARTICLE)
     by_article = {chunk.text.split()[0]: chunk for chunk in chunks if "条" in chunk.text.split()[0]}
     first = next(chunk for chunk in chunks if "第一条" in chunk.text)
     assert first.heading_path == ("中华人民共和国民法典", "总则", "第一章 基本规定")
@@ -90,10 +99,35 @@ def test_law_heading_paths_and_articles() -> None:
         "第一节 民事权利能力和民事行为能力",
     )
     for article in ("第一条", "第二条", "第三条", "第十三条", "第十四条"):
-        holders = [chunk for chunk in chunks if article in chunk.text]
-        assert len(holders) == 1, article  # one article is never smeared over chunks
-    # a tiny closing article stays with the one before it
-    assert any("第十四条" in chunk.text and "第十五条" in chunk.text for chunk in chunks)
+        _holder(chunks, article)
+    # a tiny closing article stays with the one before it, even beyond the chunk size
+    assert _holder(chunks, "第十四条") is _holder(chunks, "第十五条")
+    assert _holder(chunks, "第十三条") is not _holder(chunks, "第十四条")
+
+
+def test_short_articles_under_one_heading_share_a_chunk() -> None:
+    _, chunks = _law_chunks()
+    first_chapter = _holder(chunks, "第一条")
+    assert first_chapter is _holder(chunks, "第二条") is _holder(chunks, "第三条")
+    assert first_chapter.text.startswith("## 第一章 基本规定")
+    assert first_chapter.text.endswith("任何组织或者个人不得侵犯。")
+    assert _holder(chunks, "第十三条") is _holder(chunks, "第十四条")
+    assert first_chapter is not _holder(chunks, "第十三条")  # never across a heading
+    for chunk in chunks:
+        assert len(chunk.text) <= SETTINGS.chunk_size
+
+
+def test_articles_join_only_while_they_fit() -> None:
+    article = "经营者应当依法经营，诚实守信，接受政府和社会的监督，承担社会责任。"
+    numbers = ["一", "二", "三", "四", "五", "六", "七"]
+    text = "# 测试法\n\n" + "\n\n".join(f"第{n}条 {article}" for n in numbers) + "\n"
+    settings = IndexSettings(data_dir=Path("unused"), chunk_size=100, chunk_overlap=30)
+    chunks = chunk_document(Document("测试法.md", text, "md"), settings)
+    assert [chunk.text.count("条 ") for chunk in chunks] == [2, 2, 2, 1]
+    for chunk in chunks:
+        assert len(chunk.text) <= 100 + len("# 测试法\n\n")
+        assert chunk.text.lstrip("# 测试法\n").startswith("第")  # whole articles only
+    assert all(later.start >= earlier.end for earlier, later in itertools.pairwise(chunks))
 
 
 def test_no_title_only_chunks() -> None:
@@ -104,9 +138,11 @@ def test_no_title_only_chunks() -> None:
 
 
 def test_heading_context_prefixes_search_text() -> None:
-    document, chunks = _law_chunks()
+    document, chunks = _law_chunks(ONE_ARTICLE)
     second = next(chunk for chunk in chunks if "第二条" in chunk.text)
     assert second.search_text.startswith("中华人民共和国民法典 / 总则 / 第一章基本规定\n")
+    joined = _holder(_law_chunks()[1], "第二条")  # holds its chapter heading: not repeated
+    assert joined.search_text.startswith("中华人民共和国民法典 / 总则\n")
     plain = chunk_document(document, SETTINGS, heading_context=False)
     assert all(not chunk.search_text.startswith("中华人民共和国民法典 /") for chunk in plain[1:])
 

@@ -49,6 +49,16 @@ def test_fields_are_scored_apart_and_summed_with_their_weights() -> None:
     assert weighted[3] == pytest.approx(words[3] + bigrams[3], rel=1e-5)
 
 
+def test_scores_by_row_are_what_search_ranks() -> None:
+    index = _index()
+    index.remove([2])
+    query = _terms("长江 借款")
+    scores = index.scores(query)
+    assert len(scores) == 3 and scores[1] == 0  # one per row added, the removed one 0
+    found = dict(index.search(query, 3))
+    assert found == {1: pytest.approx(scores[0]), 3: pytest.approx(scores[2])}
+
+
 def test_removed_chunks_leave_every_field() -> None:
     index = _index()
     assert index.remove([1, 99]) == 1

@@ -189,6 +189,10 @@ class LexicalIndex:
         """The greatest chunk id ever added (removed ones included), or -1; new ids exceed it."""
         return int(self._row_ids.view[-1]) if self._row_ids.size else -1
 
+    def row_count(self) -> int:
+        """How many rows ``scores`` returns: every chunk ever added, removed ones included."""
+        return self._row_ids.size
+
     def add(self, ids: Sequence[int], token_lists: Sequence[Sequence[str]]) -> None:
         """Index the chunks ``ids`` (greater than every id added before) with their tokens."""
         if len(ids) != len(token_lists):

@@ -106,13 +106,19 @@ class FieldedIndex:
 
     def search(self, query: Terms, k: int) -> list[tuple[int, float]]:
         """The ``k`` best chunks for the query's terms, best first, with fused BM25 scores."""
-        total: np.ndarray | None = None
+        return self._fields[WORDS].top(self.scores(query), k)
+
+    def scores(self, query: Terms) -> np.ndarray:
+        """The weighted sum of the fields' BM25 scores by row (0 where nothing matches).
+
+        Rows are in the order chunks were added, removed ones included (scoring 0).
+        """
+        total = np.zeros(self._fields[WORDS].row_count(), dtype=np.float32)
         for name, field in self._fields.items():
             weight = self.weights.get(name, 0.0)
             if weight and query.get(name):
-                scores = weight * field.scores(query[name])
-                total = scores if total is None else total + scores
-        return [] if total is None else self._fields[WORDS].top(total, k)
+                total += weight * field.scores(query[name])
+        return total
 
     def snapshot(self) -> FieldedSnapshot:
         """Every field as arrays that later changes do not touch (see ``LexicalIndex``)."""
