@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.storage.lexical import LexicalIndex, Segment, merge_segments
+from index.storage.lexical import (
+    LexicalIndex,
+    Segment,
+    load_arrays,
+    merge_segments,
+    save_arrays,
+)
 
 
 def reference_bm25(
@@ -106,19 +112,20 @@ def test_saved_index_loads_with_its_stamp_and_scores(tmp_path: Path) -> None:
     index.remove([3, 5])
     del docs[3], docs[5]
     path = tmp_path / "lexical.npz"
-    index.save(path, "kb:42")
-    loaded, stamp = LexicalIndex.load(path)
-    assert stamp == "kb:42"
+    save_arrays(path, "kb:42", index.snapshot().arrays())
+    arrays, stamp = load_arrays(path)
+    loaded = LexicalIndex.from_arrays(arrays)
+    assert stamp == "kb:42" and loaded is not None
     _assert_matches_reference(loaded, docs)
     loaded.add([10_000], [["词0", "新词"]])
     assert loaded.search(["新词"], 1)[0][0] == 10_000
 
 
 def test_missing_or_damaged_snapshot_loads_as_none(tmp_path: Path) -> None:
-    assert LexicalIndex.load(tmp_path / "absent.npz") is None
+    assert load_arrays(tmp_path / "absent.npz") is None
     damaged = tmp_path / "lexical.npz"
     damaged.write_bytes(b"PK\x03\x04 not really a zip")
-    assert LexicalIndex.load(damaged) is None
+    assert load_arrays(damaged) is None
 
 
 def test_merge_keeps_postings_sorted_by_term() -> None:

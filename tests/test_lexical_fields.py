@@ -9,7 +9,7 @@ import pytest
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from index.storage.derived import LEXICAL_NAME
-from index.storage.lexical import LexicalIndex
+from index.storage.lexical import LexicalIndex, save_arrays
 from index.storage.lexical_fields import BIGRAMS, WORDS, FieldedIndex, lexical_terms
 from index.text.folding import fold
 from tests.fakes import FakeEmbedder
@@ -83,9 +83,14 @@ def test_round_trip_keeps_scores_and_stays_incremental(tmp_path: Path) -> None:
     assert restored.search(_terms("防汛"), 1)[0][0] == 10
 
 
+def _save_one_field(path: Path, index: LexicalIndex, stamp: str) -> None:
+    """Write ``index`` as the lexical file of the one-field format that came before."""
+    save_arrays(path, stamp, index.snapshot().arrays())
+
+
 def test_a_file_made_by_another_analyzer_is_not_loaded(tmp_path: Path) -> None:
     path = tmp_path / LEXICAL_NAME
-    LexicalIndex.build([([1], [["长江"]])]).save(path, "kb:1")  # the one-field format
+    _save_one_field(path, LexicalIndex.build([([1], [["长江"]])]), "kb:1")
     assert FieldedIndex.load(path) is None
     assert FieldedIndex.load(tmp_path / "absent.npz") is None
 
@@ -102,7 +107,7 @@ def test_knowledge_base_rebuilds_an_old_lexical_file_with_bigrams(
         stamp = kb._store.stamp()
     assert expected
     old = LexicalIndex.build([([expected[0][0]], [["无关"]])])
-    old.save(index_settings.data_dir / LEXICAL_NAME, stamp)  # current stamp, old format
+    _save_one_field(index_settings.data_dir / LEXICAL_NAME, old, stamp)  # current stamp
     with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
         assert kb.lexical_search("市长江", 3) == expected
 

@@ -96,10 +96,6 @@ class Snapshot:
         """The arrays by name, each name preceded by ``prefix`` (several indexes, one file)."""
         return {prefix + name: values for name, values in vars(self).items()}
 
-    def save(self, path: Path, stamp: str) -> None:
-        """Atomically write the arrays and the store ``stamp`` they reflect (no pickle)."""
-        save_arrays(path, stamp, self.arrays())
-
 
 def save_arrays(path: Path, stamp: str, arrays: dict[str, np.ndarray]) -> None:
     """Atomically write named arrays and a store ``stamp`` as one ``.npz`` (no pickle)."""
@@ -326,20 +322,6 @@ class LexicalIndex:
             row=segment.row,
             tf=segment.tf,
         )
-
-    def save(self, path: Path, stamp: str) -> None:
-        """Atomically write the index with the store ``stamp`` it reflects."""
-        self.snapshot().save(path, stamp)
-
-    @classmethod
-    def load(cls, path: Path) -> tuple[LexicalIndex, str] | None:
-        """The saved index and its stamp, or None when missing or unreadable."""
-        loaded = load_arrays(path)
-        if loaded is None:
-            return None
-        arrays, stamp = loaded
-        index = cls.from_arrays(arrays)
-        return None if index is None else (index, stamp)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "") -> LexicalIndex | None:
