@@ -83,6 +83,8 @@ def test_named_event_requires_its_kind_of_meeting() -> None:
     assert event.kind is ConstraintKind.EVENT
     assert event.satisfied_by("这次全市法院院长座谈会的主要任务是")
     assert not event.satisfied_by("丹东中院组织召开全市法院院长会议")
+    (games,) = [c for c in analyse("2008年奥运会在哪里举行？").constraints if c.kind == "event"]
+    assert games.satisfied_by("第29届夏季奥林匹克运动会于2008年在北京举行")
     kinds = [c.kind for c in analyse("娄星区法院工作讲评会有哪些人参加？").constraints]
     assert kinds == [ConstraintKind.ENTITY, ConstraintKind.EVENT]
 

@@ -41,6 +41,12 @@ _EVENT_KIND = (
 _EVENT = re.compile(rf"(?:{_NAME_CHAR}){{0,10}}?({_EVENT_KIND})")
 """A named event: its kind (座谈会, 院长会议), which a passage about it must name, and the words
 before it that qualify it (全市法院院长)."""
+_EVENT_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "奥运会": ("奥运会", "奥林匹克运动会"),
+    "世博会": ("世博会", "世界博览会"),
+    "全会": ("全会", "全体会议"),
+}
+"""Event kinds and the full names a document may write instead."""
 
 _POST = re.compile(
     r"(?:副|常务副)?(?:院长|庭长|审判长|检察长|书记|局长|厅长|处长|科长|主任|部长|省长|市长|"
@@ -208,7 +214,11 @@ def _events(folded: str) -> list[Constraint]:
     """Named events: the whole phrase is the constraint's text (its words describe the event,
     not the relation asked about), its kind is what a passage must name."""
     return [
-        Constraint(match.group(), ConstraintKind.EVENT, ((match.group(1),),))
+        Constraint(
+            match.group(),
+            ConstraintKind.EVENT,
+            (_EVENT_SPELLINGS.get(match.group(1), (match.group(1),)),),
+        )
         for match in _EVENT.finditer(folded)
     ]
 
