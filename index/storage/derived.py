@@ -26,16 +26,14 @@ not at all, and ``generation`` always names the database state the indexes refle
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.storage.atomic import remove_leftovers
-from index.storage.indexes import ChunkText, Ranking
+from index.storage.indexes import ChunkText, FollowsStore, Ranking
 from index.storage.lexical_fields import FieldedIndex, Terms, lexical_terms
 from index.storage.store import Store
 from index.storage.vectors import VectorIndex
@@ -76,7 +74,7 @@ def difference(held: np.ndarray, stored: np.ndarray) -> tuple[list[int], list[in
     return np.setdiff1d(stored, held).tolist(), np.setdiff1d(held, stored).tolist()
 
 
-class DerivedIndexes:
+class DerivedIndexes(FollowsStore):
     """The vector and lexical index of one knowledge base (``SearchIndexes``, the embedded
     engine); see the module docstring."""
 
@@ -89,10 +87,7 @@ class DerivedIndexes:
         lexical: FieldedIndex,
     ) -> None:
         """Use ``load``; this wires already loaded indexes together (not caught up yet)."""
-        self.lock = threading.RLock()
-        self.generation = -1
-        """The database generation the in-memory indexes reflect."""
-        self._store = store
+        super().__init__(store)
         self._data_dir = data_dir
         self._model_id = model_id
         self._vectors = vectors
@@ -171,22 +166,6 @@ class DerivedIndexes:
         return len(missing) + len(extra)
 
     # -- changing ---------------------------------------------------------------------
-
-    @contextmanager
-    def change(self) -> Iterator[None]:
-        """Hold ``lock`` around one database write and the matching ``add``/``remove``.
-
-        Afterwards the indexes reflect the generation the write moved the database to
-        when they reflected the one it started from. Otherwise another machine wrote
-        meanwhile (servers sharing PostgreSQL hold no common writer lock): the indexes keep
-        their older generation, and the next ``catch_up`` adds what the other one wrote.
-        """
-        with self.lock:
-            self._store.moved_to()  # forget writes made outside ``change``
-            yield
-            moved_to = self._store.moved_to()
-            if moved_to == self.generation + 1:
-                self.generation = moved_to
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
         """Add chunks (their vectors and lexical terms) under the ids the database gave them."""

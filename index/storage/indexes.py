@@ -18,11 +18,14 @@ query for lexical search.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import NamedTuple, Protocol
 
 import numpy as np
+
+from index.storage.store import Store
 
 Ranking = list[tuple[int, float]]
 """``(chunk_id, score)`` pairs, best first."""
@@ -84,3 +87,30 @@ class SearchIndexes(Protocol):
     def close(self) -> None:
         """Release connections; the indexes are not used afterwards."""
         ...
+
+
+class FollowsStore:
+    """What both engines share: the lock a write holds, the database generation the indexes
+    reflect, and how a write advances it."""
+
+    def __init__(self, store: Store) -> None:
+        self.lock = threading.RLock()
+        self.generation = -1
+        """The database generation the indexes reflect."""
+        self._store = store
+
+    @contextmanager
+    def change(self) -> Iterator[None]:
+        """Hold ``lock`` around one database write and the matching ``add``/``remove``.
+
+        Afterwards the indexes reflect the generation the write moved the database to
+        when they reflected the one it started from. Otherwise another machine wrote
+        meanwhile (servers sharing PostgreSQL hold no common writer lock): the indexes keep
+        their older generation, and the next ``catch_up`` adds what the other one wrote.
+        """
+        with self.lock:
+            self._store.moved_to()  # forget writes made outside ``change``
+            yield
+            moved_to = self._store.moved_to()
+            if moved_to == self.generation + 1:
+                self.generation = moved_to

@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -48,7 +46,7 @@ from pymilvus.exceptions import MilvusException
 
 from index.errors import StoreError
 from index.storage.derived import difference
-from index.storage.indexes import ChunkText, Ranking
+from index.storage.indexes import ChunkText, FollowsStore, Ranking
 from index.storage.lexical import K1, B
 from index.storage.lexical_fields import BIGRAMS, FIELD_WEIGHTS, WORDS
 from index.storage.store import Store
@@ -206,7 +204,7 @@ def _rows(ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -
     ]
 
 
-class MilvusIndexes:
+class MilvusIndexes(FollowsStore):
     """``SearchIndexes`` in a Milvus collection; see the module docstring.
 
     ``lock`` makes a database write and its ``add``/``remove`` one step for this process's
@@ -222,12 +220,9 @@ class MilvusIndexes:
         lite: bool,
     ) -> None:
         """Use ``load``; this wires an open client to an existing collection."""
-        self.lock = threading.RLock()
-        self.generation = -1
-        """The database generation the collection reflects."""
+        super().__init__(store)
         self._client = client
         self._name = name
-        self._store = store
         self._model_id, self._dimension = model
         self._lite = lite
         self._unflushed = 0
@@ -312,18 +307,6 @@ class MilvusIndexes:
         return np.sort(np.asarray(held, dtype=np.int64))
 
     # -- changing ---------------------------------------------------------------------
-
-    @contextmanager
-    def change(self) -> Iterator[None]:
-        """Hold ``lock`` around one database write and the matching ``add``/``remove``;
-        afterwards the collection reflects the write's generation only if no other server
-        wrote meanwhile (the rule of ``DerivedIndexes.change``)."""
-        with self.lock:
-            self._store.moved_to()  # forget writes made outside ``change``
-            yield
-            moved_to = self._store.moved_to()
-            if moved_to == self.generation + 1:
-                self.generation = moved_to
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
         """Insert chunks under the ids the database gave them (Milvus analyses the text)."""
