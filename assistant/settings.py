@@ -90,6 +90,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "EMBEDDING_MODEL": ("index", "embedding_model", str),
     "MODEL_CACHE_DIR": ("index", "model_cache_dir", Path),
     "EMBEDDING_BACKEND": ("index", "embedding_backend", str),
+    "EMBEDDING_PROCESSES": ("index", "embedding_processes", int),
     "CHUNK_SIZE": ("index", "chunk_size", int),
     "CHUNK_OVERLAP": ("index", "chunk_overlap", int),
     "BATCH_SIZE": ("index", "batch_size", int),

@@ -35,6 +35,8 @@ class IndexSettings:
             sentence-transformers model name or local folder.
         model_cache_dir: Folder where the default model is built once, on first use.
         embedding_backend: One of ``EMBEDDING_BACKENDS``.
+        embedding_processes: Worker processes that embed large batches of documents on a
+            CPU (``index.embed.pool``): 0 (default) one per core, at most four; 1 none.
         chunk_size: Target maximum characters of a chunk's display text.
         chunk_overlap: Characters of the previous chunk repeated at the start of the next
             (whole sentences only).
@@ -57,6 +59,7 @@ class IndexSettings:
     embedding_model: str = DEFAULT_MODEL
     model_cache_dir: Path = Path.home() / ".cache" / "youju" / "models"
     embedding_backend: str = "auto"
+    embedding_processes: int = 0
     chunk_size: int = 300
     chunk_overlap: int = 60
     batch_size: int = 32
@@ -95,6 +98,11 @@ class IndexSettings:
             raise ConfigurationError(
                 "database_url（数据库地址）应以 postgresql:// 开头，或留空以使用 SQLite 文件",
                 "database_url must start with postgresql://, or be empty for SQLite files",
+            )
+        if self.embedding_processes < 0:
+            raise ConfigurationError(
+                f"embedding_processes（嵌入进程数）不能为负数，当前为 {self.embedding_processes}",
+                f"embedding_processes must not be negative, got {self.embedding_processes}",
             )
         for name in ("max_file_bytes", "max_text_chars"):
             if getattr(self, name) < 1:

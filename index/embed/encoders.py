@@ -36,10 +36,13 @@ class Encoder(Protocol):
 class TorchEncoder:
     """A sentence-transformers folder run through torch, up to (not including) ``Normalize``."""
 
-    def __init__(self, model_path: Path, device: str = "cpu") -> None:
+    def __init__(self, model_path: Path, device: str = "cpu", threads: int | None = None) -> None:
+        import torch
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import Normalize
 
+        if threads:
+            torch.set_num_threads(threads)  # for the whole process: see the embedder's docs
         model = SentenceTransformer(str(model_path), device=device, local_files_only=True)
         model.eval()
         dimension = model.get_embedding_dimension()
@@ -75,11 +78,16 @@ class OnnxEncoder:
     window length come from the sentence-transformers folder it was exported from.
     """
 
-    def __init__(self, graph: Path, model_path: Path) -> None:
+    def __init__(self, graph: Path, model_path: Path, threads: int | None = None) -> None:
         import onnxruntime
         from transformers import AutoTokenizer
 
-        self._session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = onnxruntime.InferenceSession(
+            str(graph), options, providers=["CPUExecutionProvider"]
+        )
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
         self.max_length = _declared_max_length(model_path) or int(self.tokenizer.model_max_length)
         self.dimension = int(self._session.get_outputs()[0].shape[-1])

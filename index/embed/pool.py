@@ -1,0 +1,156 @@
+"""Worker processes that embed shares of one large batch of documents, one core each.
+
+On a CPU, one process running the model on every core leaves the cores partly idle: each
+operator splits its work between threads and then waits for the slowest. Worker processes
+that each run the model single-threaded, on their own share of a batch, keep every core
+busy. Measured on 2 cores with 300-character law chunks (``bench/embedding_speed.py``),
+two single-threaded workers against one two-threaded process: 1.15× for float32 through
+torch and for the int8 graph through onnxruntime.
+
+Workers start, and load the model, on the first batch large enough to use them
+(``SentenceTransformerEmbedder`` sends queries and small batches to its own process, so a
+search never waits for a worker); they use the ``spawn`` start method, since forking a
+process that already runs torch's or the web server's threads can deadlock. Each worker
+holds its own copy of the model (about 0.8 GB for the default in float32).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.embed.model_folder import Prompts
+from index.embed.protocol import TextKind
+
+if TYPE_CHECKING:
+    from index.embed.sentence_transformer import SentenceTransformerEmbedder
+
+logger = logging.getLogger(__name__)
+
+MAX_AUTO_PROCESSES = 4
+"""Most workers ``auto`` starts: each holds a copy of the model, and beyond a few cores one
+multi-threaded worker per group of cores is as fast."""
+
+
+@dataclass(frozen=True)
+class WorkerRecipe:
+    """What a worker needs to build the same embedder as its parent (sent to it pickled)."""
+
+    model_path: Path
+    model_id: str
+    prompts: Prompts
+    dimension: int | None
+    batch_size: int
+    onnx_graph: Path | None
+    threads: int
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    """How many worker processes embed documents, and with how many threads each."""
+
+    processes: int
+    threads: int
+
+    @property
+    def pooled(self) -> bool:
+        """True when documents go to worker processes at all."""
+        return self.processes > 1
+
+
+def pool_shape(requested: int, device: str, cores: int | None = None) -> PoolShape:
+    """Workers for ``requested`` processes (0: one per core, at most ``MAX_AUTO_PROCESSES``).
+
+    On a GPU (``device`` other than ``"cpu"``) the model runs in the calling process: one
+    process already keeps the GPU busy. The cores are shared out evenly between workers.
+    """
+    cores = cores or len(os.sched_getaffinity(0))
+    if device != "cpu":
+        return PoolShape(1, 0)
+    processes = requested or min(cores, MAX_AUTO_PROCESSES)
+    return PoolShape(processes, max(1, cores // processes))
+
+
+class WorkerPool:
+    """Worker processes, started on first use, that embed documents with one recipe."""
+
+    def __init__(self, recipe: WorkerRecipe, processes: int) -> None:
+        self.recipe = recipe
+        self.processes = processes
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], kind: TextKind, dimension: int) -> np.ndarray:
+        """Vectors of ``texts``, each worker embedding a share of similar total length.
+
+        Raises ``concurrent.futures.process.BrokenProcessPool`` when a worker died.
+        """
+        shares = [share for share in _shares(texts, self.processes) if share]
+        executor = self._started()
+        futures = [
+            executor.submit(_embed_share, self.recipe, [texts[i] for i in share], kind)
+            for share in shares
+        ]
+        vectors = np.empty((len(texts), dimension), dtype=np.float32)
+        for share, future in zip(shares, futures, strict=True):
+            vectors[share] = future.result()
+        return vectors
+
+    def close(self) -> None:
+        """Stop the workers (a later ``embed`` starts new ones)."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(cancel_futures=True)
+                self._executor = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                logger.info(
+                    "Starting %d embedding processes of %d thread(s) each",
+                    self.processes,
+                    self.recipe.threads,
+                )
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                )
+            return self._executor
+
+
+def _shares(texts: Sequence[str], count: int) -> list[list[int]]:
+    """Indices of ``texts`` dealt out in order of length, so every share holds about as
+    much text, and texts of similar lengths to batch together."""
+    order = sorted(range(len(texts)), key=lambda index: len(texts[index]), reverse=True)
+    return [order[start::count] for start in range(count)]
+
+
+def _embed_share(recipe: WorkerRecipe, texts: list[str], kind: TextKind) -> np.ndarray:
+    """In a worker: the vectors of one share."""
+    return _worker_embedder(recipe).embed(texts, kind)
+
+
+@functools.cache
+def _worker_embedder(recipe: WorkerRecipe) -> SentenceTransformerEmbedder:
+    """In a worker: the embedder the recipe describes, built once per process."""
+    from index.embed.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        recipe.model_path,
+        model_id=recipe.model_id,
+        prompts=recipe.prompts,
+        dimension=recipe.dimension,
+        batch_size=recipe.batch_size,
+        onnx_graph=recipe.onnx_graph,
+        threads=recipe.threads,
+    )
