@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from assistant.settings import build_settings
-from index.embed.pool import MAX_AUTO_PROCESSES, PoolShape, pool_shape
+from index.embed.pool import MAX_AUTO_PROCESSES, PoolShape, WorkerPool, WorkerRecipe, pool_shape
 from index.embed.sentence_transformer import POOLED_BATCHES, SentenceTransformerEmbedder
 from index.errors import ConfigurationError
 from index.settings import IndexSettings
@@ -63,7 +64,7 @@ def test_workers_give_the_vectors_of_one_process_in_the_callers_order(
 ) -> None:
     texts = _articles(POOLED_BATCHES * BATCH + 3)
     vectors = pooled.embed(texts, "document")
-    assert pooled._pool is not None and pooled._pool._executor is not None  # workers ran
+    assert pooled._pool is not None and pooled._pool.running  # workers ran
     expected = default_embedder.embed(texts, "document")
     assert np.min(np.sum(vectors * expected, axis=1)) > 0.9999
 
@@ -72,7 +73,7 @@ def test_workers_give_the_vectors_of_one_process_in_the_callers_order(
 def test_queries_and_small_batches_stay_in_the_calling_process(pooled) -> None:
     pooled.embed(_articles(POOLED_BATCHES * BATCH), "query")
     pooled.embed(_articles(POOLED_BATCHES * BATCH - 1), "document")
-    assert pooled._pool is not None and pooled._pool._executor is None  # none started
+    assert pooled._pool is not None and not pooled._pool.running  # none started
 
 
 @pytest.mark.model
@@ -81,10 +82,36 @@ def test_a_killed_worker_leaves_the_embedding_to_the_calling_process(
 ) -> None:
     texts = _articles(POOLED_BATCHES * BATCH)
     pooled.embed(texts, "document")  # workers started
-    assert pooled._pool is not None and pooled._pool._executor is not None
+    assert pooled._pool is not None and pooled._pool.running
     for pid in list(pooled._pool._executor._processes):
         os.kill(pid, signal.SIGKILL)
     vectors = pooled.embed(texts, "document")
     assert np.min(np.sum(vectors * default_embedder.embed(texts, "document"), axis=1)) > 0.9999
     assert "embedding process died" in caplog.text
     assert pooled._pool is None  # later batches are embedded here too
+
+
+@pytest.mark.model
+def test_idle_workers_stop_and_the_next_large_batch_starts_them_again(default_embedder) -> None:
+    pool = WorkerPool(
+        WorkerRecipe(
+            model_path=default_embedder.model_path,
+            model_id=default_embedder.model_id,
+            prompts=default_embedder.prompts,
+            dimension=384,
+            batch_size=BATCH,
+            onnx_graph=None,
+            threads=1,
+        ),
+        processes=2,
+        idle_seconds=0.5,
+    )
+    texts = _articles(6)
+    first = pool.embed(texts, "document", 384)
+    deadline = time.monotonic() + 30
+    while pool.running and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pool.running  # the memory of idle workers is given back
+    np.testing.assert_allclose(pool.embed(texts, "document", 384), first, atol=1e-5)
+    pool.close()
+    assert not pool.running

@@ -11,7 +11,9 @@ Workers start, and load the model, on the first batch large enough to use them
 (``SentenceTransformerEmbedder`` sends queries and small batches to its own process, so a
 search never waits for a worker); they use the ``spawn`` start method, since forking a
 process that already runs torch's or the web server's threads can deadlock. Each worker
-holds its own copy of the model (about 0.8 GB for the default in float32).
+holds its own copy of the model (about 0.8 GB for the default in float32), so workers left
+idle for ``IDLE_SECONDS`` stop: a web server that indexed one large upload does not keep
+them for the rest of its life.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ logger = logging.getLogger(__name__)
 MAX_AUTO_PROCESSES = 4
 """Most workers ``auto`` starts: each holds a copy of the model, and beyond a few cores one
 multi-threaded worker per group of cores is as fast."""
+
+
+IDLE_SECONDS = 120.0
+"""Workers idle this long stop; the next large batch starts them again (seconds)."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +90,15 @@ def pool_shape(requested: int, device: str, cores: int | None = None) -> PoolSha
 class WorkerPool:
     """Worker processes, started on first use, that embed documents with one recipe."""
 
-    def __init__(self, recipe: WorkerRecipe, processes: int) -> None:
+    def __init__(
+        self, recipe: WorkerRecipe, processes: int, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         self.recipe = recipe
         self.processes = processes
+        self.idle_seconds = idle_seconds
         self._executor: ProcessPoolExecutor | None = None
+        self._idle_timer: threading.Timer | None = None
+        self._in_flight = 0  # batches being embedded now
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], kind: TextKind, dimension: int) -> np.ndarray:
@@ -96,25 +107,39 @@ class WorkerPool:
         Raises ``concurrent.futures.process.BrokenProcessPool`` when a worker died.
         """
         shares = [share for share in _shares(texts, self.processes) if share]
-        executor = self._started()
-        futures = [
-            executor.submit(_embed_share, self.recipe, [texts[i] for i in share], kind)
-            for share in shares
-        ]
         vectors = np.empty((len(texts), dimension), dtype=np.float32)
-        for share, future in zip(shares, futures, strict=True):
-            vectors[share] = future.result()
+        executor = self._started()
+        try:
+            futures = [
+                executor.submit(_embed_share, self.recipe, [texts[i] for i in share], kind)
+                for share in shares
+            ]
+            for share, future in zip(shares, futures, strict=True):
+                vectors[share] = future.result()
+        finally:
+            self._stop_when_idle()
         return vectors
 
     def close(self) -> None:
         """Stop the workers (a later ``embed`` starts new ones)."""
         with self._lock:
-            if self._executor is not None:
-                self._executor.shutdown(cancel_futures=True)
-                self._executor = None
+            self._shut_down()
+
+    def _shut_down(self) -> None:
+        self._cancel_idle_timer()
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+            logger.info("Embedding processes stopped")
+
+    @property
+    def running(self) -> bool:
+        """True while worker processes are started."""
+        return self._executor is not None
 
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
+            self._cancel_idle_timer()
             if self._executor is None:
                 logger.info(
                     "Starting %d embedding processes of %d thread(s) each",
@@ -125,7 +150,28 @@ class WorkerPool:
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                 )
+            self._in_flight += 1
             return self._executor
+
+    def _stop_when_idle(self) -> None:
+        """After the last batch in flight, stop the workers in ``idle_seconds`` unless
+        another batch comes first."""
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle_timer = threading.Timer(self.idle_seconds, self._close_if_idle)
+                self._idle_timer.daemon = True
+                self._idle_timer.start()
+
+    def _close_if_idle(self) -> None:
+        with self._lock:
+            if self._in_flight == 0:
+                self._shut_down()
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
 
 
 def _shares(texts: Sequence[str], count: int) -> list[list[int]]:
