@@ -80,11 +80,18 @@ def pool_shape(requested: int, device: str, cores: int | None = None) -> PoolSha
     On a GPU (``device`` other than ``"cpu"``) the model runs in the calling process: one
     process already keeps the GPU busy. The cores are shared out evenly between workers.
     """
-    cores = cores or len(os.sched_getaffinity(0))
+    cores = cores or usable_cores()
     if device != "cpu":
         return PoolShape(1, 0)
     processes = requested or min(cores, MAX_AUTO_PROCESSES)
     return PoolShape(processes, max(1, cores // processes))
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class WorkerPool:
