@@ -3,9 +3,10 @@
 On a CPU, one process running the model on every core leaves the cores partly idle: each
 operator splits its work between threads and then waits for the slowest. Worker processes
 that each run the model single-threaded, on their own share of a batch, keep every core
-busy. Measured on 2 cores with 300-character law chunks (``bench/embedding_speed.py``),
-two single-threaded workers against one two-threaded process: 1.15× for float32 through
-torch and for the int8 graph through onnxruntime.
+busy. Measured on 2 cores, two single-threaded workers against one two-threaded process:
+1.10× for float32 through torch and 1.08× for the int8 graph through onnxruntime on
+300-character law chunks (``bench/embedding_speed.py``), and 1.18× indexing the whole drcd
+corpus (docs/embedding.md).
 
 Workers start, and load the model, on the first batch large enough to use them
 (``SentenceTransformerEmbedder`` sends queries and small batches to its own process, so a
@@ -40,9 +41,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_AUTO_PROCESSES = 4
-"""Most workers ``auto`` starts: each holds a copy of the model, and beyond a few cores one
-multi-threaded worker per group of cores is as fast."""
-
+"""Most workers ``auto`` starts, since each holds a copy of the model; with more cores than
+that, each worker gets several threads (measured only on 2 cores)."""
 
 IDLE_SECONDS = 120.0
 """Workers idle this long stop; the next large batch starts them again (seconds)."""
