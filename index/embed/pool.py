@@ -50,7 +50,10 @@ IDLE_SECONDS = 120.0
 
 @dataclass(frozen=True)
 class WorkerRecipe:
-    """What a worker needs to build the same embedder as its parent (sent to it pickled)."""
+    """What a worker needs to build the same embedder as its parent (sent to it pickled).
+
+    The fields are ``SentenceTransformerEmbedder``'s keyword arguments of the same names.
+    """
 
     model_path: Path
     model_id: str
@@ -198,12 +201,4 @@ def _worker_embedder(recipe: WorkerRecipe) -> SentenceTransformerEmbedder:
     """In a worker: the embedder the recipe describes, built once per process."""
     from index.embed.sentence_transformer import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(
-        recipe.model_path,
-        model_id=recipe.model_id,
-        prompts=recipe.prompts,
-        dimension=recipe.dimension,
-        batch_size=recipe.batch_size,
-        onnx_graph=recipe.onnx_graph,
-        threads=recipe.threads,
-    )
+    return SentenceTransformerEmbedder(**vars(recipe))
