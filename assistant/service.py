@@ -148,7 +148,13 @@ class Assistant:
         """The numbered passages an answer to ``question`` would be built from."""
         k = k or self.settings.top_k
         hits = self.retriever.search(question, k * CONTEXT_FACTOR, mode, self._rerank(use_reranker))
-        return build_passages(hits, k)
+        return self.passages(hits, k)
+
+    def passages(self, hits: Sequence[Hit], k: int | None = None) -> list[Passage]:
+        """The ``k`` numbered passages shown for ranked ``hits``: the best ``k × CONTEXT_FACTOR``
+        chunks, neighbours merged into one passage, repeated texts dropped."""
+        k = k or self.settings.top_k
+        return build_passages(hits[: k * CONTEXT_FACTOR], k)
 
     def ask(
         self,
@@ -240,7 +246,7 @@ class Assistant:
         """How well the best ``k`` passages built from ``hits`` answer ``query``."""
         k = k or self.settings.top_k
         hits = hits[: k * CONTEXT_FACTOR]
-        passages = tuple(build_passages(hits, k))
+        passages = tuple(self.passages(hits, k))
         analysis = analyse(query)
         draft = extractive_answer(query, passages, analysis=analysis)
         evidence = gather(analysis, hits, passages, draft)

@@ -15,6 +15,7 @@ from tests.fakes import FakeEmbedder
 
 REPORT_KEYS = {"set", "questions", "retrieval", "answers", "gold_passage_not_located"}
 RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10"}
+PASSAGE_KEYS = {"hit@1", "hit@3", "hit@5", "mrr@5", "mean_chars"}
 ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined", "counts"}
 
 DOCS = {
@@ -113,11 +114,35 @@ def test_json_contract(jsonl_set: Path, tmp_path: Path, embedder, capsys, mode: 
     retrieval = report["retrieval"]
     assert retrieval["hit@1"] <= retrieval["hit@3"] <= retrieval["hit@5"] <= retrieval["hit@10"]
     assert all(0.0 <= value <= 1.0 for value in retrieval.values())
+    passages = report["passages"]
+    assert set(passages) == PASSAGE_KEYS
+    assert passages["hit@1"] <= passages["hit@3"] <= passages["hit@5"]
+    longest_file = max(len(title) + len(text) + 2 for title, text in DOCS.values())
+    assert 0 < passages["mean_chars"] <= longest_file  # one short document: one chunk each
     answers = report["answers"]
     assert answers["answered"] + answers["declined"] == pytest.approx(1.0)
     counts = answers["counts"]
     assert counts["answerable"] == counts["span_questions"] == 4
     assert answers["answered"] == pytest.approx(counts["answered"] / 4)
+
+
+def test_tally_ranks_chunks_and_passages_separately() -> None:
+    """A gold chunk at rank 7 is outside hit@5 of chunks; merged into passage 1 it is a hit@1."""
+    tally = evaluation.Tally()
+    tally.add_retrieval([False] * 6 + [True])
+    tally.add_passages([True, False], [600, 200])
+    tally.add_retrieval([False] * 10)
+    tally.add_passages([False], [300])
+    report = tally.as_json("set", "all", "hybrid")
+    assert report["retrieval"]["hit@5"] == 0.0 and report["retrieval"]["hit@10"] == 0.5
+    assert report["retrieval"]["mrr@10"] == pytest.approx(1 / 7 / 2, abs=1e-4)
+    assert report["passages"] == {
+        "hit@1": 0.5,
+        "hit@3": 0.5,
+        "hit@5": 0.5,
+        "mrr@5": 0.5,
+        "mean_chars": 366.7,
+    }
 
 
 def test_unanswerable_questions_are_scored_as_declines(

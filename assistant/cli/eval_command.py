@@ -158,7 +158,7 @@ def _eval_table(report: dict[str, Any]) -> str:
     lines = [
         f"评测集 {report['set']}：{report['questions']} 题（{report['mode']}，{report['scope']}）"
     ]
-    for group in ("retrieval", "answers", "indexing"):
+    for group in ("retrieval", "passages", "answers", "indexing"):
         lines += [f"  {name:<20}{_cell(value)}" for name, value in report.get(group, {}).items()]
     if "unanswerable" in report:
         unanswerable = report["unanswerable"]

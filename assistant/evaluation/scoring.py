@@ -17,15 +17,50 @@ from index.text.folding import fold
 from index.text.segmentation import strip_citation_marks
 
 HIT_RANKS = (1, 3, 5, 10)
+PASSAGE_RANKS = (1, 3, 5)
+"""Ranks of the passage metrics: an answer is built from (and cites) the top five passages."""
+
+
+@dataclass
+class Ranks:
+    """hit@rank and the mean reciprocal rank of the first gold item, down to ``ranks[-1]``."""
+
+    ranks: tuple[int, ...]
+    hits: dict[int, int] = field(default_factory=dict)
+    reciprocal_ranks: float = 0.0
+
+    def add(self, gold_flags: Sequence[bool]) -> None:
+        """Count one question's ranking, given whether each ranked item is gold."""
+        first = next((rank for rank, gold in enumerate(gold_flags, start=1) if gold), None)
+        if first is None:
+            return
+        for rank in self.ranks:
+            self.hits[rank] = self.hits.get(rank, 0) + (first <= rank)
+        self.reciprocal_ranks += 1.0 / first if first <= self.ranks[-1] else 0.0
+
+    def as_json(self, questions: int) -> dict[str, float]:
+        """The rates over ``questions``, rounded to four places."""
+        n = max(questions, 1)
+        return {f"hit@{rank}": round(self.hits.get(rank, 0) / n, 4) for rank in self.ranks} | {
+            f"mrr@{self.ranks[-1]}": round(self.reciprocal_ranks / n, 4)
+        }
 
 
 @dataclass
 class Tally:
-    """Running sums of the metrics."""
+    """Running sums of the metrics.
+
+    ``chunks`` ranks the retrieved chunks themselves; ``passages`` ranks what a user is
+    shown: the numbered passages an answer is built from, where a chunk's neighbours found
+    lower down are merged into it and repeated texts dropped (``Assistant.passages``).
+    """
 
     questions: int = 0
-    hits: dict[int, int] = field(default_factory=lambda: dict.fromkeys(HIT_RANKS, 0))
-    reciprocal_ranks: float = 0.0
+    chunks: Ranks = field(default_factory=lambda: Ranks(HIT_RANKS))
+    passages: Ranks = field(default_factory=lambda: Ranks(PASSAGE_RANKS))
+    passage_questions: int = 0
+    passage_count: int = 0
+    passage_chars: int = 0
     span_questions: int = 0
     contains_gold: int = 0
     citations: int = 0
@@ -37,11 +72,14 @@ class Tally:
     def add_retrieval(self, gold_flags: Sequence[bool]) -> None:
         """Count one question's ranking, given whether each retrieved chunk is gold."""
         self.questions += 1
-        first = next((rank for rank, gold in enumerate(gold_flags, start=1) if gold), None)
-        if first is not None:
-            for rank in HIT_RANKS:
-                self.hits[rank] += first <= rank
-            self.reciprocal_ranks += 1.0 / first if first <= max(HIT_RANKS) else 0.0
+        self.chunks.add(gold_flags)
+
+    def add_passages(self, gold_flags: Sequence[bool], lengths: Sequence[int]) -> None:
+        """Count one question's passages: whether each is gold, and its length in characters."""
+        self.passage_questions += 1
+        self.passages.add(gold_flags)
+        self.passage_count += len(lengths)
+        self.passage_chars += sum(lengths)
 
     def add_answer(self, question: Question, answer: Answer, gold_citations: int) -> None:
         """Count one answer: found or declined, its citations and whether it holds the gold."""
@@ -58,8 +96,7 @@ class Tally:
         report: dict[str, Any] = {
             "set": name,
             "questions": self.questions,
-            "retrieval": {f"hit@{rank}": round(self.hits[rank] / n, 4) for rank in HIT_RANKS}
-            | {"mrr@10": round(self.reciprocal_ranks / n, 4)},
+            "retrieval": self.chunks.as_json(self.questions),
             "answers": {
                 "contains_gold": _ratio(self.contains_gold, self.span_questions),
                 "citation_precision": _ratio(self.gold_citations, self.citations),
@@ -75,6 +112,10 @@ class Tally:
             "mode": mode,
             "scope": scope,
         }
+        if self.passage_questions:
+            report["passages"] = self.passages.as_json(self.passage_questions) | {
+                "mean_chars": round(self.passage_chars / max(self.passage_count, 1), 1)
+            }
         if self.unanswerable:
             report["unanswerable"] = {
                 "questions": self.unanswerable,
@@ -117,6 +158,11 @@ def evaluate(
     for done, question in enumerate(run.answerable, start=1):
         hits = assistant.retriever.search(question.question, k, mode)
         tally.add_retrieval([_hit_is_gold(matcher, question, hit) for hit in hits])
+        passages = assistant.passages(hits)
+        tally.add_passages(
+            [matcher.is_gold(question, p.source, p.start, p.end) for p in passages],
+            [len(p.text) for p in passages],
+        )
         if progress:
             progress(done, total, question.id)
         if not answers:
