@@ -19,18 +19,23 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluation import EvalSet, Question, load_set, locate
+from assistant.evaluation import (
+    BUDGET_DEPTH,
+    TEXT_BUDGET,
+    EvalSet,
+    Question,
+    gold_within,
+    load_set,
+    locate,
+)
 from bench.common import base_parser, emit, markdown_table, save_results, setup_logging
 from bench.dense_vs_bm25 import BM25
 
 Passage = tuple[str, int, int]
 """A searchable unit: document id and the ``[start, end)`` it covers of the document."""
 
-TEXT_BUDGET = 5000
-"""Characters of ranked text in the equal-budget measure: five 1,000-character chunks."""
 BUDGET_HEADER = f"hit@{TEXT_BUDGET:,} chars"
-DEPTH = 50
-"""How deep rankings are read: enough units of 100 characters to fill ``TEXT_BUDGET``."""
+DEPTH = BUDGET_DEPTH
 
 
 def documents(eval_set: EvalSet) -> dict[str, str]:
@@ -85,22 +90,10 @@ def budget_scores(
         [is_gold(unit, gold) for unit in units] for units, gold in zip(ranked, golds, strict=True)
     ]
     within = sum(
-        _gold_within(unit_flags, [end - start for _, start, end in units])
+        gold_within(unit_flags, [end - start for _, start, end in units])
         for unit_flags, units in zip(flags, ranked, strict=True)
     )
     return scores(flags) | {BUDGET_HEADER: round(within / max(len(ranked), 1), 4)}
-
-
-def _gold_within(gold: Sequence[bool], lengths: Sequence[int]) -> bool:
-    """Whether a gold unit begins within the first ``TEXT_BUDGET`` characters shown."""
-    shown = 0
-    for is_gold_unit, length in zip(gold, lengths, strict=True):
-        if shown >= TEXT_BUDGET:
-            return False
-        if is_gold_unit:
-            return True
-        shown += length
-    return False
 
 
 def baseline(root: Path, chunk: int) -> dict[str, object]:

@@ -14,7 +14,7 @@ from index.documents import Document, FileInfo
 from tests.fakes import FakeEmbedder
 
 REPORT_KEYS = {"set", "questions", "retrieval", "answers", "gold_passage_not_located"}
-RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10"}
+RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "within_5000_chars"}
 PASSAGE_KEYS = {"hit@1", "hit@3", "hit@5", "mrr@5", "mean_chars"}
 ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined", "counts"}
 
@@ -143,6 +143,18 @@ def test_tally_ranks_chunks_and_passages_separately() -> None:
         "mrr@5": 0.5,
         "mean_chars": 366.7,
     }
+
+
+def test_equal_budget_counts_gold_that_begins_within_5000_characters() -> None:
+    assert evaluation.gold_within([False] * 4 + [True], [1000] * 5)  # begins at 4,000
+    assert not evaluation.gold_within([False] * 5 + [True], [1000] * 6)  # begins at 5,000
+    assert not evaluation.gold_within([False] * 3, [100] * 3)  # ranking ran out
+    tally = evaluation.Tally()
+    tally.add_retrieval([False] * 10)
+    tally.add_budget([False] * 20 + [True], [200] * 21)  # rank 21, begins at 4,000
+    report = tally.as_json("set", "all", "hybrid")
+    assert report["retrieval"]["hit@10"] == 0.0
+    assert report["retrieval"]["within_5000_chars"] == 1.0
 
 
 def test_unanswerable_questions_are_scored_as_declines(

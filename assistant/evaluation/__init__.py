@@ -16,10 +16,22 @@ Modules: ``dataset`` (the set on disk), ``planning`` (questions and documents of
 from assistant.evaluation.dataset import EvalSet, Gold, Question, load_set
 from assistant.evaluation.gold import GoldMatcher, locate
 from assistant.evaluation.planning import Plan, Scope, materialise, plan
-from assistant.evaluation.scoring import HIT_RANKS, Tally, contains_answer, evaluate
+from assistant.evaluation.scoring import (
+    BUDGET_DEPTH,
+    BUDGET_KEY,
+    HIT_RANKS,
+    TEXT_BUDGET,
+    Tally,
+    contains_answer,
+    evaluate,
+    gold_within,
+)
 
 __all__ = [
+    "BUDGET_DEPTH",
+    "BUDGET_KEY",
     "HIT_RANKS",
+    "TEXT_BUDGET",
     "EvalSet",
     "Gold",
     "GoldMatcher",
@@ -29,6 +41,7 @@ __all__ = [
     "Tally",
     "contains_answer",
     "evaluate",
+    "gold_within",
     "load_set",
     "locate",
     "materialise",

@@ -19,6 +19,27 @@ from index.text.segmentation import strip_citation_marks
 HIT_RANKS = (1, 3, 5, 10)
 PASSAGE_RANKS = (1, 3, 5)
 """Ranks of the passage metrics: an answer is built from (and cites) the top five passages."""
+TEXT_BUDGET = 5000
+"""Characters of ranked text in the equal-budget measure: five 1,000-character units."""
+BUDGET_DEPTH = 50
+"""How deep rankings are read for it: enough chunks of 100 characters to fill the budget."""
+BUDGET_KEY = f"within_{TEXT_BUDGET}_chars"
+
+
+def gold_within(gold_flags: Sequence[bool], lengths: Sequence[int]) -> bool:
+    """Whether a gold unit begins within the first ``TEXT_BUDGET`` characters of a ranking.
+
+    Longer units overlap more gold passages per rank, so hit@k favours them; this measure
+    compares rankings of units of any size by the text a reader goes through.
+    """
+    shown = 0
+    for is_gold, length in zip(gold_flags, lengths, strict=True):
+        if shown >= TEXT_BUDGET:
+            return False
+        if is_gold:
+            return True
+        shown += length
+    return False
 
 
 @dataclass
@@ -56,6 +77,8 @@ class Tally:
     """
 
     questions: int = 0
+    budget_questions: int = 0
+    within_budget: int = 0
     chunks: Ranks = field(default_factory=lambda: Ranks(HIT_RANKS))
     passages: Ranks = field(default_factory=lambda: Ranks(PASSAGE_RANKS))
     passage_questions: int = 0
@@ -73,6 +96,11 @@ class Tally:
         """Count one question's ranking, given whether each retrieved chunk is gold."""
         self.questions += 1
         self.chunks.add(gold_flags)
+
+    def add_budget(self, gold_flags: Sequence[bool], lengths: Sequence[int]) -> None:
+        """Count one question's deeper ranking (chunk lengths given) in the equal-budget measure."""
+        self.budget_questions += 1
+        self.within_budget += gold_within(gold_flags, lengths)
 
     def add_passages(self, gold_flags: Sequence[bool], lengths: Sequence[int]) -> None:
         """Count one question's passages: whether each is gold, and its length in characters."""
@@ -112,6 +140,8 @@ class Tally:
             "mode": mode,
             "scope": scope,
         }
+        if self.budget_questions:
+            report["retrieval"][BUDGET_KEY] = round(self.within_budget / self.budget_questions, 4)
         if self.passage_questions:
             report["passages"] = self.passages.as_json(self.passage_questions) | {
                 "mean_chars": round(self.passage_chars / max(self.passage_count, 1), 1)
@@ -156,8 +186,11 @@ def evaluate(
     unanswerable = run.unanswerable if answers else ()
     total = len(run.answerable) + len(unanswerable)
     for done, question in enumerate(run.answerable, start=1):
-        hits = assistant.retriever.search(question.question, k, mode)
-        tally.add_retrieval([_hit_is_gold(matcher, question, hit) for hit in hits])
+        ranked = assistant.retriever.search(question.question, max(k, BUDGET_DEPTH), mode)
+        gold = [_hit_is_gold(matcher, question, hit) for hit in ranked]
+        tally.add_retrieval(gold[:k])
+        tally.add_budget(gold, [hit.record.chunk.end - hit.record.chunk.start for hit in ranked])
+        hits = ranked[:k]
         passages = assistant.passages(hits)
         tally.add_passages(
             [matcher.is_gold(question, p.source, p.start, p.end) for p in passages],
