@@ -68,7 +68,7 @@ def rows_for(root: Path, data: Path, baseline_chunk: int) -> list[dict[str, Any]
             {
                 "set": report["set"],
                 "retrieval": f"{mode} {weights}" if weights else mode,
-                "units": f"{indexing['chunks']} chunks",
+                "units": f"{indexing['chunks']:,} chunks",
                 "indexing s": indexing["seconds"] if indexing["chunks_indexed"] else "",
                 "chunks/s": indexing["chunks_per_s"] or "",
                 "hit@1": retrieval["hit@1"],
@@ -88,6 +88,11 @@ def rows_for(root: Path, data: Path, baseline_chunk: int) -> list[dict[str, Any]
     return rows
 
 
+def _cell(value: object) -> object:
+    """Rates to three places, the way the README prints them; everything else as it is."""
+    return f"{value:.3f}" if isinstance(value, float) and value <= 1 else value
+
+
 def main() -> None:
     parser = base_parser(__doc__ or "")
     parser.add_argument("sets", type=Path, nargs="+", metavar="SETDIR")
@@ -96,7 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging(args.verbose)
     rows = [row for root in args.sets for row in rows_for(root, args.data, args.baseline_chunk)]
-    emit(markdown_table(HEADERS, [[row[header] for header in HEADERS] for row in rows]))
+    emit(markdown_table(HEADERS, [[_cell(row[header]) for header in HEADERS] for row in rows]))
     save_results("full_scale", {"results": rows})
 
 

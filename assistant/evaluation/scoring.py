@@ -187,9 +187,9 @@ def evaluate(
     total = len(run.answerable) + len(unanswerable)
     for done, question in enumerate(run.answerable, start=1):
         ranked = assistant.retriever.search(question.question, max(k, BUDGET_DEPTH), mode)
-        gold = [_hit_is_gold(matcher, question, hit) for hit in ranked]
-        tally.add_retrieval(gold[:k])
-        tally.add_budget(gold, [hit.record.chunk.end - hit.record.chunk.start for hit in ranked])
+        flags = [_hit_is_gold(matcher, question, hit) for hit in ranked]
+        tally.add_retrieval(flags[:k])
+        tally.add_budget(flags, [hit.record.chunk.end - hit.record.chunk.start for hit in ranked])
         hits = ranked[:k]
         passages = assistant.passages(hits)
         tally.add_passages(
