@@ -16,7 +16,14 @@ from tests.fakes import FakeEmbedder
 REPORT_KEYS = {"set", "questions", "retrieval", "answers", "gold_passage_not_located"}
 RETRIEVAL_KEYS = {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "within_5000_chars"}
 PASSAGE_KEYS = {"hit@1", "hit@3", "hit@5", "mrr@5", "mean_chars"}
-ANSWER_KEYS = {"contains_gold", "citation_precision", "answered", "declined", "counts"}
+ANSWER_KEYS = {
+    "contains_gold",
+    "citation_precision",
+    "answered",
+    "declined",
+    "gold_shown",
+    "counts",
+}
 
 DOCS = {
     "d1": ("丹东会议", "2月27日，丹东市中级人民法院组织召开全市法院院长会议，总结全年工作。"),
@@ -157,6 +164,19 @@ def test_equal_budget_counts_gold_that_begins_within_5000_characters() -> None:
     assert report["retrieval"]["within_5000_chars"] == 1.0
 
 
+def test_gold_shown_separates_answered_from_declined_questions() -> None:
+    """Whether declines track retrieval misses: the gold was among the passages of 2 of the 3
+    answered questions and of neither declined one."""
+    question = SimpleNamespace(answer_type="free_text")
+    tally = evaluation.Tally()
+    outcomes = [(True, True), (True, True), (True, False), (False, False), (False, False)]
+    for found, shown in outcomes:
+        tally.add_retrieval([shown])
+        tally.add_answer(question, SimpleNamespace(found=found, citations=()), 0, shown)
+    answers = tally.as_json("set", "all", "hybrid")["answers"]
+    assert answers["gold_shown"] == {"answered": 0.6667, "declined": 0.0}
+
+
 def test_unanswerable_questions_are_scored_as_declines(
     jsonl_set: Path, tmp_path: Path, embedder, capsys
 ) -> None:
@@ -182,6 +202,7 @@ def test_lexical_run_finds_every_gold_doc_and_rerun_reuses_the_index(
     report = _report(capsys, [*argv, "--mode", "lexical"])
     assert report["retrieval"]["hit@1"] == 1.0
     assert report["answers"]["contains_gold"] == 1.0
+    assert report["answers"]["gold_shown"] == {"answered": 1.0, "declined": None}
     assert report["answers"]["citation_precision"] == 1.0
     embedded = embedder.calls
     _report(capsys, [*argv, "--mode", "lexical"])

@@ -89,6 +89,8 @@ class Tally:
     citations: int = 0
     gold_citations: int = 0
     answered: int = 0
+    answered_gold_shown: int = 0
+    declined_gold_shown: int = 0
     unanswerable: int = 0
     unanswerable_declined: int = 0
 
@@ -109,9 +111,14 @@ class Tally:
         self.passage_count += len(lengths)
         self.passage_chars += sum(lengths)
 
-    def add_answer(self, question: Question, answer: Answer, gold_citations: int) -> None:
-        """Count one answer: found or declined, its citations and whether it holds the gold."""
+    def add_answer(
+        self, question: Question, answer: Answer, gold_citations: int, gold_shown: bool
+    ) -> None:
+        """Count one answer: found or declined, its citations, whether it holds the gold, and
+        whether the passages it was built from held it (``gold_shown``)."""
         self.answered += answer.found
+        self.answered_gold_shown += answer.found and gold_shown
+        self.declined_gold_shown += not answer.found and gold_shown
         self.citations += len(answer.citations)
         self.gold_citations += gold_citations
         if question.answer_type == "span":
@@ -130,6 +137,10 @@ class Tally:
                 "citation_precision": _ratio(self.gold_citations, self.citations),
                 "answered": round(self.answered / n, 4),
                 "declined": round(1 - self.answered / n, 4) if self.questions else 0.0,
+                "gold_shown": {
+                    "answered": _ratio(self.answered_gold_shown, self.answered),
+                    "declined": _ratio(self.declined_gold_shown, self.questions - self.answered),
+                },
                 "counts": {
                     "answerable": self.questions,
                     "answered": self.answered,
@@ -192,17 +203,15 @@ def evaluate(
         tally.add_budget(flags, [hit.record.chunk.end - hit.record.chunk.start for hit in ranked])
         hits = ranked[:k]
         passages = assistant.passages(hits)
-        tally.add_passages(
-            [matcher.is_gold(question, p.source, p.start, p.end) for p in passages],
-            [len(p.text) for p in passages],
-        )
+        shown = [matcher.is_gold(question, p.source, p.start, p.end) for p in passages]
+        tally.add_passages(shown, [len(p.text) for p in passages])
         if progress:
             progress(done, total, question.id)
         if not answers:
             continue
         answer = assistant.answer(question.question, hits)
         gold = sum(matcher.is_gold(question, c.source, c.start, c.end) for c in answer.citations)
-        tally.add_answer(question, answer, gold)
+        tally.add_answer(question, answer, gold, any(shown))
     for done, question in enumerate(unanswerable, start=len(run.answerable) + 1):
         hits = assistant.retriever.search(question.question, k, mode)
         tally.unanswerable += 1
