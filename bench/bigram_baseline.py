@@ -35,7 +35,6 @@ Passage = tuple[str, int, int]
 """A searchable unit: document id and the ``[start, end)`` it covers of the document."""
 
 BUDGET_HEADER = f"hit@{TEXT_BUDGET:,} chars"
-DEPTH = BUDGET_DEPTH
 
 
 def documents(eval_set: EvalSet) -> dict[str, str]:
@@ -104,7 +103,10 @@ def baseline(root: Path, chunk: int) -> dict[str, object]:
     bm25 = BM25([texts[doc][start:end] for doc, start, end in units])
     questions = [question for question in eval_set.questions if question.answerable]
     ranked = [
-        [units[row] for row in np.argsort(-bm25.scores(question.question), kind="stable")[:DEPTH]]
+        [
+            units[row]
+            for row in np.argsort(-bm25.scores(question.question), kind="stable")[:BUDGET_DEPTH]
+        ]
         for question in questions
     ]
     golds = [gold_spans(question, texts) for question in questions]

@@ -22,10 +22,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from assistant.evaluation import load_set
+from assistant.evaluation import BUDGET_DEPTH, load_set
 from bench.bigram_baseline import (
     BUDGET_HEADER,
-    DEPTH,
     Passage,
     baseline,
     budget_scores,
@@ -81,7 +80,9 @@ def fielded(root: Path, sizes: Sequence[int]) -> list[dict[str, object]]:
         described = f"{len(units):,} chunks ≤ {size} (mean {mean:.0f})"
         for weight in BIGRAM_WEIGHTS:
             index.weights = {WORDS: 1.0, BIGRAMS: weight} if weight is not None else {BIGRAMS: 1.0}
-            ranked = [[units[row] for row, _ in index.search(query, DEPTH)] for query in queries]
+            ranked = [
+                [units[row] for row, _ in index.search(query, BUDGET_DEPTH)] for query in queries
+            ]
             label = "bigrams alone" if weight is None else f"words 1 + bigrams {weight}"
             row = {"set": eval_set.name, "units": described, "index": label}
             rows.append(row | budget_scores(ranked, golds))

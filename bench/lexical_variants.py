@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluation import load_set
-from bench.bigram_baseline import BUDGET_HEADER, DEPTH, budget_scores, documents, gold_spans
+from assistant.evaluation import BUDGET_DEPTH, load_set
+from bench.bigram_baseline import BUDGET_HEADER, budget_scores, documents, gold_spans
 from bench.common import base_parser, emit, markdown_table, save_results, setup_logging
 from bench.lexical_fields import chunked, units_of
 from index.documents import Chunk
@@ -45,9 +45,9 @@ Ranking = Callable[[Terms], np.ndarray]
 
 
 def ranked_rows(scores: np.ndarray) -> np.ndarray:
-    """The ``DEPTH`` rows of highest positive score, best first."""
+    """The ``BUDGET_DEPTH`` rows of highest positive score, best first."""
     rows = np.flatnonzero(scores)
-    return rows[np.argsort(-scores[rows], kind="stable")[:DEPTH]]
+    return rows[np.argsort(-scores[rows], kind="stable")[:BUDGET_DEPTH]]
 
 
 def parent_ranking(
