@@ -118,7 +118,7 @@ def choose_backend(
     if recorded == float32_id:
         logger.info(
             "The knowledge base was embedded by the float32 model: embedding with it. "
-            "Re-embedding it (index --reembed) lets the faster int8 model be chosen"
+            "Re-embedding it (index --reembed) lets auto choose again: int8 where it is faster"
         )
         return "torch"
     if recorded == onnx_int8.int8_model_id(float32_id):
