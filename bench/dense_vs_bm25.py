@@ -93,11 +93,11 @@ def rankings(scores: np.ndarray, depth: int = 100) -> list[list[int]]:
 def fuse(first: list[list[int]], second: list[list[int]]) -> list[list[int]]:
     fused = []
     for a, b in zip(first, second, strict=True):
-        score: Counter[int] = Counter()
+        score: dict[int, float] = {}
         for ranking in (a, b):
             for rank, doc in enumerate(ranking):
-                score[doc] += 1 / (RRF_K + rank + 1)
-        fused.append([doc for doc, _ in score.most_common()])
+                score[doc] = score.get(doc, 0.0) + 1 / (RRF_K + rank + 1)
+        fused.append(sorted(score, key=lambda doc: -score[doc]))
     return fused
 
 

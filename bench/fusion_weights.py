@@ -27,16 +27,15 @@ WEIGHTS = [round(0.1 * step, 1) for step in range(11)]
 def sweep(root: Path, data: Path, scope: evaluation.Scope) -> list[dict[str, object]]:
     """hit@5 and MRR@10 of score fusion at each dense weight on one set's questions."""
     with candidates(root, data, scope, CANDIDATES) as found:
-        rows = []
+        rows: list[dict[str, object]] = []
         for weight in WEIGHTS:
             fused = [
                 score_fusion(pair, [1 - weight, weight])
                 for pair in zip(found.lexical, found.dense, strict=True)
             ]
             label = f"{weight}" + (" (chosen)" if weight == found.chosen_weight else "")
-            rows.append(
-                {"set": found.set_name, "dense weight": label} | scores(found.ranked_flags(fused))
-            )
+            row: dict[str, object] = {"set": found.set_name, "dense weight": label}
+            rows.append(row | scores(found.ranked_flags(fused)))
         return rows
 
 
