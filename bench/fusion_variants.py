@@ -37,18 +37,20 @@ Fusion = Callable[[Sequence[Ranking], Sequence[float]], Ranking]
 
 def z_score_fusion(rankings: Sequence[Ranking], weights: Sequence[float]) -> Ranking:
     """Weighted sum of z-scores within each list; an id missing from a list gets its lowest."""
-    fused: dict[int, float] = {}
-    normalised = []
+    normalised: list[dict[int, float]] = []
     for ranking in rankings:
         values = np.array([score for _, score in ranking], dtype=np.float64)
         spread = values.std() if len(values) else 0.0
         z = (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
         normalised.append(dict(zip((key for key, _ in ranking), z.tolist(), strict=True)))
-    for key in set().union(*normalised):
-        fused[key] = sum(
-            weight * scores_.get(key, min(scores_.values(), default=0.0))
-            for scores_, weight in zip(normalised, weights, strict=True)
+    lowest = [min(by_key.values(), default=0.0) for by_key in normalised]
+    fused = {
+        key: sum(
+            weight * by_key.get(key, floor)
+            for by_key, floor, weight in zip(normalised, lowest, weights, strict=True)
         )
+        for key in set().union(*normalised)
+    }
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
@@ -86,7 +88,9 @@ def ceilings(found: Candidates) -> dict[str, object]:
     return row
 
 
-def measure(root: Path, data: Path, scope: evaluation.Scope) -> tuple[list[dict], dict]:
+def measure(
+    root: Path, data: Path, scope: evaluation.Scope
+) -> tuple[list[dict[str, object]], dict[str, object]]:
     """The variants' rows and the ceiling row of one set."""
     with candidates(root, data, scope, DEPTH) as found:
         return variants(found), ceilings(found)
