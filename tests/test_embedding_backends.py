@@ -44,7 +44,7 @@ def choose(
         recorded=recorded,
         float32_id=FLOAT32,
         int8_available=lambda: installed,
-        int8_instructions=instructions,
+        int8_instructions=lambda: instructions,
         build_int8=build_int8,
     )
     return backend, bool(built)

@@ -22,28 +22,32 @@ def cpu_description(cpuinfo: Path = CPUINFO) -> str:
     """``"<model name>; int8 dot products: <flags>"``, the same on every run on one CPU."""
     lines = _lines(cpuinfo)
     name = _field(lines, "model name") or platform.processor() or platform.machine()
-    return f"{name}; int8 dot products: {', '.join(_int8_flags(lines)) or 'none'}"
+    int8 = _int8_flags(_instruction_sets(lines) or set())
+    return f"{name}; int8 dot products: {', '.join(int8) or 'none'}"
 
 
 def has_int8_dot_products(cpuinfo: Path = CPUINFO) -> bool | None:
     """Whether the CPU has int8 dot-product instructions; None where ``cpuinfo`` lists no
     instruction sets (another operating system), so that only a measurement can tell."""
-    lines = _lines(cpuinfo)
-    if _field(lines, "flags") is None and _field(lines, "Features") is None:
-        return None
-    return bool(_int8_flags(lines))
+    listed = _instruction_sets(_lines(cpuinfo))
+    return None if listed is None else bool(_int8_flags(listed))
 
 
 def _lines(cpuinfo: Path) -> list[str]:
     return cpuinfo.read_text("utf-8").splitlines() if cpuinfo.is_file() else []
 
 
-def _int8_flags(lines: list[str]) -> list[str]:
-    """The int8 dot-product flags of x86 (``flags``) or ARM (``Features``), sorted."""
-    x86 = set((_field(lines, "flags") or "").split())
-    arm = set((_field(lines, "Features") or "").split())
-    found = {flag for flag in x86 if "vnni" in flag or flag.startswith("amx")} | (arm & ARM_INT8)
-    return sorted(found)
+def _instruction_sets(lines: list[str]) -> set[str] | None:
+    """The flags of x86's ``flags`` and ARM's ``Features`` lines; None when neither is there."""
+    values = [value for key in ("flags", "Features") if (value := _field(lines, key)) is not None]
+    return set(" ".join(values).split()) if values else None
+
+
+def _int8_flags(flags: set[str]) -> list[str]:
+    """The int8 dot-product instructions among ``flags``, sorted."""
+    return sorted(
+        flag for flag in flags if "vnni" in flag or flag.startswith("amx") or flag in ARM_INT8
+    )
 
 
 def _field(lines: list[str], key: str) -> str | None:

@@ -79,7 +79,7 @@ def load_embedder(
         recorded=recorded,
         float32_id=float32_id,
         int8_available=onnx_int8.onnxruntime_installed,
-        int8_instructions=has_int8_dot_products(),
+        int8_instructions=has_int8_dot_products,
         build_int8=build_int8,
     )
     embedder = functools.partial(
@@ -111,15 +111,15 @@ def choose_backend(
     recorded: str | None,
     float32_id: str,
     int8_available: Callable[[], bool],
-    int8_instructions: bool | None,
+    int8_instructions: Callable[[], bool | None],
     build_int8: Callable[[], onnx_int8.Int8Build],
 ) -> str:
     """The backend ``requested`` names, or the one ``auto`` picks (see the module docstring).
 
     ``recorded`` is the model id the knowledge base was embedded with (None when it holds
-    nothing); ``int8_instructions`` whether the CPU has int8 dot-product instructions (None:
-    unknown); ``build_int8`` builds or reads the int8 graph, so it is called only when its
-    measurements decide.
+    nothing); ``int8_instructions`` tells whether the CPU has int8 dot-product instructions
+    (None: unknown); ``build_int8`` builds or reads the int8 graph. Both are called only when
+    their answers decide.
     """
     if requested != "auto":
         return requested
@@ -135,7 +135,7 @@ def choose_backend(
         return "onnx-int8"
     if not int8_available():
         return "torch"
-    if int8_instructions is False:
+    if int8_instructions() is False:
         logger.info(
             "Embedding with the float32 model: this CPU has no int8 dot-product instructions "
             "(VNNI, AMX, ARM dot product), where int8 gains little"
