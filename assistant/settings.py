@@ -93,6 +93,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "EMBEDDING_PROCESSES": ("index", "embedding_processes", int),
     "CHUNK_SIZE": ("index", "chunk_size", int),
     "CHUNK_OVERLAP": ("index", "chunk_overlap", int),
+    "ARTICLE_CHUNK_SIZE": ("index", "article_chunk_size", int),
     "BATCH_SIZE": ("index", "batch_size", int),
     "MAX_FILE_BYTES": ("index", "max_file_bytes", int),
     "MAX_TEXT_CHARS": ("index", "max_text_chars", int),

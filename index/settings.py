@@ -40,6 +40,11 @@ class IndexSettings:
         chunk_size: Target maximum characters of a chunk's display text.
         chunk_overlap: Characters of the previous chunk repeated at the start of the next
             (whole sentences only).
+        article_chunk_size: Target maximum characters of a chunk of law articles
+            (``第X条`` sections): consecutive articles are packed up to this length, and an
+            article is split only when longer. Statute articles are short and a lay question
+            names none of their words, so they are found more often in larger chunks than
+            prose is (docs/read-path.md, "Statute articles packed to 600").
         batch_size: Texts per embedding batch.
         max_file_bytes: Files larger than this are refused with a clear error (checked
             while reading; for Word files, also what their XML unpacks to).
@@ -62,6 +67,7 @@ class IndexSettings:
     embedding_processes: int = 0
     chunk_size: int = 300
     chunk_overlap: int = 60
+    article_chunk_size: int = 600
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
     max_text_chars: int = 10_000_000
@@ -81,17 +87,7 @@ class IndexSettings:
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work, with ``ConfigurationError`` (a ``ValueError``)."""
-        size, overlap = self.chunk_size, self.chunk_overlap
-        if size < 20:
-            raise ConfigurationError(
-                f"chunk_size（片段长度）至少为 20 个字，当前为 {size}",
-                f"chunk_size must be at least 20 characters, got {size}",
-            )
-        if not 0 <= overlap < size:
-            raise ConfigurationError(
-                f"chunk_overlap（片段重叠）应在 [0, chunk_size={size}) 之间，当前为 {overlap}",
-                f"chunk_overlap must be in [0, chunk_size={size}), got {overlap}",
-            )
+        self._check_chunking()
         self._check_backend()
         self._check_milvus_uri()
         if self.database_url and not self.database_url.startswith(DATABASE_SCHEMES):
@@ -115,6 +111,21 @@ class IndexSettings:
                 f"batch_size（批大小）必须为正数，当前为 {self.batch_size}",
                 f"batch_size must be positive, got {self.batch_size}",
             )
+
+    def _check_chunking(self) -> None:
+        overlap = self.chunk_overlap
+        for name, label in (("chunk_size", "片段长度"), ("article_chunk_size", "法条片段长度")):
+            size = getattr(self, name)
+            if size < 20:
+                raise ConfigurationError(
+                    f"{name}（{label}）至少为 20 个字，当前为 {size}",
+                    f"{name} must be at least 20 characters, got {size}",
+                )
+            if not 0 <= overlap < size:
+                raise ConfigurationError(
+                    f"chunk_overlap（片段重叠）应在 [0, {name}={size}) 之间，当前为 {overlap}",
+                    f"chunk_overlap must be in [0, {name}={size}), got {overlap}",
+                )
 
     def _check_milvus_uri(self) -> None:
         uri = self.milvus_uri

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ LAW = """# 中华人民共和国民法典
 """
 
 SETTINGS = IndexSettings(data_dir=Path("unused"))
-ONE_ARTICLE = IndexSettings(data_dir=Path("unused"), chunk_size=60, chunk_overlap=10)
+ONE_ARTICLE = IndexSettings(
+    data_dir=Path("unused"), chunk_size=60, chunk_overlap=10, article_chunk_size=60
+)
 """Chunks too small for two of ``LAW``'s articles."""
 
 
@@ -114,20 +117,40 @@ def test_short_articles_under_one_heading_share_a_chunk() -> None:
     assert _holder(chunks, "第十三条") is _holder(chunks, "第十四条")
     assert first_chapter is not _holder(chunks, "第十三条")  # never across a heading
     for chunk in chunks:
-        assert len(chunk.text) <= SETTINGS.chunk_size
+        assert len(chunk.text) <= SETTINGS.article_chunk_size
 
 
 def test_articles_join_only_while_they_fit() -> None:
     article = "经营者应当依法经营，诚实守信，接受政府和社会的监督，承担社会责任。"
     numbers = ["一", "二", "三", "四", "五", "六", "七"]
     text = "# 测试法\n\n" + "\n\n".join(f"第{n}条 {article}" for n in numbers) + "\n"
-    settings = IndexSettings(data_dir=Path("unused"), chunk_size=100, chunk_overlap=30)
+    settings = IndexSettings(
+        data_dir=Path("unused"), chunk_size=40, chunk_overlap=30, article_chunk_size=100
+    )
     chunks = chunk_document(Document("测试法.md", text, "md"), settings)
     assert [chunk.text.count("条 ") for chunk in chunks] == [2, 2, 2, 1]
     for chunk in chunks:
         assert len(chunk.text) <= 100 + len("# 测试法\n\n")
         assert chunk.text.lstrip("# 测试法\n").startswith("第")  # whole articles only
     assert all(later.start >= earlier.end for earlier, later in itertools.pairwise(chunks))
+
+
+def test_articles_pack_to_their_own_limit_while_prose_keeps_chunk_size() -> None:
+    sentence = "为了规范{}类事项的办理，保障当事人的合法权益，制定本办法。"
+    preamble = "".join(sentence.format(n) for n in range(12))
+    article = "经营者应当依法经营，诚实守信，接受政府和社会的监督，承担社会责任。"
+    articles = "\n\n".join(f"第{n}条 {article}" for n in "一二三四五六")
+    text = f"# 测试办法\n\n## 说明\n\n{preamble}\n\n## 第一章 总则\n\n{articles}\n"
+    settings = IndexSettings(
+        data_dir=Path("unused"), chunk_size=100, chunk_overlap=0, article_chunk_size=300
+    )
+    chunks = chunk_document(Document("测试办法.md", text, "md"), settings)
+    prose = [chunk for chunk in chunks if chunk.heading_path[-1] == "说明"]
+    statute = [chunk for chunk in chunks if chunk.heading_path[-1] == "第一章 总则"]
+    assert len(prose) > 3 and all(len(chunk.text) <= 100 + len("## 说明\n\n") for chunk in prose)
+    assert [chunk.text.count("条 ") for chunk in statute] == [6]  # 6 × 40 characters fit 300
+    smaller = replace(settings, article_chunk_size=100)
+    assert len(chunk_document(Document("测试办法.md", text, "md"), smaller)) > len(chunks)
 
 
 def test_no_title_only_chunks() -> None:
@@ -176,7 +199,10 @@ def test_overlong_sentence_is_cut_at_commas() -> None:
 
 
 def test_no_overlap_across_headings_or_articles() -> None:
-    _, chunks = _law_chunks(IndexSettings(data_dir=Path("unused"), chunk_size=40, chunk_overlap=20))
+    settings = IndexSettings(
+        data_dir=Path("unused"), chunk_size=40, chunk_overlap=20, article_chunk_size=40
+    )
+    _, chunks = _law_chunks(settings)
     for chunk in chunks:
         assert chunk.text.count("条 ") <= 2
     articles = [chunk for chunk in chunks if chunk.text.startswith("第二条")]

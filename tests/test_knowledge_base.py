@@ -70,6 +70,9 @@ def test_a_new_chunk_size_re_chunks_files_whose_bytes_did_not_change(
         assert kb.chunk_count() > before
         assert_consistent(kb)
         assert sorted(kb.index_paths([samples_dir]).unchanged) == _sources(samples_dir)
+    articles = replace(smaller, article_chunk_size=200)
+    with KnowledgeBase.open(articles, FakeEmbedder()) as kb:
+        assert sorted(kb.index_paths([samples_dir]).updated) == _sources(samples_dir)
 
 
 def test_changed_file_is_replaced_and_only_new_text_is_embedded(

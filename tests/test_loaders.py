@@ -56,7 +56,9 @@ def test_pdf_text_layer_with_pages(tmp_path: Path, index_settings: IndexSettings
         pdf.multi_cell(0, 8, text)
     path = tmp_path / "law.pdf"
     pdf.output(str(path))
-    settings = IndexSettings(data_dir=index_settings.data_dir, chunk_size=40, chunk_overlap=0)
+    settings = IndexSettings(
+        data_dir=index_settings.data_dir, chunk_size=40, chunk_overlap=0, article_chunk_size=40
+    )
     prepared = prepare(path, "law.pdf", settings)
     document = prepared.document
     assert PAGE_ONE in document.text and PAGE_TWO in document.text

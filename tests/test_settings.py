@@ -44,6 +44,12 @@ def test_index_settings_check_their_values() -> None:
         IndexSettings(data_dir=Path("x"), chunk_size=100, chunk_overlap=100)
     assert isinstance(raised.value, ValueError)
     assert raised.value.message("en").startswith("chunk_overlap must be in [0, chunk_size=100)")
+    with pytest.raises(ConfigurationError, match="article_chunk_size"):
+        IndexSettings(data_dir=Path("x"), article_chunk_size=50)  # overlap 60 would not fit
+    with pytest.raises(ConfigurationError, match="article_chunk_size"):
+        build_settings({}, env={"YOUJU_ARTICLE_CHUNK_SIZE": "10", "YOUJU_CHUNK_OVERLAP": "0"})
+    env = {"YOUJU_ARTICLE_CHUNK_SIZE": "1000"}
+    assert build_settings({}, env=env).index.article_chunk_size == 1000
 
 
 def test_every_setting_is_listed_for_help_texts() -> None:

@@ -64,6 +64,9 @@ def add_eval_command(subparsers: Subparsers, common: argparse.ArgumentParser) ->
     parser.add_argument("--top-k", type=int, metavar="N", help="用于回答的段落数（默认 5）")
     parser.add_argument("--chunk-size", type=int, metavar="N", help="片段长度（字）")
     parser.add_argument("--chunk-overlap", type=int, metavar="N", help="片段重叠（字）")
+    parser.add_argument(
+        "--article-chunk-size", type=int, metavar="N", help="法条片段长度（字，默认 600）"
+    )
     parser.set_defaults(handler=run_eval)
 
 

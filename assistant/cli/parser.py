@@ -43,6 +43,7 @@ SETTING_FLAGS: dict[str, str] = {
     "top_k": "top_k",
     "chunk_size": "chunk_size",
     "chunk_overlap": "chunk_overlap",
+    "article_chunk_size": "article_chunk_size",
     "host": "host",
     "port": "port",
     "auth": "auth",

@@ -9,11 +9,13 @@ up to ``chunk_overlap`` characters of whole trailing sentences. Every chunk carr
 titles of the headings above it, and a heading is always in the same chunk as the text
 after it.
 
-Consecutive articles under one heading share a chunk while together they fit in
-``chunk_size``: statute articles average about 120 characters, a small target for a lay
-question; packed, they were found more often (lexical hit@5 0.509 → 0.541 on the full law
-corpus, docs/read-path.md) with 40 % fewer chunks to embed. An article is never split over
-two chunks unless it alone is longer than ``chunk_size``.
+Law articles are packed to their own, larger limit, ``article_chunk_size`` (600 by
+default): consecutive articles under one heading share a chunk while together they fit in
+it. Statute articles average about 120 characters, a small target for a lay question;
+packed, they were found more often (hybrid hit@5 on the full law corpus 0.568 at 300 →
+0.614 at 600, docs/read-path.md) with half the chunks to embed, while prose keeps the
+``chunk_size`` its answers were calibrated on. An article is never split over two chunks
+unless it alone is longer than ``article_chunk_size``.
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ def chunk_document(
     if kept is None:
         kept = kept_regions(text, document.format)
     chunks: list[Chunk] = []
-    sections = _sections(document, kept, settings.chunk_size)
+    sections = _sections(document, kept, settings.article_chunk_size)
     untitled = not sections or not sections[0].path
     name = _file_title(document.source) if untitled else None
     for section in sections:
         titles = _context_titles(document, section, name)
-        for start, end in _pack(_units(text, section, document.format, settings), settings):
+        limit = _limit(section, settings)
+        units = _units(text, section, document.format, limit)
+        for start, end in _pack(units, limit, settings.chunk_overlap):
             context = [title for title in titles if title not in text[start:end]]
             search_text = search_form(text[start:end])
             if heading_context and context:
@@ -94,7 +98,7 @@ def _context_titles(document: Document, section: _Section, name: str | None) -> 
     titles = list(section.path)
     if name and not any(name in title for title in titles):
         titles.insert(0, name)
-    body = next((line for line in section.lines if line.kind != "heading"), None)
+    body = _first_body_line(section)
     if body is not None and body.kind == "article":
         number = article_number(document.text[body.start : body.end])
         if number:
@@ -170,7 +174,19 @@ def _joins_previous(text: str, previous: _Section, section: _Section, limit: int
     )
 
 
-def _units(text: str, section: _Section, fmt: str, settings: IndexSettings) -> list[Span]:
+def _limit(section: _Section, settings: IndexSettings) -> int:
+    """The chunk size of ``section``: ``article_chunk_size`` for articles, else ``chunk_size``."""
+    body = _first_body_line(section)
+    article = body is not None and body.kind == "article"
+    return settings.article_chunk_size if article else settings.chunk_size
+
+
+def _first_body_line(section: _Section) -> Line | None:
+    """The first line of ``section`` that is not a heading: an article's opens it."""
+    return next((line for line in section.lines if line.kind != "heading"), None)
+
+
+def _units(text: str, section: _Section, fmt: str, limit: int) -> list[Span]:
     """The indivisible pieces of a section: sentences (or pieces of an overlong one).
 
     The first unit starts at the section's first heading line, so a heading always
@@ -183,7 +199,7 @@ def _units(text: str, section: _Section, fmt: str, settings: IndexSettings) -> l
         piece
         for start, end in blocks
         for sentence in segments(text, CHUNK_SENTENCES, start, end)
-        for piece in _split_long(text, sentence, settings.chunk_size)
+        for piece in _split_long(text, sentence, limit)
     ]
     if units:
         units[0] = (section.lines[0].start, units[0][1])
@@ -218,29 +234,29 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     return pieces
 
 
-def _pack(units: list[Span], settings: IndexSettings) -> list[Span]:
+def _pack(units: list[Span], limit: int, overlap: int) -> list[Span]:
     """Group consecutive units into chunk spans of balanced length with sentence overlap.
 
-    The units still to place are spread evenly over as many chunks as they need, so a
-    section does not end in a tiny fragment. Each chunk after the first starts with the
-    previous chunk's trailing sentences (at most ``chunk_overlap`` characters, and only
-    as many as leave room for at least one new unit).
+    The units still to place are spread evenly over as many chunks of at most ``limit``
+    characters as they need, so a section does not end in a tiny fragment. Each chunk
+    after the first starts with the previous chunk's trailing sentences (at most
+    ``overlap`` characters, and only as many as leave room for at least one new unit).
     """
     chunks: list[Span] = []
     first, last = 0, -1
     while last + 1 < len(units):
         fresh = last + 1
-        first = _overlap_start(units, first, last, settings.chunk_overlap) if chunks else 0
-        while first < fresh and units[fresh][1] - units[first][0] > settings.chunk_size:
+        first = _overlap_start(units, first, last, overlap) if chunks else 0
+        while first < fresh and units[fresh][1] - units[first][0] > limit:
             first += 1
         start = units[first][0]
         remaining = units[-1][1] - start
-        target = remaining / math.ceil(remaining / settings.chunk_size)
+        target = remaining / math.ceil(remaining / limit)
         last = fresh
         while (
             last + 1 < len(units)
             and units[last][1] - start < target
-            and units[last + 1][1] - start <= settings.chunk_size
+            and units[last + 1][1] - start <= limit
         ):
             last += 1
         chunks.append((start, units[last][1]))

@@ -56,7 +56,10 @@ def recipe(settings: IndexSettings) -> str:
     Stored with each indexed file: a file is only "unchanged" when both its bytes and its
     recipe are, so a new chunk size or a new version of the pipeline takes effect.
     """
-    return f"v{PIPELINE_VERSION}/size{settings.chunk_size}/overlap{settings.chunk_overlap}"
+    return (
+        f"v{PIPELINE_VERSION}/size{settings.chunk_size}/overlap{settings.chunk_overlap}"
+        f"/articles{settings.article_chunk_size}"
+    )
 
 
 def prepare(
