@@ -153,6 +153,17 @@ def test_articles_pack_to_their_own_limit_while_prose_keeps_chunk_size() -> None
     assert len(chunk_document(Document("测试办法.md", text, "md"), smaller)) > len(chunks)
 
 
+def test_zero_width_lines_are_blank_not_chunks() -> None:
+    text = (
+        "# 中华人民共和国测试法\n\n\u200b\n\n## 第一章 总则\n\n\u200b\n\n"
+        "第一条 \u200b为了规范测试工作，制定本法。\ufeff\n\n## 第二章 附则\n\n\u200b \u200c\n"
+    )
+    chunks = chunk_document(Document("测试法.md", text, "md"), SETTINGS)
+    assert len(chunks) == 1  # no chunk of a zero-width space, none of a bare heading
+    assert chunks[0].text.startswith("# 中华人民共和国测试法")
+    assert chunks[0].text.endswith("第一条 \u200b为了规范测试工作，制定本法。")
+
+
 def test_no_title_only_chunks() -> None:
     _, chunks = _law_chunks()
     for chunk in chunks:

@@ -18,6 +18,7 @@ from index.text.segmentation import (
     SEMICOLONS,
     STOPS,
     Span,
+    trim,
 )
 
 _NUMBER = r"[一二三四五六七八九十百千零〇两\d]+"
@@ -76,21 +77,21 @@ def classify_lines(text: str, region: Span, fmt: str, *, first_region: bool) -> 
 
 
 def _lines(text: str, region: Span) -> list[tuple[int, int, int]]:
-    """``(start, end, paragraph)`` of each non-blank line of ``region``, whitespace trimmed.
+    """``(start, end, paragraph)`` of each non-blank line of ``region``, blanks trimmed.
 
-    Lines separated by a blank line get different paragraph numbers.
+    Lines separated by a blank line (one of nothing but whitespace or zero-width
+    characters, ``trim``) get different paragraph numbers.
     """
     lines = []
     paragraph = 0
     offset = region[0]
     for raw in text[region[0] : region[1]].splitlines(keepends=True):
         start, offset = offset, offset + len(raw)
-        stripped = raw.strip()
-        if not stripped:
+        left, right = trim(text, start, offset)
+        if left == right:
             paragraph += 1
             continue
-        left = start + len(raw) - len(raw.lstrip())
-        lines.append((left, left + len(stripped), paragraph))
+        lines.append((left, right, paragraph))
     return lines
 
 

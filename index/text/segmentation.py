@@ -15,6 +15,7 @@ never cut by a sentence rule set; clause rule sets cut at ``、`` like at a comm
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
@@ -114,11 +115,21 @@ def ends_sentence(text: str, ends: Ends) -> bool:
     return final_end(text, ends) < len(text)
 
 
+def is_blank(char: str) -> bool:
+    """Whether ``char`` shows nothing: whitespace, or an invisible format character.
+
+    Zero-width spaces, joiners and byte-order marks (Unicode category Cf) are common in
+    text copied from web pages, where a line of nothing but ``\u200b`` stands for a blank
+    line; ``str.isspace`` does not count them.
+    """
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
 def trim(text: str, start: int, end: int) -> Span:
-    """``[start, end)`` of ``text`` without leading and trailing whitespace."""
-    while start < end and text[start].isspace():
+    """``[start, end)`` of ``text`` without leading and trailing blanks (``is_blank``)."""
+    while start < end and is_blank(text[start]):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and is_blank(text[end - 1]):
         end -= 1
     return start, end
 
