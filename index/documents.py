@@ -105,6 +105,9 @@ class IndexReport:
     the groups of near-duplicate files (all indexed) that hold a file added or updated by
     this run, each newest first.
 
+    ``rechunked``: the updated files whose bytes did not change, chunked again because the
+    chunk settings or the pipeline version differ from the run that indexed them.
+
     ``errors`` are files that could not be indexed (``{"file", "error"}``); ``skipped`` the
     entries of a walked folder deliberately left alone (``{"file", "reason"}``: files of
     unsupported types, links leading out of the folder); ``cleaned`` the indexed files that
@@ -119,6 +122,7 @@ class IndexReport:
     duplicates: list[dict[str, str]] = field(default_factory=list)
     versions: list[list[str]] = field(default_factory=list)
     chunks: int = 0
+    rechunked: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     cleaned: list[CleanedFile] = field(default_factory=list)
@@ -133,6 +137,7 @@ class IndexReport:
             "duplicates": self.duplicates,
             "versions": self.versions,
             "chunks": self.chunks,
+            "rechunked": self.rechunked,
             "errors": self.errors,
             "skipped": self.skipped,
             "cleaned": self.cleaned,

@@ -87,6 +87,7 @@ class _Pending:
     chunks: list[NewChunk]
     outcome: str  # "added" | "updated"
     modified_at: float  # the file's modification time: which version is newest
+    rechunked: bool  # same bytes, chunked again under another recipe
 
 
 class _EmbeddingQueue:
@@ -139,6 +140,7 @@ class Indexer:
         self._settings = settings
         self._indexed_in_run: dict[str, str] = {}  # content hash → source, files to be stored
         self._words: dict[str, str] = {}
+        self._rechunk_warned = False
 
     def index(
         self, files: Sequence[tuple[Path, str]], report: IndexReport, progress: Progress
@@ -225,7 +227,29 @@ class Indexer:
             for chunk in prepared.chunks
         ]
         outcome = "updated" if stored is not None and stored.status == "indexed" else "added"
-        return _Pending(prepared, chunks, outcome, _modified_at(path))
+        rechunked = self._is_rechunk(stored, content_hash)
+        return _Pending(prepared, chunks, outcome, _modified_at(path), rechunked)
+
+    def _is_rechunk(self, stored: StoredFile | None, content_hash: str) -> bool:
+        """Whether an indexed file comes back only because its recipe changed; warns once.
+
+        A run with other chunk settings than the last one (or a new pipeline version)
+        re-chunks every file of the base; the warning says so at the first file, while
+        the run can still be stopped.
+        """
+        if stored is None or stored.status != "indexed" or stored.content_hash != content_hash:
+            return False
+        if not self._rechunk_warned:
+            self._rechunk_warned = True
+            log.warning(
+                "%s is chunked again (its bytes did not change): it was prepared as %s, this "
+                "run prepares as %s; every such file of the base is re-chunked, and texts "
+                "not already in the embedding cache are embedded",
+                stored.source,
+                stored.recipe or "an older version",
+                recipe(self._settings),
+            )
+        return True
 
     def _tokens(self, search_text: str) -> list[str]:
         """BM25 tokens of a chunk, one string object per distinct word of the run.
@@ -293,6 +317,8 @@ class Indexer:
                 self._indexes.add(new_ids, vectors, texts)
             self._store.leases.release(prepared.source)
             getattr(report, pending.outcome).append(prepared.source)
+            if pending.rechunked:
+                report.rechunked.append(prepared.source)
             report.chunks += len(new_ids)
             if prepared.removed.count:
                 report.cleaned.append(

@@ -28,6 +28,7 @@ KEYS = [
     "duplicates",
     "versions",
     "chunks",
+    "rechunked",
     "errors",
     "skipped",
     "cleaned",
@@ -102,13 +103,21 @@ def test_versions_and_duplicates_are_listed_by_files(
 
 
 def test_plain_output_is_a_chinese_summary(
-    tmp_path: Path, samples_dir: Path, embedders: list, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    samples_dir: Path,
+    embedders: list,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (samples_dir / "broken.txt").write_bytes(b"\x00" * 64)
     assert main(["index", str(samples_dir), "--data", str(tmp_path / "kb")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("新增 5 个文件")
     assert "失败：" in out and "broken.txt" in out
+    monkeypatch.setenv("YOUJU_ARTICLE_CHUNK_SIZE", "200")
+    assert main(["index", str(samples_dir), "--data", str(tmp_path / "kb")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("新增 0 个文件，更新 5 个") and "其中 5 个文件内容未变" in out
 
 
 def test_exit_code_is_one_only_when_every_file_failed(

@@ -4,6 +4,7 @@ The tests on the ``kb`` fixture run with the records in SQLite files and on Post
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -58,15 +59,17 @@ def test_indexing_samples_twice_embeds_nothing_the_second_time(
 
 
 def test_a_new_chunk_size_re_chunks_files_whose_bytes_did_not_change(
-    index_settings: IndexSettings, samples_dir: Path
+    index_settings: IndexSettings, samples_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:
         kb.index_paths([samples_dir])
         before = kb.chunk_count()
     smaller = IndexSettings(data_dir=index_settings.data_dir, chunk_size=120, chunk_overlap=0)
-    with KnowledgeBase.open(smaller, FakeEmbedder()) as kb:
+    with KnowledgeBase.open(smaller, FakeEmbedder()) as kb, caplog.at_level(logging.WARNING):
         report = kb.index_paths([samples_dir])
-        assert sorted(report.updated) == _sources(samples_dir)
+        assert sorted(report.updated) == sorted(report.rechunked) == _sources(samples_dir)
+        warnings = [r.getMessage() for r in caplog.records if "chunked again" in r.getMessage()]
+        assert len(warnings) == 1 and "size300" in warnings[0] and "size120" in warnings[0]
         assert kb.chunk_count() > before
         assert_consistent(kb)
         assert sorted(kb.index_paths([samples_dir]).unchanged) == _sources(samples_dir)
@@ -90,6 +93,7 @@ def test_changed_file_is_replaced_and_only_new_text_is_embedded(
         handle.write("\n\n附记：本次会议另行通报了鸭绿江畔冰雪节期间的安保值班安排。\n")
     report = kb.index_paths([samples_dir])
     assert report.updated == [source]
+    assert report.rechunked == []  # its bytes changed: an update, not a re-chunk
     assert len(report.unchanged) == 4
     assert 0 < fake_embedder.calls - before < report.chunks + 1
     hits = kb.lexical_search("冰雪节 安保值班", 3)

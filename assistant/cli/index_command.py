@@ -38,7 +38,7 @@ def add_index_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
         action="store_true",
         help=(
             '输出 JSON：{"added","updated","removed","unchanged","duplicates","versions",'
-            '"chunks","errors","skipped","cleaned"}'
+            '"chunks","rechunked","errors","skipped","cleaned"}'
         ),
     )
     parser.add_argument(
@@ -95,6 +95,11 @@ def _summary(report: IndexReport, total_chunks: int) -> str:
         f"跳过 {len(report.skipped)} 个；"
         f"本次写入 {report.chunks} 个片段，知识库共 {total_chunks} 个片段。"
     ]
+    if report.rechunked:
+        lines.append(
+            f"其中 {len(report.rechunked)} 个文件内容未变，因片段设置（片段长度等）或处理流程"
+            "与上次索引时不同而重新切分；缓存中已有的片段向量不再重新计算"
+        )
     lines += [
         f"重复：{item['file']} 与 {item['duplicate_of']} 内容完全相同，未重复索引"
         for item in report.duplicates
