@@ -49,6 +49,7 @@ from bench.common import (
 )
 from bench.corpus import vector_batches
 from index.knowledge_base import DATABASE_NAME, KnowledgeBase
+from index.storage.database import Address
 from index.storage.derived import DerivedIndexes
 from index.storage.indexes import ChunkText, SearchIndexes
 from index.storage.lexical_fields import BIGRAMS, WORDS
@@ -61,9 +62,14 @@ BATCH = 20_000
 WARM_UP = 5
 
 
+def _records(data_dir: Path) -> Address:
+    """The SQLite records of the knowledge-base folder ``data_dir``."""
+    return Address(data_dir / DATABASE_NAME, "")
+
+
 def base_chunks(kb_dir: Path) -> tuple[list[ChunkText], np.ndarray, str]:
     """Every stored chunk's text and vector of the knowledge base in ``kb_dir``, its model."""
-    store = Store.open(kb_dir / DATABASE_NAME)
+    store = Store.open(_records(kb_dir))
     try:
         model_id = store.get_meta("model_id") or ""
         dimension = int(store.get_meta("dimension") or 0)
@@ -86,9 +92,12 @@ def fill(
         for number, batch in enumerate(vector_batches(vectors, size, BATCH, seed=0)):
             begin = number * BATCH
             ids = list(range(begin + 1, begin + len(batch) + 1))
-            indexes.add(
-                ids, batch, [texts[i % len(texts)] for i in range(begin, begin + len(batch))]
-            )
+            chunks = [texts[i % len(texts)] for i in range(begin, begin + len(batch))]
+            if isinstance(indexes, MilvusIndexes):  # a row takes its text with its vector
+                indexes.insert(ids, batch, dict(zip(ids, chunks, strict=True)))
+            else:
+                indexes.add(ids, chunks)
+                indexes.add_vectors(ids, batch)
             log.info("%d / %d chunks added", begin + len(batch), size)
         indexes.save()
     return elapsed()
@@ -125,7 +134,7 @@ def latency(args: Any, folder: Path) -> list[dict[str, Any]]:
     for engine in ("embedded", "milvus-lite"):
         data_dir = folder / engine
         data_dir.mkdir()
-        store = Store.open(data_dir / DATABASE_NAME)
+        store = Store.open(_records(data_dir))
         model = (model_id, vectors.shape[1])
         indexes: SearchIndexes
         if engine == "embedded":
@@ -160,7 +169,7 @@ class MilvusRanked:
     """Hybrid search fused by Milvus's own ranker, in place of the product's ``Retriever``."""
 
     def __init__(self, kb: KnowledgeBase, uri: str, ranker: Any) -> None:
-        store = Store.open(kb.settings.data_dir / DATABASE_NAME)
+        store = Store.open(_records(kb.settings.data_dir))
         try:
             self.name = collection_name(store.get_meta("kb_id") or "", kb.embedder.model_id)
         finally:

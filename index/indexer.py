@@ -2,11 +2,15 @@
 
 Each file is hashed and compared with its stored state; a file with the bytes of another
 indexed file is recorded as its exact duplicate (``index.duplicates``); any other new or
-changed file is prepared (load, clean, chunk) and its chunks wait for their vectors.
-Vectors go through the embedding cache, so text embedded once is never embedded again by
-the same model. Files are stored in order as soon as all their vectors are cached: one
-database transaction per file, with the matching in-memory index update under the derived
-indexes' lock, so a search sees every file either before or after its replacement.
+changed file is prepared (load, clean, chunk) and stored at once: one database transaction
+per file, with the matching in-memory index update under the derived indexes' lock, so a
+search sees every file either before or after its replacement, and finds it by keywords
+from then on. Vectors come afterwards: once every file is stored, the chunks still without
+one are embedded in groups (``EMBED_GROUP_BATCHES``), each group cached and added to dense
+search in one step, so a large collection is searchable by keywords within minutes and by
+meaning as its vectors arrive. Vectors go through the embedding cache, so text embedded
+once is never embedded again by the same model, and a run that was interrupted leaves
+chunks without vectors that the next run embeds first, whatever changed.
 
 A file is prepared only under its lease (``index.storage.leases``), so two indexers of one
 knowledge base (two servers on one PostgreSQL database) never index it twice: a file whose
@@ -18,8 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,15 +50,19 @@ length before batching, so larger calls pad less (measured: 32-text calls ran at
 plain ``encode`` over the same texts); each call is still cached in one transaction."""
 
 
-def embed_into_cache(store: Store, embedder: Embedder, batch: Sequence[tuple[bytes, str]]) -> None:
-    """Embed ``(text_hash, search_text)`` pairs as documents and cache their vectors."""
-    vectors = np.asarray(embedder.embed([text for _, text in batch], "document"), np.float32)
-    if vectors.shape != (len(batch), embedder.dimension):
+EMBEDDING_MESSAGE = "正在计算向量（已可按关键词检索）"
+"""Progress message while stored chunks wait for their vectors."""
+
+
+def document_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """``texts`` embedded as documents, checked to be one vector each of the model's size."""
+    vectors = np.asarray(embedder.embed(list(texts), "document"), np.float32)
+    if vectors.shape != (len(texts), embedder.dimension):
         raise ValueError(
             f"embedder {embedder.model_id} returned shape {vectors.shape} for "
-            f"{len(batch)} texts of dimension {embedder.dimension}"
+            f"{len(texts)} texts of dimension {embedder.dimension}"
         )
-    store.embeddings.put(embedder.model_id, [key for key, _ in batch], vectors)
+    return vectors
 
 
 def reembed_all(store: Store, embedder: Embedder, batch_size: int, progress: Progress) -> None:
@@ -67,7 +74,9 @@ def reembed_all(store: Store, embedder: Embedder, batch_size: int, progress: Pro
     size = batch_size * EMBED_GROUP_BATCHES
     for begin in range(0, len(texts), size):
         progress(begin, len(texts), "正在用新模型重新计算向量")
-        embed_into_cache(store, embedder, texts[begin : begin + size])
+        group = texts[begin : begin + size]
+        vectors = document_vectors(embedder, [text for _, text in group])
+        store.embeddings.put(embedder.model_id, [key for key, _ in group], vectors)
     progress(len(texts), len(texts), "向量已全部重新计算")
 
 
@@ -80,52 +89,14 @@ def _modified_at(path: Path) -> float:
 
 
 @dataclass
-class _Pending:
-    """A prepared file waiting for the vectors of its chunks."""
+class _Prepared:
+    """A prepared file ready to be stored."""
 
     prepared: PreparedFile
     chunks: list[NewChunk]
     outcome: str  # "added" | "updated"
     modified_at: float  # the file's modification time: which version is newest
     rechunked: bool  # same bytes, chunked again under another recipe
-
-
-class _EmbeddingQueue:
-    """Texts waiting to be embedded, taken in full groups across file boundaries.
-
-    Groups of ``group_size`` texts keep the model busy even when files are small; each
-    group is cached in its own transaction, so work done before a crash is kept.
-    """
-
-    def __init__(self, store: Store, embedder: Embedder, group_size: int) -> None:
-        self._store = store
-        self._embedder = embedder
-        self._group_size = group_size
-        self._waiting: dict[bytes, str] = {}
-        self.embedded = 0
-
-    def request(self, chunks: Iterable[NewChunk]) -> None:
-        """Queue the chunks whose vectors are not cached yet."""
-        chunks = [item for item in chunks if item.text_hash not in self._waiting]
-        cached = self._store.embeddings.cached(
-            self._embedder.model_id, (item.text_hash for item in chunks)
-        )
-        for item in chunks:
-            if item.text_hash not in cached:
-                self._waiting[item.text_hash] = item.chunk.search_text
-
-    def is_waiting(self, chunks: Iterable[NewChunk]) -> bool:
-        """Whether any of the chunks still lacks its vector."""
-        return any(item.text_hash in self._waiting for item in chunks)
-
-    def run(self, *, flush: bool) -> None:
-        """Embed every full group, and the last partial one when ``flush``."""
-        while len(self._waiting) >= self._group_size or (flush and self._waiting):
-            batch = list(self._waiting.items())[: self._group_size]
-            embed_into_cache(self._store, self._embedder, batch)
-            for key, _ in batch:
-                del self._waiting[key]
-            self.embedded += len(batch)
 
 
 class Indexer:
@@ -145,7 +116,7 @@ class Indexer:
     def index(
         self, files: Sequence[tuple[Path, str]], report: IndexReport, progress: Progress
     ) -> None:
-        """Prepare each ``(path, source)``, embed chunks in full groups, store files in order.
+        """Prepare and store each ``(path, source)``, then embed what lacks a vector.
 
         One bad file is reported in ``report.errors`` and never stops the run; a file that
         fails after having been indexed keeps its previous version. Files another indexer
@@ -158,6 +129,7 @@ class Indexer:
                 self._index_leased(busy, report, progress, leases.wait)
         finally:
             leases.release_all()
+        self._embed_missing(progress)
         progress(len(files), len(files), "索引完成")
 
     def _index_leased(
@@ -168,32 +140,46 @@ class Indexer:
         lease: Callable[[str], bool],
     ) -> list[tuple[Path, str]]:
         """Index the files whose lease ``lease`` gets; returns those it did not get."""
-        group_size = self._settings.batch_size * EMBED_GROUP_BATCHES
-        queue = _EmbeddingQueue(self._store, self._embedder, group_size)
-        waiting: deque[_Pending] = deque()
         busy = []
         for done, (path, source) in enumerate(files):
             progress(done, len(files), f"正在处理 {path.name}")
             if not lease(source):
                 busy.append((path, source))
                 continue
-            pending = self._prepare(path, source, report)
-            if pending is None:
-                self._store.leases.release(source)
-            else:
-                waiting.append(pending)
-                queue.request(pending.chunks)
-            queue.run(flush=False)
+            prepared = self._prepare(path, source, report)
+            if prepared is not None:
+                self._put(prepared, report)
+            self._store.leases.release(source)
             self._store.leases.renew()
-            self._store_ready(waiting, queue, report)
-        if waiting:
-            progress(len(files), len(files), "正在计算剩余片段的向量")
-        queue.run(flush=True)
-        self._store_ready(waiting, queue, report)
-        log.info("embedded %d new chunk texts", queue.embedded)
         return busy
 
-    def _prepare(self, path: Path, source: str, report: IndexReport) -> _Pending | None:
+    def _embed_missing(self, progress: Progress) -> None:
+        """Embed the stored chunks without a vector, group by group (see the module
+        docstring); chunks sharing a text share its vector."""
+        waiting = self._store.embeddings.unembedded(self._embedder.model_id)
+        keys = list(waiting)
+        size = self._settings.batch_size * EMBED_GROUP_BATCHES
+        for begin in range(0, len(keys), size):
+            progress(begin, len(keys), EMBEDDING_MESSAGE)
+            self._embed_group({key: waiting[key] for key in keys[begin : begin + size]})
+        if keys:
+            progress(len(keys), len(keys), "向量已全部计算")
+        log.info("embedded %d chunk texts", len(keys))
+
+    def _embed_group(self, group: dict[bytes, list[int]]) -> None:
+        """Embed one group of texts (cache key → chunks holding it), then cache the vectors
+        and add them to dense search in one step."""
+        texts = self._store.embeddings.search_texts([ids[0] for ids in group.values()])
+        keys = [key for key, ids in group.items() if ids[0] in texts]  # others went meanwhile
+        vectors = document_vectors(self._embedder, [texts[group[key][0]] for key in keys])
+        with self._indexes.change():
+            self._store.put_vectors(self._embedder.model_id, keys, vectors)
+            self._indexes.add_vectors(
+                [chunk_id for key in keys for chunk_id in group[key]],
+                np.repeat(vectors, [len(group[key]) for key in keys], axis=0),
+            )
+
+    def _prepare(self, path: Path, source: str, report: IndexReport) -> _Prepared | None:
         """Decide what to do with one file; returns the work left when it must be stored."""
         stored = self._store.stored_file(source)
         try:
@@ -228,7 +214,7 @@ class Indexer:
         ]
         outcome = "updated" if stored is not None and stored.status == "indexed" else "added"
         rechunked = self._is_rechunk(stored, content_hash)
-        return _Pending(prepared, chunks, outcome, _modified_at(path), rechunked)
+        return _Prepared(prepared, chunks, outcome, _modified_at(path), rechunked)
 
     def _is_rechunk(self, stored: StoredFile | None, content_hash: str) -> bool:
         """Whether an indexed file comes back only because its recipe changed; warns once.
@@ -292,39 +278,38 @@ class Indexer:
                 self._store.put_unindexed(source, file_format, content_hash, **outcome)
             )
 
-    def _store_ready(
-        self, waiting: deque[_Pending], queue: _EmbeddingQueue, report: IndexReport
-    ) -> None:
-        """Store, in order, the waiting files whose vectors are all cached."""
+    def _put(self, pending: _Prepared, report: IndexReport) -> None:
+        """Store one prepared file in place of its old version, searchable by keywords at
+        once and by meaning as far as the embedding cache already holds its vectors."""
         model_id, dimension = self._embedder.model_id, self._embedder.dimension
-        while waiting and not queue.is_waiting(waiting[0].chunks):
-            pending = waiting.popleft()
-            chunks = pending.chunks
-            keys = [item.text_hash for item in chunks]
-            vectors = self._store.embeddings.vectors(model_id, keys, dimension)
-            prepared = pending.prepared
-            with self._indexes.change():
-                old_ids, new_ids = self._store.put_indexed(
-                    prepared.document,
-                    prepared.content_hash,
-                    prepared.signature,
-                    chunks,
-                    recipe=recipe(self._settings),
-                    modified_at=pending.modified_at,
-                )
-                self._indexes.remove(old_ids)
-                texts = [ChunkText(item.chunk.search_text, item.tokens) for item in chunks]
-                self._indexes.add(new_ids, vectors, texts)
-            self._store.leases.release(prepared.source)
-            getattr(report, pending.outcome).append(prepared.source)
-            if pending.rechunked:
-                report.rechunked.append(prepared.source)
-            report.chunks += len(new_ids)
-            if prepared.removed.count:
-                report.cleaned.append(
-                    {
-                        "file": prepared.source,
-                        "removed": prepared.removed.count,
-                        "samples": list(prepared.removed.samples),
-                    }
-                )
+        chunks = pending.chunks
+        cached = self._store.embeddings.cached(model_id, (item.text_hash for item in chunks))
+        ready = [index for index, item in enumerate(chunks) if item.text_hash in cached]
+        keys = [chunks[index].text_hash for index in ready]
+        vectors = self._store.embeddings.vectors(model_id, keys, dimension)
+        prepared = pending.prepared
+        with self._indexes.change():
+            old_ids, new_ids = self._store.put_indexed(
+                prepared.document,
+                prepared.content_hash,
+                prepared.signature,
+                chunks,
+                recipe=recipe(self._settings),
+                modified_at=pending.modified_at,
+            )
+            self._indexes.remove(old_ids)
+            texts = [ChunkText(item.chunk.search_text, item.tokens) for item in chunks]
+            self._indexes.add(new_ids, texts)
+            self._indexes.add_vectors([new_ids[index] for index in ready], vectors)
+        getattr(report, pending.outcome).append(prepared.source)
+        if pending.rechunked:
+            report.rechunked.append(prepared.source)
+        report.chunks += len(new_ids)
+        if prepared.removed.count:
+            report.cleaned.append(
+                {
+                    "file": prepared.source,
+                    "removed": prepared.removed.count,
+                    "samples": list(prepared.removed.samples),
+                }
+            )

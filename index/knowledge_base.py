@@ -412,6 +412,12 @@ class KnowledgeBase:
         """Number of chunks in the knowledge base."""
         return self._store.chunk_count()
 
+    def vector_count(self) -> int:
+        """Number of chunks dense search reaches: all of them, except while indexing has
+        stored chunks whose vectors are still being computed (or was interrupted then)."""
+        self._follow()
+        return self._indexes.vector_count()
+
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
         self._follow()

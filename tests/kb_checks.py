@@ -27,11 +27,24 @@ def stored_chunk_ids(settings: IndexSettings) -> list[int]:
         return [row[0] for row in db.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
 
 
-def assert_consistent(kb: KnowledgeBase) -> None:
-    """Both indexes hold exactly the stored chunks; every file's chunks are complete."""
+def embedded_chunk_ids(settings: IndexSettings, model_id: str) -> list[int]:
+    """The chunk ids whose vector of ``model_id`` is cached, read with plain SQL."""
+    query = (
+        "SELECT chunk_id FROM chunks JOIN embeddings ON embeddings.text_hash = chunks.text_hash "
+        "AND embeddings.model_id = ? ORDER BY chunk_id"
+    )
+    with plain_sql(records_address(settings)) as db:
+        return [row[0] for row in db.execute(query, (model_id,))]
+
+
+def assert_consistent(kb: KnowledgeBase, *, embedded: bool = True) -> None:
+    """The lexical index holds exactly the stored chunks, the vector index those with a
+    cached vector (with ``embedded``: all of them); every file's chunks are complete."""
     ids = stored_chunk_ids(kb.settings)
     vector_ids, lexical_ids = kb.index_ids()
-    assert vector_ids.tolist() == ids
+    assert vector_ids.tolist() == embedded_chunk_ids(kb.settings, kb.embedder.model_id)
+    if embedded:
+        assert vector_ids.tolist() == ids
     assert lexical_ids.tolist() == ids
     assert kb.chunk_count() == len(ids)
     by_source: dict[str, list] = {}

@@ -16,6 +16,7 @@ import pytest
 
 from index.embed.protocol import TextKind
 from index.errors import ModelMismatchError
+from index.indexer import EMBEDDING_MESSAGE
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from index.storage.derived import LEXICAL_NAME, VECTORS_NAME
@@ -295,15 +296,18 @@ def test_remove_file(kb: KnowledgeBase, samples_dir: Path) -> None:
     assert_consistent(kb)
 
 
-def test_progress_reports_every_file(kb: KnowledgeBase, samples_dir: Path) -> None:
+def test_progress_reports_every_file_then_the_vectors(kb: KnowledgeBase, samples_dir: Path) -> None:
     calls: list[tuple[int, int, str]] = []
     kb.index_paths(
         [samples_dir], progress=lambda done, total, message: calls.append((done, total, message))
     )
-    assert calls[0][:2] == (0, 5)
+    files = [call for call in calls if call[2].startswith("正在处理")]
+    vectors = [call for call in calls if call[2] == EMBEDDING_MESSAGE]
+    assert [call[:2] for call in files] == [(done, 5) for done in range(5)]
     assert calls[-1][:2] == (5, 5)
-    dones = [done for done, _, _ in calls]
-    assert dones == sorted(dones)
+    texts = {record.chunk.search_text for record in kb.chunks(kb.index_ids()[0].tolist())}
+    assert vectors[0][:2] == (0, len(texts))
+    assert calls.index(vectors[0]) > calls.index(files[-1])  # every file is stored first
     assert all(message for _, _, message in calls)
 
 
@@ -506,3 +510,49 @@ def test_documents_are_embedded_as_documents_and_questions_as_queries(
     # swap on either side would score 1.0.
     assert hits[0][1] == pytest.approx(float(as_query @ as_document), abs=1e-5)
     assert hits[0][1] < 0.95
+
+
+class _DocumentsFail(FakeEmbedder):
+    """The fake model, failing whenever documents are embedded (a crash mid-run)."""
+
+    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        if kind == "document":
+            raise RuntimeError("the model stopped")
+        return super().embed(texts, kind)
+
+
+def test_files_are_searchable_by_keywords_while_their_vectors_are_computed(
+    kb: KnowledgeBase, samples_dir: Path
+) -> None:
+    seen: list[tuple[int, int]] = []
+
+    def search_when_embedding_starts(done: int, total: int, message: str) -> None:
+        if message == EMBEDDING_MESSAGE and not seen:
+            hits = kb.lexical_search("李永祯", 5)
+            sources = {record.source for record in kb.chunks([hit for hit, _ in hits])}
+            assert str((samples_dir / TRADITIONAL).resolve()) in sources
+            seen.append((kb.vector_count(), kb.chunk_count()))
+
+    kb.index_paths([samples_dir], progress=search_when_embedding_starts)
+    assert seen[0][0] == 0 < seen[0][1]  # every file stored, no vector computed yet
+    assert kb.vector_count() == kb.chunk_count()
+    assert_consistent(kb)
+
+
+def test_an_interrupted_run_keeps_keyword_search_and_the_next_run_embeds_the_rest(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    with KnowledgeBase.open(index_settings, _DocumentsFail()) as kb:
+        with pytest.raises(RuntimeError, match="stopped"):
+            kb.index_paths([samples_dir])
+        assert kb.lexical_search("李永祯", 5)
+        assert kb.vector_count() == 0 and kb.dense_search("李永祯", 5) == []
+        assert_consistent(kb, embedded=False)
+    embedder = FakeEmbedder()
+    with KnowledgeBase.open(index_settings, embedder) as kb:
+        report = kb.index_paths([samples_dir])
+        assert len(report.unchanged) == 5 and report.chunks == 0
+        assert embedder.kinds["document"] > 0
+        assert kb.vector_count() == kb.chunk_count()
+        assert kb.dense_search("李永祯", 5)
+        assert_consistent(kb)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -195,8 +196,29 @@ def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
     assert store.chunk_ids().tolist() == ids
     rows = [row for _, part in store.iter_lexical(ids, batch_size=2) for row in part]
     assert rows == [(item.tokens, item.chunk.search_text) for item in chunks]
-    with pytest.raises(StoreError, match="缺少"):
-        list(store.embeddings.iter_chunk_vectors("another-model", 8, ids))
+
+
+def test_chunks_stored_before_their_vectors_are_listed_until_put(store: Store) -> None:
+    chunks = _chunks()
+    again = replace(chunks[0].chunk, ordinal=len(chunks))  # one text twice: embedded once
+    chunks.append(NewChunk(again, chunks[0].text_hash, chunks[0].tokens))
+    _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
+    assert list(store.embeddings.iter_chunk_vectors("m", 8, ids)) == []
+    waiting = store.embeddings.unembedded("m")
+    assert list(waiting) == list(dict.fromkeys(item.text_hash for item in chunks))
+    assert waiting[chunks[0].text_hash] == [ids[0], ids[-1]]
+    first = [chunk_ids[0] for chunk_ids in waiting.values()]
+    texts = store.embeddings.search_texts(first)
+    assert [texts[chunk_id] for chunk_id in first] == [
+        item.chunk.search_text for item in chunks[:-1]
+    ]
+
+    generation = store.generation()
+    store.put_vectors("m", list(waiting)[:1], np.ones((1, 8), np.float32))
+    assert store.generation() == generation + 1  # other processes' indexes catch up
+    parts = list(store.embeddings.iter_chunk_vectors("m", 8, ids))
+    assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == [ids[0], ids[-1]]
+    assert list(store.embeddings.unembedded("m")) == list(waiting)[1:]
 
 
 def test_set_model_drops_other_models_vectors(store: Store) -> None:

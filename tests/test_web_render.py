@@ -263,6 +263,9 @@ def test_file_table_shows_counts_duplicates_and_errors() -> None:
     assert "已索引 · 版本 2/2（1 为最新）" in shown
     assert "重复（与 a.txt 相同）" in shown and "出错：文件中没有可检索的文字内容" in shown
     assert "2026-01-02 03:04:05" in shown
+    assert "向量" not in shown
+    waiting = visible(render_library.files_html(files, ZH, FOLDERS.name, unembedded=7))
+    assert "共 2 个文件，15 个段落；其中 7 个段落的向量尚未算完，暂时只能按关键词找到" in waiting
     assert visible(render_library.files_html([], ZH, FOLDERS.name)) == ZH.files_empty
 
 

@@ -92,7 +92,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     assistant.retriever.fusion = args.fusion
     try:
         started = time.perf_counter()
-        with ProgressBar("个文件") as bar:
+        with ProgressBar("项") as bar:
             indexed = assistant.kb.index_paths([data_dir / "corpus"], progress=bar)
         indexing = _indexing(indexed.chunks, time.perf_counter() - started, assistant.kb)
         matcher = evaluation.GoldMatcher(assistant, data_dir / "corpus", names)

@@ -57,7 +57,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
     kb = _reembedded(settings, partial(load_embedder, follow_base=False)) if args.reembed else None
     kb = kb or open_named(settings.index, settings.knowledge_base, load_embedder)
-    with kb, ProgressBar("个文件") as bar:
+    with kb, ProgressBar("项") as bar:
         report = kb.index_paths(args.paths, progress=bar) if args.paths else IndexReport()
         total = kb.chunk_count()
     if args.json:

@@ -51,5 +51,5 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     parse_auth(settings.auth)
     ui_text(settings.language)
-    with ProgressBar("个文件") as bar:
+    with ProgressBar("项") as bar:
         return serve(settings, progress=bar, no_auth=args.no_auth)

@@ -4,7 +4,8 @@ A small embedding model is strong on some corpora and close to useless on others
 judgments, whose passages differ in names and case numbers the model does not tell apart).
 No fixed fusion weight suits both, so each knowledge base measures it:
 
-- **Pseudo-queries.** ``SAMPLE`` chunks drawn with a fixed seed; from each, one sentence of
+- **Pseudo-queries.** ``SAMPLE`` chunks drawn with a fixed seed among those dense search
+  reaches (all of them once indexing has computed their vectors); from each, one sentence of
   its shown text, cut to a window of about two thirds of it (a question names part of a
   passage, not all of it). Its source is known: a hit is a chunk of the same file that
   overlaps the sentence.
@@ -22,8 +23,9 @@ No fixed fusion weight suits both, so each knowledge base measures it:
   questions dense search beats BM25 there and 0.4 fuses best (docs/read-path.md).
 
 The estimate is cached as JSON (``fusion.json`` in the knowledge-base folder, no pickle)
-with the model and the chunk count it was measured on, and measured again when the chunk
-count has changed by more than ``CHANGE`` (a material change) or the model differs.
+with the model and the number of chunks with a vector it was measured on (``chunks``), and
+measured again when that number has changed by more than ``CHANGE`` (a material change,
+such as the vectors of a large upload arriving) or the model differs.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ Ranking = list[tuple[int, float]]
 class ReliabilityIndex(Protocol):
     """What the estimate needs of ``index.knowledge_base.KnowledgeBase``."""
 
-    def chunk_count(self) -> int: ...
+    def vector_count(self) -> int: ...
 
     def index_ids(self) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -121,7 +123,7 @@ class _PseudoQuery:
 def pseudo_queries(index: ReliabilityIndex, sample: int, seed: int = 0) -> list[_PseudoQuery]:
     """Sentence windows of randomly drawn chunks, with where they come from."""
     rng = random.Random(seed)
-    ids = index.index_ids()[1].tolist()
+    ids = index.index_ids()[0].tolist()
     queries = []
     for record in index.chunks(rng.sample(ids, min(sample, len(ids)))):
         text = record.chunk.text
@@ -163,7 +165,7 @@ def estimate(index: ReliabilityIndex, model_id: str, sample: int = SAMPLE) -> De
     )
     return DenseReliability(
         model_id=model_id,
-        chunks=index.chunk_count(),
+        chunks=index.vector_count(),
         method=METHOD,
         queries=len(queries),
         lexical_mrr=round(lexical_mrr, 4),
@@ -216,14 +218,14 @@ class FusionWeights:
     def reliability(self) -> DenseReliability | None:
         """The current estimate (None for a base too small to measure)."""
         with self._lock:
-            chunks = self._index.chunk_count()
+            chunks = self._index.vector_count()
             if chunks < MIN_CHUNKS:
                 return None
             for known in (self._current, self._load()):
                 if known is not None and known.is_current(self._model_id, chunks):
                     self._current = known
                     return known
-            log.info("estimating the dense model's reliability on %d chunks", chunks)
+            log.info("estimating the dense model's reliability on %d chunks with vectors", chunks)
             self._current = estimate(self._index, self._model_id)
             log.info("dense reliability: %s", self._current)
             self._save(self._current)

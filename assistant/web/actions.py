@@ -178,12 +178,14 @@ class WebActions:
 
     def library(self, message: str = "") -> LibraryUpdate:
         """The current file table and the list of deletable sources, below ``message``."""
+        kb = self.assistant.kb
         try:
-            files = self.assistant.kb.files()
+            files = kb.files()
+            unembedded = kb.chunk_count() - kb.vector_count()
         except Exception as error:
             return LibraryUpdate(message + self._error_box(error), "", [])
         names = [self.folders.name(info.source) for info in files]
-        table = render_library.files_html(files, self.text, self.folders.name)
+        table = render_library.files_html(files, self.text, self.folders.name, unembedded)
         return LibraryUpdate(message, table, [(name, name) for name in names])
 
     def upload(self, paths: Sequence[Path], progress: Progress | None = None) -> LibraryUpdate:

@@ -76,6 +76,7 @@ class UiText:
     cleaned_line: str
     files_title: str
     files_summary: str
+    files_unembedded: str
     files_empty: str
     col_file: str
     col_format: str
@@ -167,6 +168,10 @@ ZH = UiText(
     cleaned_line="{name}：清除 {removed} 处网页广告",
     files_title="已索引的文件",
     files_summary="共 {files} 个文件，{chunks} 个段落",
+    files_unembedded=(
+        "；其中 {count} 个段落的向量尚未算完，暂时只能按关键词找到，"
+        "本次索引结束（或再次索引）后补齐"
+    ),
     files_empty="知识库还是空的，请上传文件。",
     col_file="文件",
     col_format="格式",
@@ -256,6 +261,10 @@ EN = UiText(
     cleaned_line="{name}: {removed} web ad lines or phrases removed",
     files_title="Indexed files",
     files_summary="{files} files, {chunks} passages",
+    files_unembedded=(
+        "; {count} of them still lack their vectors and are found by keywords only until "
+        "the indexing run (or the next one) completes them"
+    ),
     files_empty="The knowledge base is empty: upload some files.",
     col_file="File",
     col_format="Format",

@@ -12,13 +12,17 @@ from assistant.web.render import SourceName, escape, file_folder, file_name
 from index.documents import FileInfo, IndexReport
 
 
-def files_html(files: Sequence[FileInfo], text: UiText, name: SourceName) -> str:
+def files_html(
+    files: Sequence[FileInfo], text: UiText, name: SourceName, unembedded: int = 0
+) -> str:
     """The table of files in the knowledge base, under their ``name``, with chunk counts,
-    duplicates and errors."""
+    duplicates and errors; ``unembedded``: chunks whose vectors are not computed yet."""
     if not files:
         return f'<p class="yj-hint">{escape(text.files_empty)}</p>'
     indexed = [f for f in files if f.status == "indexed"]
     summary = text.files_summary.format(files=len(indexed), chunks=sum(f.chunks for f in indexed))
+    if unembedded > 0:
+        summary += text.files_unembedded.format(count=unembedded)
     header = "".join(
         f"<th>{escape(label)}</th>"
         for label in (

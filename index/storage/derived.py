@@ -6,7 +6,8 @@ the knowledge base, the database generation and the model it reflects (``Stamp``
 The database is the truth; the indexes *catch up* with it: the chunk ids they hold are
 compared with the stored ones, chunks gone are removed and chunks missing are added (their
 vectors from the embedding cache, their lexical terms from the words and search text in the
-database, in every field of ``index.storage.lexical_fields``). Chunk ids are never
+database, in every field of ``index.storage.lexical_fields``); a stored chunk whose vector is
+not computed yet stays out of the vector index until it is. Chunk ids are never
 reused and a chunk never changes, so equal id sets mean equal content, whatever the chunk
 counts: a file updated with as many chunks as before has new ids. Catching up is how the
 indexes are loaded (a saved file is a past state; a missing or foreign one, or a lexical
@@ -137,18 +138,21 @@ class DerivedIndexes(FollowsStore):
         return changed
 
     def _catch_up_vectors(self, snapshot: Store, stored: np.ndarray) -> int:
+        """Drop the vectors of chunks gone, add those of stored chunks that have one now."""
         missing, extra = difference(np.sort(self._vectors.ids()), stored)
         with self.lock:
             self._vectors.remove(extra)
         parts = snapshot.embeddings.iter_chunk_vectors(
             self._model_id, self._vectors.dimension, missing
         )
+        added = 0
         for ids, vectors in parts:
             with self.lock:
                 self._vectors.add(ids, vectors, cluster=False)
+            added += len(ids)
         with self.lock:
             self._vectors.cluster_if_needed()
-        return len(missing) + len(extra)
+        return added + len(extra)
 
     def _catch_up_lexical(self, snapshot: Store, stored: np.ndarray) -> int:
         missing, extra = difference(self._lexical.ids(), stored)
@@ -167,12 +171,17 @@ class DerivedIndexes(FollowsStore):
 
     # -- changing ---------------------------------------------------------------------
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
-        """Add chunks (their vectors and lexical terms) under the ids the database gave them."""
+    def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
+        """Add chunks' lexical terms under the ids the database gave them."""
         terms = [lexical_terms(text.search_text, text.words) for text in texts]
         with self.lock:
-            self._vectors.add(ids, vectors)
             self._lexical.add(ids, terms)
+            self._unsaved += len(ids)
+
+    def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Add the vectors of chunks already added, for dense search."""
+        with self.lock:
+            self._vectors.add(ids, vectors)
             self._unsaved += len(ids)
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -199,6 +208,11 @@ class DerivedIndexes(FollowsStore):
         """Chunk ids held by the vector and the lexical index, sorted."""
         with self.lock:
             return np.sort(self._vectors.ids()), np.sort(self._lexical.ids())
+
+    def vector_count(self) -> int:
+        """How many chunks the vector index holds."""
+        with self.lock:
+            return len(self._vectors)
 
     # -- saving -----------------------------------------------------------------------
 

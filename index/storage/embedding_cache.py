@@ -4,6 +4,10 @@ Rows live in the ``embeddings`` table of the knowledge-base database, each vecto
 little-endian float32 bytes. Text embedded once is never embedded again by the same model,
 wherever it comes back (a renamed or re-chunked file, a run interrupted and started again),
 and the FAISS index is rebuilt from here without the model.
+
+A chunk is stored before its vector is computed (``index.indexer``: a file is searchable by
+keywords at once), so a stored chunk may lack its vector for a while, or, after a run was
+interrupted, until the next run computes the vectors still missing (``unembedded``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from index.errors import StoreError
 from index.storage.database import Database
 from index.storage.sql import SQL_BATCH, batches, iter_rows_of_ids, placeholders, transaction
 
@@ -51,11 +54,16 @@ class EmbeddingCache:
 
     def put(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
         """Cache one batch of vectors (one transaction, so finished work survives a crash)."""
+        with transaction(self._db, self._lock):
+            self.insert(model_id, hashes, vectors)
+
+    def insert(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Cache vectors inside the caller's transaction (``Store.put_vectors``)."""
         rows = [
             (model_id, key, np.ascontiguousarray(vector, dtype="<f4").tobytes())
             for key, vector in zip(hashes, vectors, strict=True)
         ]
-        with transaction(self._db, self._lock):
+        with self._lock:
             self._db.executemany(
                 "INSERT INTO embeddings (model_id, text_hash, vector) VALUES (?, ?, ?) "
                 "ON CONFLICT (model_id, text_hash) DO UPDATE SET vector = excluded.vector",
@@ -81,27 +89,43 @@ class EmbeddingCache:
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """The vectors of ``model_id`` of the chunks ``chunk_ids`` (sorted), in batches.
 
-        Raises ``StoreError`` when a chunk has no vector of that model, which the write
-        order (vectors are cached before their chunks are stored) rules out.
+        Chunks without a vector yet are left out (see the module docstring).
         """
         query = (
-            "SELECT chunk_id, vector FROM chunks LEFT JOIN embeddings "
+            "SELECT chunk_id, vector FROM chunks JOIN embeddings "
             "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
             "WHERE chunk_id IN ({ids})"
         )
         rows = iter_rows_of_ids(
-            self._db, self._lock, query, (model_id,), chunk_ids, _blob, batch_size
+            self._db, self._lock, query, (model_id,), chunk_ids, bytes, batch_size
         )
         for ids, blobs in rows:
-            present = [blob for blob in blobs if blob is not None]
-            if len(present) != len(blobs):
-                where = self._db.address
-                raise StoreError(
-                    f"{where}：有片段缺少模型 {model_id} 的向量，请重新嵌入",
-                    f"{where}: some chunks have no vector of model {model_id}; please re-embed",
-                )
-            vectors = np.frombuffer(b"".join(present), dtype="<f4").reshape(len(ids), dimension)
-            yield ids, vectors
+            if ids:
+                vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dimension)
+                yield ids, vectors
+
+    def unembedded(self, model_id: str) -> dict[bytes, list[int]]:
+        """The stored chunks without a vector of ``model_id``: cache key → chunk ids, in
+        chunk order (what an indexing run, or the next one after an interruption, embeds)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chunks.text_hash, chunk_id FROM chunks LEFT JOIN embeddings "
+                "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
+                "WHERE embeddings.text_hash IS NULL ORDER BY chunk_id",
+                (model_id,),
+            ).fetchall()
+        waiting: dict[bytes, list[int]] = {}
+        for key, chunk_id in rows:
+            waiting.setdefault(bytes(key), []).append(int(chunk_id))
+        return waiting
+
+    def search_texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
+        """The search texts (what is embedded) of the chunks of ``chunk_ids`` still stored."""
+        found: dict[int, str] = {}
+        query = "SELECT chunk_id, search_text FROM chunks WHERE chunk_id IN ({ids})"
+        for ids, texts in iter_rows_of_ids(self._db, self._lock, query, (), sorted(chunk_ids), str):
+            found.update(zip(ids, texts, strict=True))
+        return found
 
     def chunk_texts(self) -> dict[bytes, str]:
         """Every stored chunk's cache key with its search text (what re-embedding computes)."""
@@ -113,8 +137,3 @@ class EmbeddingCache:
         """Drop the vectors of every other model (inside the caller's transaction, if any)."""
         with self._lock:
             self._db.execute("DELETE FROM embeddings WHERE model_id <> ?", (model_id,))
-
-
-def _blob(value: bytes | None) -> bytes | None:
-    """A vector column as read: its bytes, or None for a chunk without a cached vector."""
-    return value

@@ -11,9 +11,11 @@ engines satisfy ``SearchIndexes``:
 Both catch up with the database the same way: the chunk ids they hold are compared with the
 stored ones, chunks gone are removed and chunks missing added (vectors from the embedding
 cache, text from the database); a Milvus collection, shared by every process, only under
-the folder's writer lock. Each analyses text its own way, so they are handed the
-chunk's folded search text and, where known, its jieba words (``ChunkText``), and a folded
-query for lexical search.
+the folder's writer lock. A chunk is stored before its vector is computed: it is added to
+lexical search at once (``add``) and to dense search when its vector arrives
+(``add_vectors``); a Milvus row needs both, so the collection gets it then. Each analyses
+text its own way, so they are handed the chunk's folded search text and, where known, its
+jieba words (``ChunkText``), and a folded query for lexical search.
 """
 
 from __future__ import annotations
@@ -56,8 +58,12 @@ class SearchIndexes(Protocol):
         """Hold the indexes still around one database write and its ``add``/``remove``."""
         ...
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
-        """Add chunks under the ids the database gave them."""
+    def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
+        """Add stored chunks, under the ids the database gave them, to lexical search."""
+        ...
+
+    def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Add the vectors of chunks already ``add``-ed, for dense search."""
         ...
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -74,6 +80,10 @@ class SearchIndexes(Protocol):
 
     def ids(self) -> tuple[np.ndarray, np.ndarray]:
         """Chunk ids held by the vector and the lexical index, sorted."""
+        ...
+
+    def vector_count(self) -> int:
+        """How many chunks dense search reaches (fewer than stored while vectors are due)."""
         ...
 
     def save_if_due(self) -> None:

@@ -7,12 +7,14 @@ inside this process (one process per ``.db``: tests and small installations);
 The collection plays the part of the FAISS and BM25 files of ``index.storage.derived``:
 the database stays the truth and the collection catches up with it by the same rule
 (chunk ids compared; chunks gone deleted, chunks missing inserted from the embedding cache
-and the stored search text). Unlike those files the collection is shared by every process
-using the knowledge base, so only the holder of the folder's writer lock changes it: on
-open when the lock is free (else the process writing keeps it current), and before each
-write. ``save`` flushes (so does a write or catch-up of ``FLUSH_MIN`` rows or more) and
-stamps the collection with the database generation it reflects (a collection property), so
-an open finding the stamp current skips comparing the ids.
+and the stored search text). A row needs its vector, so a chunk stored before its vector
+(``index.indexer``) enters the collection, for both kinds of search, when the vector does.
+Unlike those files the collection is shared by every process using the knowledge base, so
+only the holder of the folder's writer lock changes it: on open when the lock is free (else
+the process writing keeps it current), and before each write. ``save`` flushes (so does a
+write or catch-up of ``FLUSH_MIN`` rows or more) and stamps the collection with the
+database generation it reflects (a collection property), so an open finding the stamp
+current skips comparing the ids.
 
 **One collection per knowledge base**, named from the base's database id (the ``kb_id``
 meta, a UUID) and its embedding model (``collection_name``): renaming a knowledge base
@@ -192,15 +194,16 @@ def _create(client: MilvusClient, name: str, dimension: int, lite: bool) -> None
     log.info("created the Milvus collection %s", name)
 
 
-def _rows(ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> list[dict]:
+def _rows(ids: Sequence[int], vectors: np.ndarray, texts: dict[int, ChunkText]) -> list[dict]:
     return [
         {
             "id": int(chunk_id),
             "vector": vector.tolist(),
-            WORDS: text.search_text,
-            BIGRAMS: " ".join(char_bigrams(text.search_text)),
+            WORDS: texts[chunk_id].search_text,
+            BIGRAMS: " ".join(char_bigrams(texts[chunk_id].search_text)),
         }
-        for chunk_id, vector, text in zip(ids, vectors, texts, strict=True)
+        for chunk_id, vector in zip(ids, vectors, strict=True)
+        if chunk_id in texts
     ]
 
 
@@ -272,26 +275,24 @@ class MilvusIndexes(FollowsStore):
             missing, extra = difference(self._held_ids(), snapshot.chunk_ids())
             with self.lock:
                 self.remove(extra)
+            changed = len(extra)
             for ids, vectors, texts in self._stored(snapshot, missing):
-                with self.lock:
-                    self.add(ids, vectors, texts)
+                self.insert(ids, vectors, texts)
+                changed += len(ids)
         with self.lock:
             self.generation = generation
         self.save_if_due()
-        changed = len(missing) + len(extra)
         if changed:
             log.info("Milvus collection %s caught up: %d chunk changes", self._name, changed)
         return changed
 
     def _stored(
         self, snapshot: Store, chunk_ids: Sequence[int]
-    ) -> Iterator[tuple[list[int], np.ndarray, list[ChunkText]]]:
-        """Vectors and texts of ``chunk_ids`` (sorted) from the database, in batches."""
+    ) -> Iterator[tuple[list[int], np.ndarray, dict[int, ChunkText]]]:
+        """Vectors and texts of those of ``chunk_ids`` (sorted) that have a vector, in batches."""
         vectors = snapshot.embeddings.iter_chunk_vectors(self._model_id, self._dimension, chunk_ids)
-        texts = snapshot.iter_lexical(chunk_ids)
-        for (ids, batch), (text_ids, rows) in zip(vectors, texts, strict=True):
-            assert ids == text_ids, "both are batches of the same sorted ids"
-            yield ids, batch, [ChunkText(search_text, words) for words, search_text in rows]
+        for ids, batch in vectors:
+            yield ids, batch, _texts(snapshot, ids)
 
     def _held_ids(self) -> np.ndarray:
         """Every chunk id in the collection, sorted."""
@@ -308,8 +309,17 @@ class MilvusIndexes(FollowsStore):
 
     # -- changing ---------------------------------------------------------------------
 
-    def add(self, ids: Sequence[int], vectors: np.ndarray, texts: Sequence[ChunkText]) -> None:
-        """Insert chunks under the ids the database gave them (Milvus analyses the text)."""
+    def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
+        """Nothing yet: a row needs its vector, so ``add_vectors`` inserts the chunk."""
+
+    def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Insert stored chunks with their vectors and their stored text."""
+        self.insert(ids, vectors, _texts(self._store, ids))
+
+    def insert(self, ids: Sequence[int], vectors: np.ndarray, texts: dict[int, ChunkText]) -> None:
+        """Insert the chunks of ``texts`` under the ids the database gave them (Milvus
+        analyses the text); ids without a text are no longer stored. Also how a benchmark
+        fills a collection with synthetic chunks that have no database rows."""
         rows = _rows(ids, np.asarray(vectors, dtype=np.float32), texts)
         with self.lock:
             for begin in range(0, len(rows), INSERT_BATCH):
@@ -365,6 +375,12 @@ class MilvusIndexes(FollowsStore):
             held = self._held_ids()
         return held, held.copy()
 
+    def vector_count(self) -> int:
+        """Rows in the collection (each holds its chunk's vector)."""
+        with self.lock:
+            rows = self._client.query(self._name, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
     # -- saving -----------------------------------------------------------------------
 
     def save_if_due(self) -> None:
@@ -385,3 +401,12 @@ class MilvusIndexes(FollowsStore):
     def close(self) -> None:
         """Close the connection (Milvus Lite stops with the process)."""
         self._client.close()
+
+
+def _texts(store: Store, chunk_ids: Sequence[int]) -> dict[int, ChunkText]:
+    """The stored search text and words of those of ``chunk_ids`` still stored."""
+    return {
+        chunk_id: ChunkText(search_text, words)
+        for ids, rows in store.iter_lexical(sorted(chunk_ids))
+        for chunk_id, (words, search_text) in zip(ids, rows, strict=True)
+    }

@@ -116,13 +116,15 @@ class Store:
         """Identity of the current content: knowledge-base id and generation.
 
         Derived indexes saved with this stamp are current exactly while it is unchanged;
-        every write of chunks bumps the generation in the same transaction.
+        every write of chunks, and every arrival of vectors for stored chunks
+        (``put_vectors``), bumps the generation in the same transaction.
         """
         with self._lock:
             return f"{self.get_meta('kb_id')}:{self.get_meta('generation')}"
 
     def generation(self) -> int:
-        """How many times the chunks changed (see ``stamp``); a cheap "did anything change"."""
+        """How many times the chunks or their vectors changed (see ``stamp``); a cheap "did
+        anything change"."""
         return int(self.get_meta("generation") or 0)
 
     @contextmanager
@@ -392,6 +394,13 @@ class Store:
             lambda tokens, search_text: (tokens_from_value(tokens), search_text),
             batch_size,
         )
+
+    def put_vectors(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Cache the vectors of stored chunks that lacked them; bumps the generation, so
+        every process's indexes catch up with the chunks now searchable by meaning."""
+        with self.transaction():
+            self.embeddings.insert(model_id, hashes, vectors)
+            self._bump_generation()
 
     # -- model ------------------------------------------------------------------------
 
