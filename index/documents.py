@@ -107,6 +107,8 @@ class IndexReport:
 
     ``rechunked``: the updated files whose bytes did not change, chunked again because the
     chunk settings or the pipeline version differ from the run that indexed them.
+    ``embedded``: the distinct chunk texts whose vectors this run computed (texts already in
+    the embedding cache cost nothing; a run after an interrupted one computes what it left).
 
     ``errors`` are files that could not be indexed (``{"file", "error"}``); ``skipped`` the
     entries of a walked folder deliberately left alone (``{"file", "reason"}``: files of
@@ -123,6 +125,7 @@ class IndexReport:
     versions: list[list[str]] = field(default_factory=list)
     chunks: int = 0
     rechunked: list[str] = field(default_factory=list)
+    embedded: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     cleaned: list[CleanedFile] = field(default_factory=list)
@@ -138,6 +141,7 @@ class IndexReport:
             "versions": self.versions,
             "chunks": self.chunks,
             "rechunked": self.rechunked,
+            "embedded": self.embedded,
             "errors": self.errors,
             "skipped": self.skipped,
             "cleaned": self.cleaned,

@@ -129,7 +129,7 @@ class Indexer:
                 self._index_leased(busy, report, progress, leases.wait)
         finally:
             leases.release_all()
-        self._embed_missing(progress)
+        self._embed_missing(report, progress)
         progress(len(files), len(files), "索引完成")
 
     def _index_leased(
@@ -153,7 +153,7 @@ class Indexer:
             self._store.leases.renew()
         return busy
 
-    def _embed_missing(self, progress: Progress) -> None:
+    def _embed_missing(self, report: IndexReport, progress: Progress) -> None:
         """Embed the stored chunks without a vector, group by group (see the module
         docstring); chunks sharing a text share its vector."""
         waiting = self._store.embeddings.unembedded(self._embedder.model_id)
@@ -164,7 +164,7 @@ class Indexer:
             self._embed_group({key: waiting[key] for key in keys[begin : begin + size]})
         if keys:
             progress(len(keys), len(keys), "向量已全部计算")
-        log.info("embedded %d chunk texts", len(keys))
+        report.embedded += len(keys)
 
     def _embed_group(self, group: dict[bytes, list[int]]) -> None:
         """Embed one group of texts (cache key → chunks holding it), then cache the vectors

@@ -29,6 +29,7 @@ KEYS = [
     "versions",
     "chunks",
     "rechunked",
+    "embedded",
     "errors",
     "skipped",
     "cleaned",
@@ -65,10 +66,11 @@ def test_json_report_and_a_second_run_that_embeds_nothing(
     assert code == 0
     assert list(first) == KEYS
     assert len(first["added"]) == 5 and first["chunks"] > 0 and first["errors"] == []
+    assert first["embedded"] == embedders[-1].calls > 0
     code, second = _index_json(capsys, str(samples_dir), "--data", data)
     assert code == 0
     assert sorted(second["unchanged"]) == sorted(first["added"])
-    assert second["chunks"] == 0
+    assert second["chunks"] == 0 and second["embedded"] == 0
     assert embedders[-1].calls == 0
 
 

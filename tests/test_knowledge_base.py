@@ -552,7 +552,7 @@ def test_an_interrupted_run_keeps_keyword_search_and_the_next_run_embeds_the_res
     with KnowledgeBase.open(index_settings, embedder) as kb:
         report = kb.index_paths([samples_dir])
         assert len(report.unchanged) == 5 and report.chunks == 0
-        assert embedder.kinds["document"] > 0
+        assert report.embedded == embedder.kinds["document"] > 0
         assert kb.vector_count() == kb.chunk_count()
         assert kb.dense_search("李永祯", 5)
         assert_consistent(kb)

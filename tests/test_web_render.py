@@ -277,11 +277,12 @@ def test_report_lines_summarise_an_indexing_run() -> None:
         skipped=[{"file": "/kb/e.xlsx", "reason": "不支持的文件类型“.xlsx”"}],
         cleaned=[{"file": "/kb/a.txt", "removed": 3, "samples": ["扫码关注"]}],
         chunks=30,
+        embedded=28,
     )
     lines = render_library.report_lines(report, ZH)
     assert lines[0] == (
         "索引完成：新增 2 个文件，1 个文件与已有文件重复，1 个文件出错，跳过 1 项，"
-        "1 个文件清除了网页广告"
+        "1 个文件清除了网页广告，计算了 28 段文字的向量"
     )
     assert lines[1:] == [
         "c.txt → a.txt",

@@ -38,7 +38,7 @@ def add_index_command(subparsers: Subparsers, common: argparse.ArgumentParser) -
         action="store_true",
         help=(
             '输出 JSON：{"added","updated","removed","unchanged","duplicates","versions",'
-            '"chunks","rechunked","errors","skipped","cleaned"}'
+            '"chunks","rechunked","embedded","errors","skipped","cleaned"}'
         ),
     )
     parser.add_argument(
@@ -93,7 +93,8 @@ def _summary(report: IndexReport, total_chunks: int) -> str:
         f"删除 {len(report.removed)} 个，未变 {len(report.unchanged)} 个，"
         f"重复 {len(report.duplicates)} 个，失败 {len(report.errors)} 个，"
         f"跳过 {len(report.skipped)} 个；"
-        f"本次写入 {report.chunks} 个片段，知识库共 {total_chunks} 个片段。"
+        f"本次写入 {report.chunks} 个片段，计算了 {report.embedded} 段文字的向量，"
+        f"知识库共 {total_chunks} 个片段。"
     ]
     if report.rechunked:
         lines.append(

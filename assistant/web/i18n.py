@@ -73,6 +73,7 @@ class UiText:
     index_errors: str
     index_skipped: str
     index_cleaned: str
+    index_embedded: str
     cleaned_line: str
     files_title: str
     files_summary: str
@@ -165,6 +166,7 @@ ZH = UiText(
     index_errors="{count} 个文件出错",
     index_skipped="跳过 {count} 项",
     index_cleaned="{count} 个文件清除了网页广告",
+    index_embedded="计算了 {count} 段文字的向量",
     cleaned_line="{name}：清除 {removed} 处网页广告",
     files_title="已索引的文件",
     files_summary="共 {files} 个文件，{chunks} 个段落",
@@ -258,6 +260,7 @@ EN = UiText(
     index_errors="{count} failed",
     index_skipped="{count} skipped",
     index_cleaned="{count} cleaned of web ads",
+    index_embedded="{count} passage vectors computed",
     cleaned_line="{name}: {removed} web ad lines or phrases removed",
     files_title="Indexed files",
     files_summary="{files} files, {chunks} passages",

@@ -72,6 +72,7 @@ def report_lines(report: IndexReport, text: UiText) -> list[str]:
         (text.index_errors, len(report.errors)),
         (text.index_skipped, len(report.skipped)),
         (text.index_cleaned, len(report.cleaned)),
+        (text.index_embedded, report.embedded),
     ]
     parts = [template.format(count=count) for template, count in counts if count]
     lines = [f"{text.index_done}：{'，'.join(parts) or '—'}"]
