@@ -19,6 +19,7 @@ from index.errors import ModelMismatchError
 from index.indexer import EMBEDDING_MESSAGE
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
+from index.storage import derived
 from index.storage.derived import LEXICAL_NAME, VECTORS_NAME
 from index.storage.vectors import VectorIndex
 from tests.fakes import FakeEmbedder
@@ -556,3 +557,16 @@ def test_an_interrupted_run_keeps_keyword_search_and_the_next_run_embeds_the_res
         assert kb.vector_count() == kb.chunk_count()
         assert kb.dense_search("李永祯", 5)
         assert_consistent(kb)
+
+
+def test_a_file_enters_bm25_in_batches_with_the_same_scores(
+    tmp_path: Path, samples_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = []
+    for batch in (derived.TERMS_BATCH, 3):
+        monkeypatch.setattr(derived, "TERMS_BATCH", batch)
+        settings = IndexSettings(data_dir=tmp_path / str(batch))
+        with KnowledgeBase.open(settings, FakeEmbedder()) as kb:
+            kb.index_paths([samples_dir])
+            found.append([kb.lexical_search(query, 8) for query in ("李永祯", "执行难 审判")])
+    assert found[0] == found[1] and found[0][0]

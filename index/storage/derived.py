@@ -47,6 +47,9 @@ SAVE_SHARE = 0.1
 """Share of the index changed since the last save at which a write call saves."""
 SAVE_MIN = 10_000
 """Chunks changed since the last save below which a write call never saves (close does)."""
+TERMS_BATCH = 2_000
+"""Chunks whose lexical terms exist at once while a file is added: a 50 MB file's 77,000
+chunks would otherwise hold some 23 million bigram strings together (about 1.5 GB)."""
 
 
 @dataclass(frozen=True)
@@ -172,10 +175,13 @@ class DerivedIndexes(FollowsStore):
     # -- changing ---------------------------------------------------------------------
 
     def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
-        """Add chunks' lexical terms under the ids the database gave them."""
-        terms = [lexical_terms(text.search_text, text.words) for text in texts]
+        """Add chunks' lexical terms under the ids the database gave them, ``TERMS_BATCH``
+        chunks at a time (all of them within one ``change``, if the caller holds it)."""
         with self.lock:
-            self._lexical.add(ids, terms)
+            for begin in range(0, len(ids), TERMS_BATCH):
+                batch = texts[begin : begin + TERMS_BATCH]
+                terms = [lexical_terms(text.search_text, text.words) for text in batch]
+                self._lexical.add(ids[begin : begin + TERMS_BATCH], terms)
             self._unsaved += len(ids)
 
     def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
