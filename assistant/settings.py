@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import ConfigurationError
-from index.settings import IndexSettings
+from index.settings import CHUNKING_FIELDS, IndexSettings
 
 ENV_PREFIX = "YOUJU_"
 
@@ -149,6 +149,7 @@ def build_settings(
                 f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind.__name__}",
             ) from error
     index_values = {"data_dir": Path("data"), **sections["index"]}
+    index_values["chunking_from_base"] = not CHUNKING_FIELDS & set(index_values)
     return Settings(
         index=IndexSettings(**index_values),
         llm=LLMSettings(**sections["llm"]),

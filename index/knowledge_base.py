@@ -28,9 +28,11 @@ the others' writes the same way.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,8 @@ from index.storage.writer_lock import WriterLock
 from index.text.folding import fold
 
 DATABASE_NAME = "knowledge.sqlite3"
+CHUNKING_META = "chunking"
+"""Metadata key of the chunk settings of the base's last indexing run (JSON)."""
 CLOSE_WAIT = 5.0
 """Seconds ``close`` waits for another process's write before leaving the save to the next
 open (which catches up from the database anyway)."""
@@ -121,6 +125,21 @@ def _adopt_model(store: Store, settings: IndexSettings, embedder: Embedder) -> N
     if store.get_meta("model_id") is not None and store.chunk_count() > 0:
         raise _mismatch_error(store, settings, embedder)
     store.set_model(embedder.model_id, embedder.dimension, settings.model_argument())
+
+
+def _base_chunking(store: Store, settings: IndexSettings) -> IndexSettings:
+    """``settings`` with the chunk settings the base recorded, when they ask to follow
+    them (``IndexSettings.chunking_from_base``) and it recorded some."""
+    recorded = store.get_meta(CHUNKING_META)
+    if not settings.chunking_from_base or recorded is None:
+        return settings
+    values = json.loads(recorded)
+    return replace(
+        settings,
+        chunk_size=int(values.get("chunk_size", settings.chunk_size)),
+        chunk_overlap=int(values.get("chunk_overlap", settings.chunk_overlap)),
+        article_chunk_size=int(values.get("article_chunk_size", settings.article_chunk_size)),
+    )
 
 
 def _waiting(progress: Progress) -> Callable[[], None]:
@@ -197,7 +216,8 @@ class KnowledgeBase:
         """Open or create the knowledge base in ``settings.data_dir``.
 
         The first embedder used is recorded; another one is refused with
-        ``ModelMismatchError`` (see ``reembed``) unless the base holds no chunks yet.
+        ``ModelMismatchError`` (see ``reembed``) unless the base holds no chunks yet. Chunk
+        settings follow the base's when ``settings.chunking_from_base`` asks so.
         """
         store = Store.open(records_address(settings))
         try:
@@ -205,7 +225,7 @@ class KnowledgeBase:
             if not _same_model(store, embedder):
                 with lock.hold():
                     _adopt_model(store, settings, embedder)
-            return cls(settings, embedder, store, lock)
+            return cls(_base_chunking(store, settings), embedder, store, lock)
         except BaseException:
             store.close()
             raise
@@ -314,10 +334,18 @@ class KnowledgeBase:
 
     @contextmanager
     def _write(self, progress: Progress) -> Iterator[None]:
-        """Hold the writer lock, catch up with other processes' writes, save when due."""
+        """Hold the writer lock, catch up with other processes' writes, save when due.
+
+        The chunk settings are settled first: the base's, when they follow it (another
+        process may have re-chunked it since the open), recorded as the base's otherwise.
+        """
         with self._lock.hold(on_wait=_waiting(progress)):
             if not _same_model(self._store, self.embedder):  # re-embedded by another process
                 raise _mismatch_error(self._store, self.settings, self.embedder)
+            self.settings = _base_chunking(self._store, self.settings)
+            chunking = json.dumps(self.settings.chunking())
+            if self._store.get_meta(CHUNKING_META) != chunking:
+                self._store.set_meta(CHUNKING_META, chunking)
             self._indexes.catch_up()
             try:
                 yield

@@ -25,6 +25,10 @@ DEFAULT_SCHEMA = "kb_default"
 """The PostgreSQL schema of the default knowledge base (``index.catalog.schema_of``)."""
 
 
+CHUNKING_FIELDS = frozenset({"chunk_size", "chunk_overlap", "article_chunk_size"})
+"""The settings that decide how files are cut, which a knowledge base records."""
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     """Where a knowledge base lives and how its files are cut and embedded.
@@ -45,6 +49,11 @@ class IndexSettings:
             article is split only when longer. Statute articles are short and a lay question
             names none of their words, so they are found more often in larger chunks than
             prose is (docs/read-path.md, "Statute articles packed to 600").
+        chunking_from_base: Use the three chunk settings above as the knowledge base
+            recorded them (those of its last indexing run) instead of these; the entry
+            points set it when no chunk setting was given, so a run that forgets
+            ``YOUJU_CHUNK_SIZE`` keeps the base as it is instead of re-chunking (and
+            re-embedding) all of it. A base that recorded none takes these.
         batch_size: Texts per embedding batch.
         max_file_bytes: Files larger than this are refused with a clear error (checked
             while reading; for Word files, also what their XML unpacks to).
@@ -68,12 +77,17 @@ class IndexSettings:
     chunk_size: int = 300
     chunk_overlap: int = 60
     article_chunk_size: int = 600
+    chunking_from_base: bool = False
     batch_size: int = 32
     max_file_bytes: int = 100 * 1024 * 1024
     max_text_chars: int = 10_000_000
     milvus_uri: str = ""
     database_url: str = ""
     database_schema: str = DEFAULT_SCHEMA
+
+    def chunking(self) -> dict[str, int]:
+        """The chunk settings (``CHUNKING_FIELDS``), as a knowledge base records them."""
+        return {name: getattr(self, name) for name in sorted(CHUNKING_FIELDS)}
 
     def model_argument(self) -> str:
         """What ``--embedding-model`` must say to name this model from any folder.

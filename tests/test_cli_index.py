@@ -120,6 +120,9 @@ def test_plain_output_is_a_chinese_summary(
     assert main(["index", str(samples_dir), "--data", str(tmp_path / "kb")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("新增 0 个文件，更新 5 个") and "其中 5 个文件内容未变" in out
+    monkeypatch.delenv("YOUJU_ARTICLE_CHUNK_SIZE")  # forgotten: the base keeps its chunks
+    assert main(["index", str(samples_dir), "--data", str(tmp_path / "kb")]) == 0
+    assert "更新 0 个，删除 0 个，未变 5 个" in capsys.readouterr().out
 
 
 def test_exit_code_is_one_only_when_every_file_failed(

