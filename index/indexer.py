@@ -89,8 +89,8 @@ def _modified_at(path: Path) -> float:
 
 
 @dataclass
-class _Prepared:
-    """A prepared file ready to be stored."""
+class _FileToStore:
+    """A prepared file with its chunks, ready to be stored."""
 
     prepared: PreparedFile
     chunks: list[NewChunk]
@@ -179,7 +179,7 @@ class Indexer:
                 np.repeat(vectors, [len(group[key]) for key in keys], axis=0),
             )
 
-    def _prepare(self, path: Path, source: str, report: IndexReport) -> _Prepared | None:
+    def _prepare(self, path: Path, source: str, report: IndexReport) -> _FileToStore | None:
         """Decide what to do with one file; returns the work left when it must be stored."""
         stored = self._store.stored_file(source)
         try:
@@ -214,7 +214,7 @@ class Indexer:
         ]
         outcome = "updated" if stored is not None and stored.status == "indexed" else "added"
         rechunked = self._is_rechunk(stored, content_hash)
-        return _Prepared(prepared, chunks, outcome, _modified_at(path), rechunked)
+        return _FileToStore(prepared, chunks, outcome, _modified_at(path), rechunked)
 
     def _is_rechunk(self, stored: StoredFile | None, content_hash: str) -> bool:
         """Whether an indexed file comes back only because its recipe changed; warns once.
@@ -240,9 +240,9 @@ class Indexer:
     def _tokens(self, search_text: str) -> list[str]:
         """BM25 tokens of a chunk, one string object per distinct word of the run.
 
-        jieba returns a new string for every occurrence; the chunks of a file waiting for
-        their vectors would otherwise hold millions of copies of the same few words (a
-        50 MB file: 11 million tokens, over half a gigabyte).
+        jieba returns a new string for every occurrence; the chunks of a large file would
+        otherwise hold millions of copies of the same few words (a 50 MB file: 11 million
+        tokens, over half a gigabyte).
         """
         return [self._words.setdefault(token, token) for token in tokenize(search_text)]
 
@@ -278,16 +278,16 @@ class Indexer:
                 self._store.put_unindexed(source, file_format, content_hash, **outcome)
             )
 
-    def _put(self, pending: _Prepared, report: IndexReport) -> None:
+    def _put(self, work: _FileToStore, report: IndexReport) -> None:
         """Store one prepared file in place of its old version, searchable by keywords at
         once and by meaning as far as the embedding cache already holds its vectors."""
         model_id, dimension = self._embedder.model_id, self._embedder.dimension
-        chunks = pending.chunks
+        chunks = work.chunks
         cached = self._store.embeddings.cached(model_id, (item.text_hash for item in chunks))
         ready = [index for index, item in enumerate(chunks) if item.text_hash in cached]
         keys = [chunks[index].text_hash for index in ready]
         vectors = self._store.embeddings.vectors(model_id, keys, dimension)
-        prepared = pending.prepared
+        prepared = work.prepared
         with self._indexes.change():
             old_ids, new_ids = self._store.put_indexed(
                 prepared.document,
@@ -295,14 +295,14 @@ class Indexer:
                 prepared.signature,
                 chunks,
                 recipe=recipe(self._settings),
-                modified_at=pending.modified_at,
+                modified_at=work.modified_at,
             )
             self._indexes.remove(old_ids)
             texts = [ChunkText(item.chunk.search_text, item.tokens) for item in chunks]
             self._indexes.add(new_ids, texts)
             self._indexes.add_vectors([new_ids[index] for index in ready], vectors)
-        getattr(report, pending.outcome).append(prepared.source)
-        if pending.rechunked:
+        getattr(report, work.outcome).append(prepared.source)
+        if work.rechunked:
             report.rechunked.append(prepared.source)
         report.chunks += len(new_ids)
         if prepared.removed.count:
