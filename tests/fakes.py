@@ -46,3 +46,13 @@ class FakeEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return vectors / norms
+
+
+class DocumentsFail(FakeEmbedder):
+    """The fake model, failing whenever documents are embedded (a crash mid-run)."""
+
+    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        """Embed queries; refuse documents."""
+        if kind == "document":
+            raise RuntimeError("the model stopped")
+        return super().embed(texts, kind)

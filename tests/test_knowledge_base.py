@@ -22,7 +22,7 @@ from index.settings import IndexSettings
 from index.storage import derived
 from index.storage.derived import LEXICAL_NAME, VECTORS_NAME
 from index.storage.vectors import VectorIndex
-from tests.fakes import FakeEmbedder
+from tests.fakes import DocumentsFail, FakeEmbedder
 from tests.kb_checks import assert_consistent
 
 TRADITIONAL = "002_d24f66c46bf5adc8.txt"
@@ -513,15 +513,6 @@ def test_documents_are_embedded_as_documents_and_questions_as_queries(
     assert hits[0][1] < 0.95
 
 
-class _DocumentsFail(FakeEmbedder):
-    """The fake model, failing whenever documents are embedded (a crash mid-run)."""
-
-    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
-        if kind == "document":
-            raise RuntimeError("the model stopped")
-        return super().embed(texts, kind)
-
-
 def test_files_are_searchable_by_keywords_while_their_vectors_are_computed(
     kb: KnowledgeBase, samples_dir: Path
 ) -> None:
@@ -543,7 +534,7 @@ def test_files_are_searchable_by_keywords_while_their_vectors_are_computed(
 def test_an_interrupted_run_keeps_keyword_search_and_the_next_run_embeds_the_rest(
     index_settings: IndexSettings, samples_dir: Path
 ) -> None:
-    with KnowledgeBase.open(index_settings, _DocumentsFail()) as kb:
+    with KnowledgeBase.open(index_settings, DocumentsFail()) as kb:
         with pytest.raises(RuntimeError, match="stopped"):
             kb.index_paths([samples_dir])
         assert kb.lexical_search("李永祯", 5)

@@ -23,7 +23,7 @@ from index.settings import DEFAULT_SCHEMA, IndexSettings
 from index.storage.database import Address
 from index.storage.milvus import GENERATION, PREFIX, collection_name
 from index.storage.store import Store
-from tests.fakes import FakeEmbedder
+from tests.fakes import DocumentsFail, FakeEmbedder
 from tests.kb_checks import assert_consistent, stored_chunk_ids
 
 
@@ -256,3 +256,20 @@ def test_real_model_finds_the_traditional_passage_on_milvus(
         assert_consistent(kb)
         top = kb.chunks([hit for hit, _ in kb.dense_search("李永祯同志获得了什么荣誉？", 3)])
         assert any("李永禎" in record.chunk.text for record in top)
+
+
+def test_rows_enter_the_collection_with_their_vectors_even_after_an_interrupted_run(
+    settings: IndexSettings, samples_dir: Path
+) -> None:
+    with KnowledgeBase.open(settings, DocumentsFail()) as kb:
+        with pytest.raises(RuntimeError, match="stopped"):
+            kb.index_paths([samples_dir])
+        assert kb.chunk_count() > 20 and kb.vector_count() == 0  # a row needs its vector
+        assert kb.lexical_search("李永祯", 5) == []
+        assert [len(ids) for ids in kb.index_ids()] == [0, 0]
+    with KnowledgeBase.open(settings, FakeEmbedder()) as kb:
+        report = kb.index_paths([samples_dir])
+        assert len(report.unchanged) == 5 and report.embedded > 0
+        assert kb.vector_count() == kb.chunk_count()
+        assert kb.lexical_search("李永祯", 5) and kb.dense_search("李永祯", 5)
+        assert_consistent(kb)
