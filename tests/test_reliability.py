@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,35 @@ def test_small_bases_keep_the_default_weights(
         weights = FusionWeights(kb, "fake-hash-64", None, default=(0.6, 0.4))
         assert weights.reliability() is None
         assert weights.weights() == (0.6, 0.4)
+
+
+class StopsAfterOneGroup(FakeEmbedder):
+    """The fake model, failing at its second batch of documents (a run stopped midway)."""
+
+    def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        if kind == "document" and self.kinds["document"]:
+            raise RuntimeError("the model stopped")
+        return super().embed(texts, kind)
+
+
+def test_no_estimate_is_made_while_vectors_are_arriving(
+    index_settings: IndexSettings, samples_dir: Path, tmp_path: Path
+) -> None:
+    cache = index_settings.data_dir / CACHE_NAME
+    few = tmp_path / "few"
+    few.mkdir()
+    for number in range(40):
+        text = f"第{number}号通知：本市第{number}次专项检查发现问题{number * 3}个，已整改。"
+        (few / f"{number}.txt").write_text(text, encoding="utf-8")
+    with _open(index_settings, FakeEmbedder(), few) as kb:
+        first = FusionWeights(kb, "fake-hash-64", cache, default=(0.6, 0.4)).reliability()
+        assert first is not None and first.chunks == kb.chunk_count() == 40
+    with KnowledgeBase.open(replace(index_settings, batch_size=2), StopsAfterOneGroup()) as kb:
+        with pytest.raises(RuntimeError, match="stopped"):
+            kb.add_files([samples_dir])
+        assert first.chunks * 1.2 < kb.vector_count() < kb.chunk_count()
+        weights = FusionWeights(kb, "fake-hash-64", cache, default=(0.6, 0.4))
+        assert weights.reliability() == first  # kept, not measured on a part of the base
+    with _open(index_settings, FakeEmbedder(), samples_dir) as kb:  # the run completed
+        renewed = FusionWeights(kb, "fake-hash-64", cache, default=(0.6, 0.4)).reliability()
+        assert renewed is not None and renewed.chunks == kb.chunk_count() > first.chunks

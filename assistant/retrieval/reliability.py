@@ -5,9 +5,9 @@ judgments, whose passages differ in names and case numbers the model does not te
 No fixed fusion weight suits both, so each knowledge base measures it:
 
 - **Pseudo-queries.** ``SAMPLE`` chunks drawn with a fixed seed among those dense search
-  reaches (all of them once indexing has computed their vectors); from each, one sentence of
-  its shown text, cut to a window of about two thirds of it (a question names part of a
-  passage, not all of it). Its source is known: a hit is a chunk of the same file that
+  reaches (all of them: nothing is measured while vectors are due); from each, one
+  sentence of its shown text, cut to a window of about two thirds of it (a question names
+  part of a passage, not all of it). Its source is known: a hit is a chunk of the same file that
   overlaps the sentence.
 - **Measurement.** Both retrievers answer every pseudo-query once; their candidate lists
   are fused (score fusion, the default; RRF keeps fixed weights) at each weight of
@@ -24,8 +24,10 @@ No fixed fusion weight suits both, so each knowledge base measures it:
 
 The estimate is cached as JSON (``fusion.json`` in the knowledge-base folder, no pickle)
 with the model and the number of chunks with a vector it was measured on (``chunks``), and
-measured again when that number has changed by more than ``CHANGE`` (a material change,
-such as the vectors of a large upload arriving) or the model differs.
+measured again when that number has changed by more than ``CHANGE`` (a material change)
+or the model differs, but never while stored chunks still wait for their vectors (an
+indexing run under way, or interrupted): the base keeps its last estimate (or the default
+weights, if it has none) until every chunk can be found by meaning.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ Ranking = list[tuple[int, float]]
 class ReliabilityIndex(Protocol):
     """What the estimate needs of ``index.knowledge_base.KnowledgeBase``."""
 
+    def chunk_count(self) -> int: ...
+
     def vector_count(self) -> int: ...
 
     def index_ids(self) -> tuple[np.ndarray, np.ndarray]: ...
@@ -102,10 +106,13 @@ class DenseReliability:
         """``(lexical, dense)`` fusion weights."""
         return round(1.0 - self.dense_weight, 2), self.dense_weight
 
+    def is_of(self, model_id: str) -> bool:
+        """Whether it was measured this way (``METHOD``) for ``model_id``."""
+        return self.method == METHOD and model_id == self.model_id
+
     def is_current(self, model_id: str, chunks: int) -> bool:
         """Whether it still describes a base of ``chunks`` chunks searched with ``model_id``."""
-        same = self.method == METHOD and model_id == self.model_id
-        return same and abs(chunks - self.chunks) <= CHANGE * self.chunks
+        return self.is_of(model_id) and abs(chunks - self.chunks) <= CHANGE * self.chunks
 
 
 @dataclass(frozen=True)
@@ -216,15 +223,23 @@ class FusionWeights:
         return self._default if reliability is None else reliability.weights
 
     def reliability(self) -> DenseReliability | None:
-        """The current estimate (None for a base too small to measure)."""
+        """The current estimate; None for a base too small to measure, or while its vectors
+        are being computed and it has no estimate of this model yet.
+
+        A base whose vectors are still arriving (an indexing run under way, or interrupted)
+        keeps the estimate it had: measured on part of it, a new one would be noisy, and
+        it would be measured again and again as the vectors arrive.
+        """
         with self._lock:
             chunks = self._index.vector_count()
             if chunks < MIN_CHUNKS:
                 return None
-            for known in (self._current, self._load()):
-                if known is not None and known.is_current(self._model_id, chunks):
-                    self._current = known
-                    return known
+            candidates = (self._current, self._load())
+            known = [k for k in candidates if k is not None and k.is_of(self._model_id)]
+            fresh = [k for k in known if k.is_current(self._model_id, chunks)]
+            if fresh or chunks < self._index.chunk_count():
+                self._current = next(iter(fresh or known), None)
+                return self._current
             log.info("estimating the dense model's reliability on %d chunks with vectors", chunks)
             self._current = estimate(self._index, self._model_id)
             log.info("dense reliability: %s", self._current)
