@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.citations import verify
 from assistant.answer.confidence import ConfidenceModel, Evidence, default_model, gather
@@ -47,6 +47,10 @@ DECLINED = "资料中没有找到能回答这个问题的内容。下面列出�
 LLM_FAILED = "大模型暂时不可用：{reason}。以下是直接从资料中摘录的回答。"
 LLM_UNVERIFIED = "大模型的回答无法在资料中核实，已改用直接摘录的回答。"
 PARTLY_UNVERIFIED = "标为“未核实”的句子在所引段落中找不到依据，请谨慎参考。"
+VECTORS_PENDING = (
+    "知识库还有 {count} 个段落的向量没有算完（索引正在进行，或上次索引中断），"
+    "这些段落暂时只按关键词检索，结果可能不完整。"
+)
 CONTEXT_FACTOR = 2
 """Hits fetched per answer passage: lower-ranked neighbours of a top chunk merge into it."""
 NEAREST = 3
@@ -223,6 +227,23 @@ class Assistant:
         return _final(self._respond(question, question, hits, k, self._chat_for(use_llm)))
 
     def _respond(
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        k: int,
+        chat: ChatClient | None,
+    ) -> Iterator[str | Answer]:
+        """Decline, or answer from the best ``k`` passages built from ``hits``; either says
+        so when part of the base cannot be found by meaning yet."""
+        pending = self.retriever.index.pending_vectors()
+        for item in self._outcome(question, query, hits, k, chat):
+            if isinstance(item, Answer) and pending > 0:
+                notices = (item.notice, VECTORS_PENDING.format(count=pending))
+                item = replace(item, notice="".join(notices))
+            yield item
+
+    def _outcome(
         self,
         question: str,
         query: str,

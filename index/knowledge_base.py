@@ -446,6 +446,10 @@ class KnowledgeBase:
         self._follow()
         return self._indexes.vector_count()
 
+    def pending_vectors(self) -> int:
+        """Stored chunks whose vectors are not computed yet: dense search misses them."""
+        return max(self.chunk_count() - self.vector_count(), 0)
+
     def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
         """BM25 over the folded query's words and bigrams: ``(chunk_id, score)``, best first."""
         self._follow()

@@ -10,12 +10,12 @@ import pytest
 from assistant.answer.confidence import default_model
 from assistant.answer.prompting import NOT_FOUND, recent_turns
 from assistant.answer.types import Answer
-from assistant.service import DECLINED, LLM_UNVERIFIED, Assistant
+from assistant.service import DECLINED, LLM_UNVERIFIED, VECTORS_PENDING, Assistant
 from assistant.settings import LLMSettings, Settings
 from index.errors import ConfigurationError, ModelNotFoundError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
-from tests.fakes import FakeEmbedder
+from tests.fakes import DocumentsFail, FakeEmbedder
 from tests.openai_server import closed_port_url, openai_server
 
 MEETING = (
@@ -302,3 +302,17 @@ def test_a_bad_reranker_setting_is_a_clear_error_and_leaves_the_base_closed(
             Assistant.open(replace(settings, reranker_model=str(reranker)), FakeEmbedder())
         assert str(reranker) in raised.value.message("en")
         assert not list((tmp_path / "kb").glob("*-wal")), "the database was left open"
+
+
+def test_answers_say_when_part_of_the_base_has_no_vectors_yet(tmp_path: Path, corpus: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "kb")
+    with KnowledgeBase.open(settings, DocumentsFail()) as kb:
+        with pytest.raises(RuntimeError, match="stopped"):
+            kb.index_paths([corpus])
+        answer = _assistant(kb).ask(QUESTION)
+        assert answer.found and "2月27日" in answer.text  # keyword search found it
+        pending = VECTORS_PENDING.format(count=kb.pending_vectors())
+        assert kb.pending_vectors() > 0 and answer.notice == pending
+    with KnowledgeBase.open(settings, FakeEmbedder()) as kb:
+        kb.index_paths([corpus])
+        assert kb.pending_vectors() == 0 and _assistant(kb).ask(QUESTION).notice == ""

@@ -26,11 +26,8 @@ class BrokenKnowledgeBase:
     def files(self) -> list[FileInfo]:
         return [FileInfo("/srv/gone.txt", "txt", 1, "indexed")]
 
-    def chunk_count(self) -> int:
-        return 1
-
-    def vector_count(self) -> int:
-        return 1
+    def pending_vectors(self) -> int:
+        return 0
 
     def index_paths(self, paths: list[Path], progress: Any = None) -> None:
         raise DAMAGED

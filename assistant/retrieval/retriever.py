@@ -42,6 +42,8 @@ class SearchIndex(Protocol):
 
     def chunks(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]: ...
 
+    def pending_vectors(self) -> int: ...
+
 
 class Reranker(Protocol):
     """Scores (query, passage) pairs; higher is more relevant."""

@@ -49,6 +49,10 @@ class UnionIndex:
                 found[pooled] = ChunkRecord(pooled, record.source, record.chunk)
         return [found[pooled] for pooled in chunk_ids if pooled in found]
 
+    def pending_vectors(self) -> int:
+        """Chunks of every base that dense search does not reach yet."""
+        return sum(kb.pending_vectors() for kb in self.bases)
+
     def document(self, source: str) -> Document | None:
         """The original text of ``source`` from the first base holding it, or None."""
         return next(

@@ -181,7 +181,7 @@ class WebActions:
         kb = self.assistant.kb
         try:
             files = kb.files()
-            unembedded = kb.chunk_count() - kb.vector_count()
+            unembedded = kb.pending_vectors()
         except Exception as error:
             return LibraryUpdate(message + self._error_box(error), "", [])
         names = [self.folders.name(info.source) for info in files]
