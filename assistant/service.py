@@ -237,31 +237,17 @@ class Assistant:
         """Decline, or answer from the best ``k`` passages built from ``hits``; either says
         so when part of the base cannot be found by meaning yet."""
         pending = self.retriever.index.pending_vectors()
-        for item in self._outcome(question, query, hits, k, chat):
-            if isinstance(item, Answer) and pending > 0:
-                notices = (item.notice, VECTORS_PENDING.format(count=pending))
-                item = replace(item, notice="".join(notices))
-            yield item
-
-    def _outcome(
-        self,
-        question: str,
-        query: str,
-        hits: Sequence[Hit],
-        k: int,
-        chat: ChatClient | None,
-    ) -> Iterator[str | Answer]:
-        """Decline, or answer from the best ``k`` passages built from ``hits``."""
         assessment = self.assess(query, hits, k)
         passages = assessment.passages
         if not assessment.answerable:
-            yield _declined(question, passages, assessment.confidence)
+            yield _noting(_declined(question, passages, assessment.confidence), pending)
         elif chat is None:
             answer = _extractive(question, assessment)
             yield answer.text
-            yield answer
+            yield _noting(answer, pending)
         else:
-            yield from _generated(chat, question, query, assessment)
+            for item in _generated(chat, question, query, assessment):
+                yield _noting(item, pending) if isinstance(item, Answer) else item
 
     def assess(self, query: str, hits: Sequence[Hit], k: int | None = None) -> Assessment:
         """How well the best ``k`` passages built from ``hits`` answer ``query``."""
@@ -314,6 +300,13 @@ class Assistant:
         if len(content_chars(fold(question))) <= SHORT_FOLLOW_UP:
             return f"{history[-1][0]} {question}"
         return question
+
+
+def _noting(answer: Answer, pending: int) -> Answer:
+    """``answer``, its notice saying so when ``pending`` chunks have no vector yet."""
+    if pending <= 0:
+        return answer
+    return replace(answer, notice=answer.notice + VECTORS_PENDING.format(count=pending))
 
 
 def _final(items: Iterator[str | Answer]) -> Answer:
