@@ -9,10 +9,12 @@ person for 谁, a number for 多少: ``assistant.answer.slots``) and per questio
 passage names (the court, the year). The best ones are quoted verbatim in reading order,
 each followed by its citation number, so verification finds every quote in its passage.
 
-A heading alone (the article's title line) is never a quote: it names the subject and
-answers nothing. A quote never starts inside an enumeration (``甲、乙、丙``) and never ends
-on a clause that announces what follows (ending in ``：``, 是, 为, 的 …): such a clause takes
-the next clause or sentence along, or is not quoted. Bracketed numbers of the document
+A heading (the article's title line, a FAQ's question) is never a quote, nor is any
+question: they name the subject and answer nothing. Under a FAQ's question, each sentence of
+the answer is scored together with the question it answers; its ``答：`` mark is left out.
+A quote never starts inside an enumeration (``甲、乙、丙``) and never ends on a clause that
+announces what follows (ending in ``：``, 是, 为, 的 …): such a clause takes the next clause
+or sentence along, or is not quoted. Bracketed numbers of the document
 itself (``参见[12]``) are quoted as ``［12］``, never as citation markers.
 """
 
@@ -31,6 +33,7 @@ from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
 from index.ingest.cleaning import without_debris
+from index.ingest.headings import answer_mark_end, is_question
 from index.text.folding import fold, tokenize
 from index.text.segmentation import (
     ENUMERATION_MARK,
@@ -160,11 +163,12 @@ def _quotes(
     """Every quotable sentence of ``passage`` (long ones narrowed to clauses), scored."""
     quotes = []
     named = _named_share(analysis, passage)
+    asked = _asked(passage)
     for sentence in sentences:
         span = sentence
         if len(sentence.text) > LONG_SENTENCE:
             span = _best_clauses(scorer, analysis, sentence)
-        score = scorer.score(span.text) + CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
+        score = scorer.score(asked + span.text) + CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
         slots = tuple((span.start + a, span.start + b) for a, b in find_slots(span.text, analysis))
         if slots:
             score += SLOT_BONUS
@@ -175,12 +179,16 @@ def _quotes(
 def _complete_sentences(passage: Passage) -> list[Span]:
     """The sentences of a passage, a dangling one joined to the sentence after it.
 
-    Headings are left out, and so is a dangling sentence with nothing after it or too long
-    once joined.
+    Headings and questions are left out, and so is a dangling sentence with nothing after
+    it or too long once joined; an answer mark (``答：``) is cut off the sentence it opens.
     """
     text = passage.text
-    headings = {fold(heading).strip() for heading in passage.heading_path}
-    sentences = [s for s in sentence_spans(text) if fold(s.text).strip() not in headings]
+    headings = [fold(heading) for heading in passage.heading_path]
+    sentences = [
+        _unmarked(s)
+        for s in sentence_spans(text)
+        if not is_question(s.text) and not any(fold(s.text).strip() in h for h in headings)
+    ]
     complete = []
     index = 0
     while index < len(sentences):
@@ -193,6 +201,12 @@ def _complete_sentences(passage: Passage) -> list[Span]:
             complete.append(joined)
         index += 1
     return complete
+
+
+def _unmarked(sentence: Span) -> Span:
+    """``sentence`` without the answer mark (``答：``) it may open with."""
+    cut = answer_mark_end(sentence.text)
+    return Span(sentence.start + cut, sentence.end, sentence.text[cut:]) if cut else sentence
 
 
 def is_dangling(text: str) -> bool:
@@ -212,6 +226,14 @@ def starts_mid_enumeration(text: str, start: int) -> bool:
     """Whether a quote starting at ``start`` of ``text`` begins inside an enumeration."""
     before = text[:start].rstrip()
     return before.endswith(ENUMERATION_MARK)
+
+
+def _asked(passage: Passage) -> str:
+    """The question a passage answers when it is a FAQ's answer (its heading asks), plus a
+    line break; else nothing. Its words count for each of the answer's sentences: ``可以。``
+    answers "外地户口的孩子能在本市上小学吗？" as fully as its question asks it."""
+    heading = passage.heading_path[-1] if passage.heading_path else ""
+    return heading + "\n" if is_question(heading) else ""
 
 
 def _best_clauses(scorer: TermScorer, analysis: QuestionAnalysis, sentence: Span) -> Span:

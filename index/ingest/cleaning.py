@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.ingest.headings import is_numbered
+from index.ingest.headings import is_structural
 from index.text.folding import fold
 from index.text.segmentation import LINE_END, Span, ends_sentence
 
@@ -107,7 +107,7 @@ class Cleaning:
 
 def _is_spam(line: str, fmt: str) -> bool:
     """Whether one stripped line is an ad, a hosting notice or site furniture."""
-    if is_numbered(line):
+    if is_structural(line):
         return False
     scraped = fmt in _SCRAPED_FORMATS
     phrases = _phrases(line)

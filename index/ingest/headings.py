@@ -4,6 +4,12 @@ A heading is a Markdown heading, a numbered one (``第一章``, ``一、``, ``�
 it is merely an item of a list, or a short unnumbered line before a clearly longer paragraph.
 The first line of a document is its title when it looks like one. Ranks order the outline:
 lower is higher, the document title is 0.
+
+The question of a question-and-answer pair (government FAQs, 答记者问) heads its answer: a
+line marked as a question (``问：``, ``Q:``, ``【问】``), a numbered line ending in a question
+mark, or any question line directly followed by a marked answer (``答：``). So each pair
+becomes a section of its own, its question leads the search form of every chunk of a long
+answer, and an answer never quotes the question. Marked answer lines are never headings.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from index.text.segmentation import (
     CLAUSE_MARKS,
     ELLIPSIS,
     ENUMERATION_MARK,
+    QUESTION_MARKS,
+    QUOTES,
     SEMICOLONS,
     STOPS,
     Span,
@@ -38,11 +46,24 @@ _NUMBERED_HEADINGS: tuple[tuple[re.Pattern[str], int, int], ...] = (
     (re.compile(r"\d{1,2}[.、．](?!\d)"), 16, 30),
     (re.compile(r"[（(]\d{1,2}[）)]"), 17, 30),
 )
+_QUESTION_RANK = 40
+"""Below every numbered heading: a marked question sits inside a document's outline."""
+_QUESTION_MAX = 200
+"""A marked question may be long: lay questions often tell their story first."""
+_NUMBERED_QUESTION_MAX = 80
+_QUESTIONS = tuple(QUESTION_MARKS)
+_MARKS = r"[【\[〔［]{word}[】\]〕］]|{word}\s*\d{{0,3}}\s*[：:]"
+_QUESTION_MARK = re.compile(_MARKS.format(word="(?:问|问题|提问|Q)"), re.IGNORECASE)
+_ANSWER_MARK = re.compile(_MARKS.format(word="(?:答|回答|解答|答复|A)"), re.IGNORECASE)
 _SOFT_HEADING_MAX = 30
 """An unnumbered line this short, followed by a longer paragraph, is a section title."""
 _TITLE_MAX = 60
-_NOT_A_HEADING_END = tuple(STOPS + SEMICOLONS + ELLIPSIS + CLAUSE_MARKS + ENUMERATION_MARK)
-"""A line ending like a sentence or a lead-in (``如下：``) is no heading."""
+_NOT_A_HEADING_END = tuple(
+    mark
+    for mark in STOPS + SEMICOLONS + ELLIPSIS + CLAUSE_MARKS + ENUMERATION_MARK
+    if mark not in _QUESTIONS
+)
+"""A line ending like a statement or a lead-in (``如下：``) is no heading; a question may be."""
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -59,12 +80,32 @@ class Line:
     title: str = ""
 
 
-def is_numbered(line: str) -> bool:
+def is_structural(line: str) -> bool:
     """Whether a stripped line opens with outline numbering (``第一章``, ``三、``, ``（二）``,
-    ``1.``) or a law article (``第三条``): a document's own structure, never web spam."""
-    return _ARTICLE.match(line) is not None or any(
-        pattern.match(line) for pattern, _, _ in _NUMBERED_HEADINGS
+    ``1.``), a law article (``第三条``) or a question or answer mark (``问：``, ``答：``): a
+    document's own structure, never web spam."""
+    return (
+        _ARTICLE.match(line) is not None
+        or _qa_mark(line) is not None
+        or any(pattern.match(line) for pattern, _, _ in _NUMBERED_HEADINGS)
     )
+
+
+def is_question(text: str) -> bool:
+    """Whether a heading or sentence asks: it opens with a question mark (``问：``) or ends
+    in a question mark (closing quotes aside)."""
+    mark = _qa_mark(text)
+    return (mark is not None and mark.re is _QUESTION_MARK) or text.rstrip().rstrip(
+        QUOTES
+    ).endswith(_QUESTIONS)
+
+
+def answer_mark_end(text: str) -> int:
+    """Where the text of an answer starts: after a leading ``答：`` (or ``A:``), else 0."""
+    mark = _qa_mark(text)
+    if mark is None or mark.re is not _ANSWER_MARK:
+        return 0
+    return len(text) - len(text[mark.end() :].lstrip())
 
 
 def classify_lines(text: str, region: Span, fmt: str, *, first_region: bool) -> list[Line]:
@@ -103,7 +144,7 @@ def _classify(
     for index, (start, end, paragraph) in enumerate(lines):
         line = text[start:end]
         following = lines[index + 1] if index + 1 < len(lines) else None
-        heading = _heading(line, fmt)
+        heading = _heading(line, fmt) or _question(text, line, following)
         explicit = fmt == "md" and _MARKDOWN_HEADING.fullmatch(line) is not None
         if heading is not None and not explicit and _is_list_item(text, heading, following, fmt):
             heading = None
@@ -134,12 +175,54 @@ def _heading(line: str, fmt: str) -> tuple[int, str] | None:
         match = _MARKDOWN_HEADING.fullmatch(line)
         if match:
             return len(match.group(1)), _normalise_title(match.group(2))
-    if line.endswith(_NOT_A_HEADING_END) or _ARTICLE.match(line):
+    if line.endswith(_NOT_A_HEADING_END) or _ARTICLE.match(line) or _qa_mark(line):
         return None
+    question = line.endswith(_QUESTIONS)
     for pattern, rank, longest in _NUMBERED_HEADINGS:
-        if len(line) <= longest and pattern.match(line):
+        if len(line) <= (_NUMBERED_QUESTION_MAX if question else longest) and pattern.match(line):
             return rank, _normalise_title(line)
     return None
+
+
+def _question(
+    text: str, line: str, following: tuple[int, int, int] | None
+) -> tuple[int, str] | None:
+    """``(rank, title)`` when ``line`` is the question of a question-and-answer pair.
+
+    It is when two of three signs agree: a question mark opens it (``问：``), it ends in
+    one, a marked answer (``答：``) follows it. One alone is not enough: ``问题：`` also
+    opens statements in reports, and speeches ask questions of their own.
+    """
+    if len(line) > _QUESTION_MAX or _is_answer(line):
+        return None
+    mark = _qa_mark(line)
+    signs = (
+        mark is not None and mark.re is _QUESTION_MARK,
+        line.endswith(_QUESTIONS),
+        following is not None and _is_answer(text[following[0] : following[1]]),
+    )
+    return (_QUESTION_RANK, _normalise_title(line)) if sum(signs) >= 2 else None
+
+
+def _qa_mark(line: str) -> re.Match[str] | None:
+    """The question or answer mark ``line`` opens with, after any outline numbering."""
+    start = _numbering_end(line)
+    return _QUESTION_MARK.match(line, start) or _ANSWER_MARK.match(line, start)
+
+
+def _is_answer(line: str) -> bool:
+    """Whether ``line`` opens with an answer mark (``答：``, ``A:``, ``【答】``)."""
+    mark = _qa_mark(line)
+    return mark is not None and mark.re is _ANSWER_MARK
+
+
+def _numbering_end(line: str) -> int:
+    """Where ``line``'s text starts after its outline numbering (``1.``, ``（二）``), if any."""
+    for pattern, _, _ in _NUMBERED_HEADINGS:
+        match = pattern.match(line)
+        if match:
+            return len(line) - len(line[match.end() :].lstrip())
+    return 0
 
 
 def _is_list_item(
@@ -176,6 +259,7 @@ def _looks_like_title(line: str, longest: int) -> bool:
         and len(CJK.findall(line)) >= 2
         and not line.endswith(_NOT_A_HEADING_END)
         and not _ARTICLE.match(line)
+        and not _is_answer(line)
     )
 
 

@@ -23,7 +23,8 @@ from functools import cache
 Span = tuple[int, int]
 """A ``[start, end)`` range of character offsets into a text."""
 
-STOPS = "。！？!?"
+QUESTION_MARKS = "？?"
+STOPS = "。！!" + QUESTION_MARKS
 """Full stops, exclamation and question marks, full- and half-width."""
 SEMICOLONS = "；;"
 ELLIPSIS = "…"
