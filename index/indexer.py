@@ -69,15 +69,24 @@ def reembed_all(store: Store, embedder: Embedder, batch_size: int, progress: Pro
     """Compute every stored chunk's vector with ``embedder`` into the cache, reusing nothing.
 
     Each group is cached in its own transaction; the base's model is not changed here.
+    Chunks are read a page at a time; only the keys of texts already embedded are kept,
+    so a text that several chunks share is embedded once.
     """
-    texts = list(store.embeddings.chunk_texts().items())
+    total = store.chunk_count()
     size = batch_size * EMBED_GROUP_BATCHES
-    for begin in range(0, len(texts), size):
-        progress(begin, len(texts), "正在用新模型重新计算向量")
-        group = texts[begin : begin + size]
-        vectors = document_vectors(embedder, [text for _, text in group])
-        store.embeddings.put(embedder.model_id, [key for key, _ in group], vectors)
-    progress(len(texts), len(texts), "向量已全部重新计算")
+    seen: set[bytes] = set()
+    after = 0
+    while True:
+        page, after = store.embeddings.chunk_texts(after, size)
+        if not page:
+            break
+        progress(min(len(seen), total), total, "正在用新模型重新计算向量")
+        group = {key: text for key, text in page.items() if key not in seen}
+        if group:
+            vectors = document_vectors(embedder, list(group.values()))
+            store.embeddings.put(embedder.model_id, list(group), vectors)
+        seen.update(group)
+    progress(total, total, "向量已全部重新计算")
 
 
 def _modified_at(path: Path) -> float:
@@ -156,19 +165,23 @@ class Indexer:
     def _embed_missing(self, report: IndexReport, progress: Progress) -> None:
         """Embed the stored chunks without a vector, group by group (see the module
         docstring); chunks sharing a text share its vector."""
-        waiting = self._store.embeddings.unembedded(self._embedder.model_id)
-        keys = list(waiting)
+        cache, model_id = self._store.embeddings, self._embedder.model_id
+        total = cache.unembedded_count(model_id)
         size = self._settings.batch_size * EMBED_GROUP_BATCHES
-        for begin in range(0, len(keys), size):
-            progress(begin, len(keys), EMBEDDING_MESSAGE)
-            self._embed_group({key: waiting[key] for key in keys[begin : begin + size]})
-        if keys:
-            progress(len(keys), len(keys), "向量已全部计算")
-        report.embedded += len(keys)
+        done = after = 0
+        while True:
+            keys, after = cache.unembedded(model_id, after, size)
+            if not keys:
+                break
+            progress(done, max(total, done + len(keys)), EMBEDDING_MESSAGE)
+            done += self._embed_group(cache.holders(keys))
+        if done:
+            progress(done, done, "向量已全部计算")
+        report.embedded += done
 
-    def _embed_group(self, group: dict[bytes, list[int]]) -> None:
+    def _embed_group(self, group: dict[bytes, list[int]]) -> int:
         """Embed one group of texts (cache key → chunks holding it), then cache the vectors
-        and add them to dense search in one step."""
+        and add them to dense search in one step; returns how many texts it embedded."""
         texts = self._store.embeddings.search_texts([ids[0] for ids in group.values()])
         keys = [key for key, ids in group.items() if ids[0] in texts]  # others went meanwhile
         vectors = document_vectors(self._embedder, [texts[group[key][0]] for key in keys])
@@ -178,6 +191,7 @@ class Indexer:
                 [chunk_id for key in keys for chunk_id in group[key]],
                 np.repeat(vectors, [len(group[key]) for key in keys], axis=0),
             )
+        return len(keys)
 
     def _prepare(self, path: Path, source: str, report: IndexReport) -> _FileToStore | None:
         """Decide what to do with one file; returns the work left when it must be stored."""

@@ -60,6 +60,25 @@ def test_indexing_samples_twice_embeds_nothing_the_second_time(
         assert kb.lexical_search("丹东中院 院长会议", 3)
 
 
+def test_a_text_shared_across_embedding_groups_is_embedded_once_and_found_everywhere(
+    index_settings: IndexSettings, tmp_path: Path
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shared = "本院全年共受理各类案件一万二千件。"
+    for number in range(20):
+        text = f"第{number + 1}个法庭开展了巡回审判活动。\n{shared}\n"
+        (folder / f"{number:03d}_{number:x}.txt").write_text(text, encoding="utf-8")
+    small = replace(index_settings, chunk_size=20, chunk_overlap=0, batch_size=1)
+    embedder = FakeEmbedder()
+    with KnowledgeBase.open(small, embedder) as kb:
+        report = kb.index_paths([folder])
+        assert report.chunks == kb.chunk_count() == 40
+        assert report.embedded == embedder.calls == 21  # groups of 16 texts: two pages
+        assert_consistent(kb)
+        assert kb.pending_vectors() == 0
+
+
 def test_a_new_chunk_size_re_chunks_files_whose_bytes_did_not_change(
     index_settings: IndexSettings, samples_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

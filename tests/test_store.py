@@ -204,21 +204,45 @@ def test_chunks_stored_before_their_vectors_are_listed_until_put(store: Store) -
     chunks.append(NewChunk(again, chunks[0].text_hash, chunks[0].tokens))
     _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
     assert list(store.embeddings.iter_chunk_vectors("m", 8, ids)) == []
-    waiting = store.embeddings.unembedded("m")
-    assert list(waiting) == list(dict.fromkeys(item.text_hash for item in chunks))
-    assert waiting[chunks[0].text_hash] == [ids[0], ids[-1]]
-    first = [chunk_ids[0] for chunk_ids in waiting.values()]
-    texts = store.embeddings.search_texts(first)
-    assert [texts[chunk_id] for chunk_id in first] == [
+    keys = list(dict.fromkeys(item.text_hash for item in chunks))
+    assert store.embeddings.unembedded_count("m") == len(keys)
+    assert store.embeddings.unembedded("m") == (keys, ids[-1])
+    first, after = store.embeddings.unembedded("m", limit=1)
+    assert (first, after) == (keys[:1], ids[0])
+    rest = (keys[1:] + keys[:1], ids[-1])  # the first text again: no vector cached yet
+    assert store.embeddings.unembedded("m", after) == rest
+    assert store.embeddings.unembedded("m", ids[-1]) == ([], ids[-1])
+    holders = store.embeddings.holders(keys)
+    assert holders[keys[0]] == [ids[0], ids[-1]]  # the later page's holder too
+    assert list(holders) == keys
+    texts = store.embeddings.search_texts([chunk_ids[0] for chunk_ids in holders.values()])
+    assert [texts[chunk_ids[0]] for chunk_ids in holders.values()] == [
         item.chunk.search_text for item in chunks[:-1]
     ]
 
     generation = store.generation()
-    store.put_vectors("m", list(waiting)[:1], np.ones((1, 8), np.float32))
+    store.put_vectors("m", keys[:1], np.ones((1, 8), np.float32))
     assert store.generation() == generation + 1  # other processes' indexes catch up
     parts = list(store.embeddings.iter_chunk_vectors("m", 8, ids))
     assert [chunk_id for part_ids, _ in parts for chunk_id in part_ids] == [ids[0], ids[-1]]
-    assert list(store.embeddings.unembedded("m")) == list(waiting)[1:]
+    assert store.embeddings.unembedded("m")[0] == keys[1:]
+    assert store.embeddings.unembedded_count("m") == len(keys) - 1
+
+
+def test_chunk_texts_come_in_pages(store: Store) -> None:
+    chunks = _chunks()
+    _, ids = store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
+    pages, after = [], 0
+    while True:
+        page, after = store.embeddings.chunk_texts(after, limit=2)
+        if not page:
+            break
+        pages.append(page)
+    assert after == ids[-1]
+    assert len(pages) == (len(chunks) + 1) // 2 and all(len(page) <= 2 for page in pages)
+    assert {key: text for page in pages for key, text in page.items()} == {
+        item.text_hash: item.chunk.search_text for item in chunks
+    }
 
 
 def test_set_model_drops_other_models_vectors(store: Store) -> None:

@@ -104,20 +104,52 @@ class EmbeddingCache:
                 vectors = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), dimension)
                 yield ids, vectors
 
-    def unembedded(self, model_id: str) -> dict[bytes, list[int]]:
-        """The stored chunks without a vector of ``model_id``: cache key → chunk ids, in
-        chunk order (what an indexing run, or the next one after an interruption, embeds)."""
+    def unembedded(
+        self, model_id: str, after: int = 0, limit: int = SQL_BATCH
+    ) -> tuple[list[bytes], int]:
+        """Texts of stored chunks without a vector of ``model_id``: the distinct cache keys
+        of the first ``limit`` such chunks after chunk ``after``, in chunk order, and the
+        last of those chunks' ids (where the next page starts; ``after`` when none is left).
+
+        Paged, so a first run over millions of chunks never holds them all: once a page's
+        vectors are cached, its texts are no longer listed, and ``holders`` finds every
+        chunk that shares one, wherever it lies.
+        """
         with self._lock:
             rows = self._db.execute(
                 "SELECT chunks.text_hash, chunk_id FROM chunks LEFT JOIN embeddings "
                 "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
-                "WHERE embeddings.text_hash IS NULL ORDER BY chunk_id",
-                (model_id,),
+                "WHERE embeddings.text_hash IS NULL AND chunk_id > ? ORDER BY chunk_id LIMIT ?",
+                (model_id, after, limit),
             ).fetchall()
-        waiting: dict[bytes, list[int]] = {}
-        for key, chunk_id in rows:
-            waiting.setdefault(bytes(key), []).append(int(chunk_id))
-        return waiting
+        keys = list(dict.fromkeys(bytes(key) for key, _ in rows))
+        return keys, int(rows[-1][1]) if rows else after
+
+    def unembedded_count(self, model_id: str) -> int:
+        """How many distinct texts of stored chunks lack a vector of ``model_id``."""
+        with self._lock:
+            (count,) = self._db.execute(
+                "SELECT COUNT(DISTINCT chunks.text_hash) FROM chunks LEFT JOIN embeddings "
+                "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
+                "WHERE embeddings.text_hash IS NULL",
+                (model_id,),
+            ).fetchone()
+        return int(count)
+
+    def holders(self, hashes: Sequence[bytes]) -> dict[bytes, list[int]]:
+        """The stored chunks holding each text, in chunk order; texts no chunk holds any
+        more (their file went meanwhile) are left out. Keys keep the order of ``hashes``."""
+        found: dict[bytes, list[int]] = {}
+        for batch in batches(hashes):
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT text_hash, chunk_id FROM chunks "
+                    f"WHERE text_hash IN ({placeholders(len(batch))}) ORDER BY chunk_id",
+                    tuple(batch),
+                ).fetchall()
+            for key, chunk_id in rows:
+                found.setdefault(bytes(key), []).append(int(chunk_id))
+        return {key: found[key] for key in hashes if key in found}
 
     def search_texts(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         """The search texts (what is embedded) of the chunks of ``chunk_ids`` still stored."""
@@ -127,11 +159,18 @@ class EmbeddingCache:
             found.update(zip(ids, texts, strict=True))
         return found
 
-    def chunk_texts(self) -> dict[bytes, str]:
-        """Every stored chunk's cache key with its search text (what re-embedding computes)."""
+    def chunk_texts(self, after: int = 0, limit: int = SQL_BATCH) -> tuple[dict[bytes, str], int]:
+        """The cache keys and search texts (what re-embedding computes) of the first
+        ``limit`` stored chunks after chunk ``after``, and the last of their ids (``after``
+        when none is left): pages, so re-embedding a large base never holds every text."""
         with self._lock:
-            rows = self._db.execute("SELECT text_hash, search_text FROM chunks").fetchall()
-        return dict(rows)
+            rows = self._db.execute(
+                "SELECT chunk_id, text_hash, search_text FROM chunks WHERE chunk_id > ? "
+                "ORDER BY chunk_id LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        texts = {bytes(key): text for _, key, text in rows}
+        return texts, int(rows[-1][0]) if rows else after
 
     def keep_only(self, model_id: str) -> None:
         """Drop the vectors of every other model (inside the caller's transaction, if any)."""

@@ -66,6 +66,8 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         expires_at REAL NOT NULL
     );
     """,
+    # 5: the chunks holding a text, found without a scan (``EmbeddingCache.holders``)
+    "CREATE INDEX chunks_by_text ON chunks (text_hash);",
 )
 """SQLite migrations in order; migration ``n`` (1-based) brings ``PRAGMA user_version`` to n.
 
@@ -125,8 +127,9 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    "CREATE INDEX chunks_by_text ON chunks (text_hash);",
 )
-"""PostgreSQL migrations: the first is SQLite's first four in one. Identity columns never
+"""PostgreSQL migrations: the first is SQLite's first four in one, the second its fifth. Identity columns never
 reuse a value either; ``COLLATE "C"`` orders sources by code point, as SQLite does."""
 
 MIGRATIONS = Migrations(SQLITE_MIGRATIONS, POSTGRESQL_MIGRATIONS)
