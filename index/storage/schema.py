@@ -129,7 +129,8 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
     """,
     "CREATE INDEX chunks_by_text ON chunks (text_hash);",
 )
-"""PostgreSQL migrations: the first is SQLite's first four in one, the second its fifth. Identity columns never
-reuse a value either; ``COLLATE "C"`` orders sources by code point, as SQLite does."""
+"""PostgreSQL migrations: the first is SQLite's first four in one, the second its fifth.
+Identity columns never reuse a value either; ``COLLATE "C"`` orders sources by code point,
+as SQLite does."""
 
 MIGRATIONS = Migrations(SQLITE_MIGRATIONS, POSTGRESQL_MIGRATIONS)
