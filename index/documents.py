@@ -21,6 +21,9 @@ class Document:
     ``text`` is the *original* text every chunk span points into: the decoded file for
     plain text and Markdown, the visible text for HTML, the text layer for PDF and the
     paragraphs for DOCX. It is stored as-is so a citation can highlight the exact passage.
+    ``headings`` are the lines the file itself marks as headings (HTML ``h1``–``h6``, Word
+    heading styles), each with its level (1–6; 0 for a Word title): structure the text
+    alone no longer shows.
     """
 
     source: str
@@ -28,6 +31,7 @@ class Document:
     format: str
     encoding: str | None = None
     pages: tuple[PageStart, ...] = ()
+    headings: tuple[tuple[str, int], ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """Page number holding character ``offset``, or None for unpaginated files."""

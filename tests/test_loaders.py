@@ -105,6 +105,61 @@ def test_docx_paragraphs_and_tables(tmp_path: Path, index_settings: IndexSetting
     _check_spans(prepared)
 
 
+LONG_HEADING = "关于进一步优化营商环境更好服务市场主体若干措施的实施细则和配套工作安排"
+"""A section title too long and unnumbered for the text alone to make it a heading."""
+SECTION_BODY = "各部门应当按照职责分工，抓好各项措施的落实。"
+
+
+def test_html_headings_are_headings_whatever_they_read_like(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    page = f"""<html><head><meta charset="utf-8"></head><body>
+    <h1>某市人民政府办公室文件</h1>
+    <p>{SECTION_BODY * 3}</p>
+    <h2>{LONG_HEADING[:20]}
+        {LONG_HEADING[20:]}</h2>
+    <p>{SECTION_BODY}</p>
+    <h3>办理时限？</h3><p>自受理之日起五个工作日内办结。</p>
+    </body></html>"""
+    path = tmp_path / "notice.html"
+    path.write_text(page, encoding="utf-8")
+    prepared = prepare(path, "notice.html", index_settings)
+    wrapped = LONG_HEADING[:20] + " " + LONG_HEADING[20:]  # the page's line break, a space
+    assert (wrapped, 2) in prepared.document.headings
+    paths = [chunk.heading_path for chunk in prepared.chunks]
+    assert paths[1:] == [
+        ("某市人民政府办公室文件", wrapped),
+        ("某市人民政府办公室文件", wrapped, "办理时限？"),
+    ]
+    _check_spans(prepared)
+
+
+def test_word_heading_styles_are_headings(tmp_path: Path, index_settings: IndexSettings) -> None:
+    document = docx.Document()
+    document.add_heading("全市法院工作报告", level=0)
+    document.add_heading(LONG_HEADING, level=1)
+    document.add_paragraph(SECTION_BODY)
+    document.add_heading("落实情况", level=2)
+    document.add_paragraph(SECTION_BODY)
+    document.add_heading("下一步安排", level=1)
+    document.add_paragraph(SECTION_BODY)
+    path = tmp_path / "report.docx"
+    document.save(str(path))
+    prepared = prepare(path, "report.docx", index_settings)
+    assert prepared.document.headings == (
+        ("全市法院工作报告", 0),
+        (LONG_HEADING, 1),
+        ("落实情况", 2),
+        ("下一步安排", 1),
+    )
+    assert [chunk.heading_path for chunk in prepared.chunks] == [
+        ("全市法院工作报告", LONG_HEADING),
+        ("全市法院工作报告", LONG_HEADING, "落实情况"),
+        ("全市法院工作报告", "下一步安排"),
+    ]
+    _check_spans(prepared)
+
+
 def test_markdown_is_loaded_as_is(tmp_path: Path, index_settings: IndexSettings) -> None:
     path = tmp_path / "law.md"
     path.write_text("# 某某条例\n\n## 第一章 总则\n\n第一条 为了规范管理，制定本条例。\n", "utf-8")

@@ -137,9 +137,13 @@ def _sections(document: Document, kept: list[Span], limit: int) -> list[_Section
             sections.append(section)
         current.clear()
 
+    marked = dict(document.headings)
     for number, region in enumerate(kept):
         close()
-        for line in classify_lines(text, region, document.format, first_region=number == 0):
+        lines = classify_lines(
+            text, region, document.format, first_region=number == 0, marked=marked
+        )
+        for line in lines:
             has_body = any(seen.kind != "heading" for seen in current)
             if not has_body and stack and text[line.start : line.end].strip("# ") == stack[-1][1]:
                 line = Line(line.start, line.end, "heading", line.paragraph, *stack[-1])

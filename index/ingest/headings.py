@@ -108,13 +108,21 @@ def answer_mark_end(text: str) -> int:
     return len(text) - len(text[mark.end() :].lstrip())
 
 
-def classify_lines(text: str, region: Span, fmt: str, *, first_region: bool) -> list[Line]:
+def classify_lines(
+    text: str,
+    region: Span,
+    fmt: str,
+    *,
+    first_region: bool,
+    marked: dict[str, int] | None = None,
+) -> list[Line]:
     """The non-blank lines of ``region`` of ``text``, whitespace trimmed, each classified.
 
     ``first_region`` says whether ``region`` opens the document, whose first line may be
-    its title.
+    its title. ``marked`` are the lines the file marks as headings, with their level
+    (``Document.headings``): headings whatever they read like, ranked like Markdown's.
     """
-    return _classify(text, _lines(text, region), fmt, first_region)
+    return _classify(text, _lines(text, region), fmt, first_region, marked or {})
 
 
 def _lines(text: str, region: Span) -> list[tuple[int, int, int]]:
@@ -137,15 +145,25 @@ def _lines(text: str, region: Span) -> list[tuple[int, int, int]]:
 
 
 def _classify(
-    text: str, lines: list[tuple[int, int, int]], fmt: str, is_first_region: bool
+    text: str,
+    lines: list[tuple[int, int, int]],
+    fmt: str,
+    is_first_region: bool,
+    marked: dict[str, int],
 ) -> list[Line]:
     """Tell headings, law articles and body text apart, with each heading's rank."""
     classified = []
     for index, (start, end, paragraph) in enumerate(lines):
         line = text[start:end]
         following = lines[index + 1] if index + 1 < len(lines) else None
-        heading = _heading(line, fmt) or _question(text, line, following)
-        explicit = fmt == "md" and _MARKDOWN_HEADING.fullmatch(line) is not None
+        level = marked.get(line)
+        explicit = level is not None or (
+            fmt == "md" and _MARKDOWN_HEADING.fullmatch(line) is not None
+        )
+        if level is not None:
+            heading: tuple[int, str] | None = (level, _normalise_title(line))
+        else:
+            heading = _heading(line, fmt) or _question(text, line, following)
         if heading is not None and not explicit and _is_list_item(text, heading, following, fmt):
             heading = None
         if heading is None and fmt != "md":

@@ -101,6 +101,9 @@ _UNCOUNTED = frozenset(
     | {"colgroup", "caption", "rp", "rt", "html", "head", "body", "area", "base", "br", "col"}
     | {"embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
+_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_WORD_HEADING = re.compile(r"(?:heading|标题)\s*([1-6])", re.IGNORECASE)
+_WORD_TITLE = re.compile(r"title|标题", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """Control characters some PDF text layers interleave with the text (NULs of UTF-16)."""
@@ -191,13 +194,22 @@ def _load_html(source: str, data: bytes, max_chars: int) -> Document:
     soup = BeautifulSoup(text, "lxml")
     for tag in soup.find_all(_HIDDEN_TAGS):
         tag.decompose()
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(_visible(soup)).split("\n"))
+    headings = tuple(
+        (_line(tag.get_text()), int(tag.name[1])) for tag in soup.find_all(_HTML_HEADINGS)
+    )
+    lines = (_line(line) for line in "".join(_visible(soup)).split("\n"))
     return Document(
         source=source,
         text="\n".join(line for line in lines if line),
         format="html",
         encoding=encoding,
+        headings=tuple((text, level) for text, level in headings if text),
     )
+
+
+def _line(text: str) -> str:
+    """A piece of a page's text as it reads as one line of the document."""
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()
 
 
 def _nesting_exceeds(text: str, limit: int) -> bool:
@@ -330,12 +342,30 @@ def _load_docx(source: str, data: bytes, max_chars: int) -> Document:
             f"the Word document is damaged or cannot be parsed ({error})",
         ) from error
     lines: list[str] = []
+    headings: list[tuple[str, int]] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             lines.extend(_table_lines(block))
-        else:
-            lines.append(block.text.strip())
-    return Document(source=source, text="\n".join(line for line in lines if line), format="docx")
+            continue
+        lines.append(block.text.strip())
+        level = _word_heading_level(block.style.name if block.style is not None else "")
+        if level is not None and lines[-1]:
+            headings.append((lines[-1], level))
+    return Document(
+        source=source,
+        text="\n".join(line for line in lines if line),
+        format="docx",
+        headings=tuple(headings),
+    )
+
+
+def _word_heading_level(style: str) -> int | None:
+    """The outline level of a Word paragraph style: ``Heading 2``/``标题 2`` → 2, a title
+    → 0, any other style → None."""
+    match = _WORD_HEADING.fullmatch(style.strip())
+    if match:
+        return int(match.group(1))
+    return 0 if _WORD_TITLE.fullmatch(style.strip()) else None
 
 
 def _refuse_bomb(source: str, data: bytes, limit: int) -> None:
