@@ -258,18 +258,37 @@ def test_real_model_finds_the_traditional_passage_on_milvus(
         assert any("李永禎" in record.chunk.text for record in top)
 
 
-def test_rows_enter_the_collection_with_their_vectors_even_after_an_interrupted_run(
+def test_keyword_search_works_before_vectors_and_an_interrupted_run_is_completed(
     settings: IndexSettings, samples_dir: Path
 ) -> None:
     with KnowledgeBase.open(settings, DocumentsFail()) as kb:
         with pytest.raises(RuntimeError, match="stopped"):
             kb.index_paths([samples_dir])
-        assert kb.chunk_count() > 20 and kb.vector_count() == 0  # a row needs its vector
-        assert kb.lexical_search("李永祯", 5) == []
-        assert [len(ids) for ids in kb.index_ids()] == [0, 0]
-    with KnowledgeBase.open(settings, FakeEmbedder()) as kb:
+        assert kb.chunk_count() > 20 and kb.vector_count() == 0
+        assert kb.lexical_search("李永祯", 5)  # rows enter with their text, zeros for vectors
+        assert kb.dense_search("李永祯", 5) == []  # ... which dense search never returns
+        assert_consistent(kb, embedded=False)
+    with KnowledgeBase.open(settings, FakeEmbedder()) as kb:  # caught up, then embedded
+        assert_consistent(kb, embedded=False)
         report = kb.index_paths([samples_dir])
         assert len(report.unchanged) == 5 and report.embedded > 0
         assert kb.vector_count() == kb.chunk_count()
         assert kb.lexical_search("李永祯", 5) and kb.dense_search("李永祯", 5)
         assert_consistent(kb)
+
+
+def test_a_collection_of_an_older_layout_is_replaced_from_the_database(
+    kb: KnowledgeBase, settings: IndexSettings
+) -> None:
+    """Collections made before rows had ``embedded`` are named without the layout."""
+    kb.close()
+    (name,) = _collections(settings.milvus_uri, settings.data_dir)
+    old = f"{name}_before"
+    client = MilvusClient(uri=settings.milvus_uri)
+    try:
+        client.rename_collection(name, old)
+    finally:
+        client.close()
+    with KnowledgeBase.open(settings, FakeEmbedder()) as reopened:
+        assert _collections(settings.milvus_uri, settings.data_dir) == [name]
+        assert_consistent(reopened)

@@ -6,9 +6,12 @@ inside this process (one process per ``.db``: tests and small installations);
 
 The collection plays the part of the FAISS and BM25 files of ``index.storage.derived``:
 the database stays the truth and the collection catches up with it by the same rule
-(chunk ids compared; chunks gone deleted, chunks missing inserted from the embedding cache
-and the stored search text). A row needs its vector, so a chunk stored before its vector
-(``index.indexer``) enters the collection, for both kinds of search, when the vector does.
+(chunk ids compared; chunks gone deleted, chunks missing inserted from the stored search
+text and the embedding cache). **A chunk enters the collection when it is stored**, found by
+keywords at once, as with the embedded engine: a row needs a vector, so until the chunk's
+is computed (``index.indexer`` embeds after storing) its row holds zeros and ``embedded``
+false, and dense search asks for ``embedded == true``; the vector replaces the zeros
+(an upsert) when it arrives, or when a catch-up finds it cached.
 Unlike those files the collection is shared by every process using the knowledge base, so
 only the holder of the folder's writer lock changes it: on open when the lock is free (else
 the process writing keeps it current), and before each write. ``save`` flushes (so does a
@@ -24,7 +27,8 @@ drops its collections (``drop_collections``). A copied folder keeps the id, so a
 next to its original needs another Milvus.
 
 **Fields.** ``vector`` (inner product, exact ``FLAT`` in Milvus Lite as FAISS is below
-20,000 chunks, ``HNSW`` on a server); ``words``: the folded search text, analysed by
+20,000 chunks, ``HNSW`` on a server); ``embedded`` (whether ``vector`` is the chunk's own
+yet); ``words``: the folded search text, analysed by
 Milvus's ``jieba`` tokenizer (dropping our stopwords and punctuation, as our tokenizer
 does) into Milvus's own BM25 function (our ``K1`` and ``B``); ``bigrams``: the text's
 character bigrams (``index.text.folding.char_bigrams``) separated by spaces, into a second
@@ -51,6 +55,7 @@ from index.storage.derived import difference
 from index.storage.indexes import ChunkText, FollowsStore, Ranking
 from index.storage.lexical import K1, B
 from index.storage.lexical_fields import BIGRAMS, FIELD_WEIGHTS, WORDS
+from index.storage.sql import batches
 from index.storage.store import Store
 from index.storage.writer_lock import WriterLock
 from index.text.folding import STOPWORDS, char_bigrams
@@ -59,6 +64,11 @@ log = logging.getLogger(__name__)
 
 PREFIX = "youju_"
 """Start of every collection name this program makes."""
+LAYOUT = 2
+"""Version of the collection's fields, part of its name: a collection of another layout
+is dropped by the writer and a new one filled from the database (2: ``embedded``)."""
+EMBEDDED = "embedded == true"
+"""Filter of the rows whose vector is the chunk's own."""
 GENERATION = "youju.generation"
 """Collection property: the database generation the collection reflects (see ``save``)."""
 FIELD_DEPTH = 4
@@ -93,7 +103,7 @@ def is_lite(uri: str) -> bool:
 
 def collection_name(kb_id: str, model_id: str) -> str:
     """The collection of the knowledge base ``kb_id`` embedded with ``model_id``."""
-    model = hashlib.sha256(model_id.encode("utf-8")).hexdigest()[:12]
+    model = hashlib.sha256(f"{model_id}\n{LAYOUT}".encode()).hexdigest()[:12]
     return f"{_base_prefix(kb_id)}{model}"
 
 
@@ -141,6 +151,7 @@ def _schema(dimension: int) -> Any:
     schema = MilvusClient.create_schema(auto_id=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+    schema.add_field("embedded", DataType.BOOL)
     stop_words = sorted(STOPWORDS | PUNCTUATION)
     analyzers = {
         WORDS: {
@@ -194,11 +205,15 @@ def _create(client: MilvusClient, name: str, dimension: int, lite: bool) -> None
     log.info("created the Milvus collection %s", name)
 
 
-def _rows(ids: Sequence[int], vectors: np.ndarray, texts: dict[int, ChunkText]) -> list[dict]:
+def _rows(
+    ids: Sequence[int], vectors: np.ndarray, texts: dict[int, ChunkText], *, embedded: bool
+) -> list[dict]:
+    """Collection rows of the chunks of ``ids`` that have a text (the others went)."""
     return [
         {
             "id": int(chunk_id),
             "vector": vector.tolist(),
+            "embedded": embedded,
             WORDS: texts[chunk_id].search_text,
             BIGRAMS: " ".join(char_bigrams(texts[chunk_id].search_text)),
         }
@@ -254,7 +269,7 @@ class MilvusIndexes(FollowsStore):
         kb_id = store.get_meta("kb_id") or ""
         name = collection_name(kb_id, model[0])
         if writing:
-            _drop_collections(client, kb_id, keep=name)  # other models' vectors
+            _drop_collections(client, kb_id, keep=name)  # other models' or layouts'
         if not client.has_collection(name):
             _create(client, name, model[1], lite)
         client.load_collection(name)  # a new Milvus Lite process starts with it released
@@ -267,18 +282,25 @@ class MilvusIndexes(FollowsStore):
     # -- following the database -------------------------------------------------------
 
     def catch_up(self) -> int:
-        """Bring the collection to the database's current chunks; returns the chunks changed."""
+        """Bring the collection to the database's current chunks, each with its cached
+        vector where there is one; returns the rows changed."""
         with self._store.snapshot() as snapshot:
             generation = snapshot.generation()
             if generation == self.generation:
                 return 0
-            missing, extra = difference(self._held_ids(), snapshot.chunk_ids())
+            held, embedded = self._held_ids()
+            missing, extra = difference(held, snapshot.chunk_ids())
             with self.lock:
                 self.remove(extra)
-            changed = len(extra)
-            for ids, vectors, texts in self._stored(snapshot, missing):
-                self.insert(ids, vectors, texts)
-                changed += len(ids)
+            waiting = np.union1d(missing, np.setdiff1d(np.setdiff1d(held, embedded), extra))
+            vectored: list[int] = []
+            for ids, vectors, texts in self._stored(snapshot, waiting.tolist()):
+                self._write(ids, texts, vectors)
+                vectored += ids
+            bare = np.setdiff1d(missing, vectored).tolist()
+            for batch in batches(bare):
+                self._write(batch, _texts(snapshot, batch), embedded=False)
+            changed = len(extra) + len(vectored) + len(bare)
         with self.lock:
             self.generation = generation
         self.save_if_due()
@@ -294,36 +316,52 @@ class MilvusIndexes(FollowsStore):
         for ids, batch in vectors:
             yield ids, batch, _texts(snapshot, ids)
 
-    def _held_ids(self) -> np.ndarray:
-        """Every chunk id in the collection, sorted."""
+    def _held_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id in the collection, and those with their vector, both sorted."""
         iterator = self._client.query_iterator(
-            self._name, batch_size=10_000, filter="", output_fields=["id"]
+            self._name, batch_size=10_000, filter="", output_fields=["id", "embedded"]
         )
         held: list[int] = []
+        embedded: list[int] = []
         try:
             while batch := iterator.next():
                 held += [row["id"] for row in batch]
+                embedded += [row["id"] for row in batch if row["embedded"]]
         finally:
             iterator.close()
-        return np.sort(np.asarray(held, dtype=np.int64))
+        return np.sort(np.asarray(held, dtype=np.int64)), np.sort(np.asarray(embedded, np.int64))
 
     # -- changing ---------------------------------------------------------------------
 
     def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
-        """Nothing yet: a row needs its vector, so ``add_vectors`` inserts the chunk."""
+        """Insert just-stored chunks, searchable by keywords at once; their vectors follow."""
+        self._write(ids, dict(zip(ids, texts, strict=True)), embedded=False)
 
     def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Insert stored chunks with their vectors and their stored text."""
-        self.insert(ids, vectors, _texts(self._store, ids))
+        """Give stored chunks their vectors (their rows are rewritten with the stored text)."""
+        self._write(ids, _texts(self._store, ids), vectors)
 
     def insert(self, ids: Sequence[int], vectors: np.ndarray, texts: dict[int, ChunkText]) -> None:
-        """Insert the chunks of ``texts`` under the ids the database gave them (Milvus
-        analyses the text); ids without a text are no longer stored. Also how a benchmark
-        fills a collection with synthetic chunks that have no database rows."""
-        rows = _rows(ids, np.asarray(vectors, dtype=np.float32), texts)
+        """Insert chunks with their vectors under the ids the database gave them: how a
+        benchmark fills a collection with synthetic chunks that have no database rows."""
+        self._write(ids, texts, vectors)
+
+    def _write(
+        self,
+        ids: Sequence[int],
+        texts: dict[int, ChunkText],
+        vectors: np.ndarray | None = None,
+        *,
+        embedded: bool = True,
+    ) -> None:
+        """Upsert the rows of those of ``ids`` with a text (Milvus analyses it), with
+        ``vectors``, or zeros and ``embedded`` false while a chunk has none."""
+        if vectors is None:
+            vectors, embedded = np.zeros((len(ids), self._dimension), np.float32), False
+        rows = _rows(ids, np.asarray(vectors, dtype=np.float32), texts, embedded=embedded)
         with self.lock:
             for begin in range(0, len(rows), INSERT_BATCH):
-                self._client.insert(self._name, rows[begin : begin + INSERT_BATCH])
+                self._client.upsert(self._name, rows[begin : begin + INSERT_BATCH])
             self._unflushed += len(rows)
 
     def remove(self, ids: Sequence[int]) -> None:
@@ -352,9 +390,10 @@ class MilvusIndexes(FollowsStore):
 
     def dense_search(self, vector: np.ndarray, k: int) -> Ranking:
         """Inner product with the query ``vector``: ``(chunk_id, score)``, best first."""
-        return self._search("vector", np.asarray(vector, dtype=np.float32).tolist(), k, "IP")
+        query = np.asarray(vector, dtype=np.float32).tolist()
+        return self._search("vector", query, k, "IP", EMBEDDED)
 
-    def _search(self, field: str, query: Any, k: int, metric: str) -> Ranking:
+    def _search(self, field: str, query: Any, k: int, metric: str, where: str = "") -> Ranking:
         params: dict[str, Any] = {"metric_type": metric}
         if metric == "IP" and not self._lite:
             params["params"] = {"ef": max(HNSW_EF, k)}
@@ -364,21 +403,22 @@ class MilvusIndexes(FollowsStore):
                 data=[query],
                 anns_field=field,
                 limit=min(k, MAX_LIMIT),
+                filter=where,
                 output_fields=["id"],
                 search_params=params,
             )
         return [(int(hit["id"]), float(hit["distance"])) for hit in results[0]]
 
     def ids(self) -> tuple[np.ndarray, np.ndarray]:
-        """Chunk ids in the collection, twice: vectors and text are one row each."""
+        """Chunk ids with their vector in the collection, and every chunk id in it."""
         with self.lock:
-            held = self._held_ids()
-        return held, held.copy()
+            held, embedded = self._held_ids()
+        return embedded, held
 
     def vector_count(self) -> int:
-        """Rows in the collection (each holds its chunk's vector)."""
+        """Rows whose vector is their chunk's own."""
         with self.lock:
-            rows = self._client.query(self._name, filter="", output_fields=["count(*)"])
+            rows = self._client.query(self._name, filter=EMBEDDED, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
     # -- saving -----------------------------------------------------------------------
