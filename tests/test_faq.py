@@ -68,6 +68,20 @@ def test_a_long_answer_keeps_its_question_in_every_chunks_search_form() -> None:
         assert "灵活就业人员怎样参加养老保险" in chunk.search_text
 
 
+def test_a_page_titled_by_a_long_question_is_answered_by_its_text() -> None:
+    question = (
+        "我在本市一家制造企业连续工作了十二年，一直按时缴纳社会保险，"
+        "今年公司以经营困难为由要与我解除劳动合同，也没有提前通知，我可以要求哪些补偿？"
+    )  # longer than any title but a question's
+    answer = "用人单位依照规定解除劳动合同的，应当按照劳动者在本单位工作的年限支付经济补偿。"
+    text = f"{question}\n\n{answer}\n每满一年支付一个月工资的标准向劳动者支付。\n"
+    (chunk,) = _chunks(text)
+    assert chunk.heading_path == (question,)
+    passage = Passage(1, 1, (1,), "a.txt", chunk.start, chunk.end, chunk.text, chunk.heading_path)
+    quoted = extractive_answer("公司解除劳动合同，工作十二年能拿多少补偿？", [passage]).text
+    assert quoted.startswith("用人单位依照规定解除劳动合同的")
+
+
 def test_statements_and_rhetorical_questions_stay_text() -> None:
     text = (
         "全市法院工作报告\n\n"

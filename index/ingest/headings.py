@@ -266,8 +266,10 @@ def _soft_heading(
 
 
 def _is_title(line: str, fmt: str) -> bool:
-    """Whether the first line of a plain document is its title."""
-    return fmt != "md" and _looks_like_title(line, _TITLE_MAX)
+    """Whether the first line of a plain document is its title: a question may be as long
+    as a marked one (a FAQ entry's page is titled by the question it answers)."""
+    longest = _QUESTION_MAX if line.endswith(_QUESTIONS) else _TITLE_MAX
+    return fmt != "md" and _looks_like_title(line, longest)
 
 
 def _looks_like_title(line: str, longest: int) -> bool:
