@@ -297,10 +297,11 @@ class Indexer:
         once and by meaning as far as the embedding cache already holds its vectors."""
         model_id, dimension = self._embedder.model_id, self._embedder.dimension
         chunks = work.chunks
-        cached = self._store.embeddings.cached(model_id, (item.text_hash for item in chunks))
-        ready = [index for index, item in enumerate(chunks) if item.text_hash in cached]
-        keys = [chunks[index].text_hash for index in ready]
-        vectors = self._store.embeddings.vectors(model_id, keys, dimension)
+        hashes = (item.text_hash for item in chunks)
+        found = self._store.embeddings.lookup(model_id, hashes, dimension)
+        ready = [index for index, item in enumerate(chunks) if item.text_hash in found]
+        vectors = np.array([found[chunks[index].text_hash] for index in ready], np.float32)
+        vectors = vectors.reshape(len(ready), dimension)
         prepared = work.prepared
         with self._indexes.change():
             old_ids, new_ids = self._store.put_indexed(

@@ -178,11 +178,10 @@ def test_embedding_cache_round_trips_float32_exactly(store: Store) -> None:
     keys = [text_hash(text) for text in ("甲", "乙", "丙")]
     vectors = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
     store.embeddings.put("model-a", keys, vectors)
-    assert store.embeddings.cached("model-a", [*keys, text_hash("丁")]) == set(keys)
-    assert store.embeddings.cached("model-b", keys) == set()
-    np.testing.assert_array_equal(
-        store.embeddings.vectors("model-a", [keys[2], keys[0]], 4), vectors[[2, 0]]
-    )
+    found = store.embeddings.lookup("model-a", [keys[2], text_hash("丁"), keys[0]], 4)
+    assert set(found) == {keys[2], keys[0]}
+    np.testing.assert_array_equal(np.stack([found[keys[2]], found[keys[0]]]), vectors[[2, 0]])
+    assert store.embeddings.lookup("model-b", keys, 4) == {}
 
 
 def test_vectors_of_stored_chunks_come_back_in_id_order(store: Store) -> None:
@@ -251,8 +250,8 @@ def test_set_model_drops_other_models_vectors(store: Store) -> None:
     store.embeddings.put("new", [key], np.ones((1, 2), np.float32))
     store.set_model("new", 2)
     assert (store.get_meta("model_id"), store.get_meta("dimension")) == ("new", "2")
-    assert store.embeddings.cached("old", [key]) == set()
-    assert store.embeddings.cached("new", [key]) == {key}
+    assert store.embeddings.lookup("old", [key], 2) == {}
+    assert list(store.embeddings.lookup("new", [key], 2)) == [key]
 
 
 def test_failed_transaction_leaves_nothing_behind(store: Store) -> None:

@@ -38,20 +38,6 @@ class EmbeddingCache:
         self._db = database
         self._lock = lock
 
-    def cached(self, model_id: str, hashes: Iterable[bytes]) -> set[bytes]:
-        """Which of ``hashes`` already have a vector of ``model_id``."""
-        wanted = list(dict.fromkeys(hashes))
-        present: set[bytes] = set()
-        with self._lock:
-            for batch in batches(wanted):
-                rows = self._db.execute(
-                    "SELECT text_hash FROM embeddings WHERE model_id = ? "
-                    f"AND text_hash IN ({placeholders(len(batch))})",
-                    (model_id, *batch),
-                ).fetchall()
-                present.update(row[0] for row in rows)
-        return present
-
     def put(self, model_id: str, hashes: Sequence[bytes], vectors: np.ndarray) -> None:
         """Cache one batch of vectors (one transaction, so finished work survives a crash)."""
         with transaction(self._db, self._lock):
@@ -70,9 +56,11 @@ class EmbeddingCache:
                 rows,
             )
 
-    def vectors(self, model_id: str, hashes: Sequence[bytes], dimension: int) -> np.ndarray:
-        """Cached vectors of ``hashes`` in order; every hash must be cached."""
-        found: dict[bytes, bytes] = {}
+    def lookup(
+        self, model_id: str, hashes: Iterable[bytes], dimension: int
+    ) -> dict[bytes, np.ndarray]:
+        """The cached vectors of ``model_id`` of those of ``hashes`` that have one."""
+        found: dict[bytes, np.ndarray] = {}
         with self._lock:
             for batch in batches(list(dict.fromkeys(hashes))):
                 rows = self._db.execute(
@@ -80,9 +68,11 @@ class EmbeddingCache:
                     f"AND text_hash IN ({placeholders(len(batch))})",
                     (model_id, *batch),
                 ).fetchall()
-                found.update(rows)
-        blob = b"".join(found[key] for key in hashes)
-        return np.frombuffer(blob, dtype="<f4").reshape(len(hashes), dimension)
+                found.update(
+                    (bytes(key), np.frombuffer(blob, dtype="<f4").reshape(dimension))
+                    for key, blob in rows
+                )
+        return found
 
     def iter_chunk_vectors(
         self, model_id: str, dimension: int, chunk_ids: Sequence[int], batch_size: int = SQL_BATCH
