@@ -82,6 +82,21 @@ def test_a_page_titled_by_a_long_question_is_answered_by_its_text() -> None:
     assert quoted.startswith("用人单位依照规定解除劳动合同的")
 
 
+def test_unmarked_questions_alternating_with_answers_head_them() -> None:
+    text = (
+        "办事指南\n\n"
+        "社保卡丢失了怎么办？\n可持身份证到任一社保卡服务网点办理挂失和补领。\n"
+        "补领社保卡需要多长时间？\n现场制卡的网点当场发卡，其他网点一般十个工作日。\n"
+    )
+    chunks = _chunks(text)
+    assert [chunk.heading_path[-1] for chunk in chunks] == [
+        "社保卡丢失了怎么办？",
+        "补领社保卡需要多长时间？",
+    ]
+    one = "办事指南\n\n社保卡丢失了怎么办？\n可持身份证到任一社保卡服务网点办理挂失和补领。\n"
+    assert _chunks(one)[0].heading_path == ("办事指南",)  # one question alone is no FAQ
+
+
 def test_statements_and_rhetorical_questions_stay_text() -> None:
     text = (
         "全市法院工作报告\n\n"

@@ -14,6 +14,7 @@ answer, and an answer never quotes the question. Marked answer lines are never h
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -153,6 +154,7 @@ def _classify(
 ) -> list[Line]:
     """Tell headings, law articles and body text apart, with each heading's rank."""
     classified = []
+    paired = _alternates(text, lines)
     for index, (start, end, paragraph) in enumerate(lines):
         line = text[start:end]
         following = lines[index + 1] if index + 1 < len(lines) else None
@@ -163,7 +165,7 @@ def _classify(
         if level is not None:
             heading: tuple[int, str] | None = (level, _normalise_title(line))
         else:
-            heading = _heading(line, fmt) or _question(text, line, following)
+            heading = _heading(line, fmt) or _question(text, line, following, paired)
         if heading is not None and not explicit and _is_list_item(text, heading, following, fmt):
             heading = None
         if heading is None and fmt != "md":
@@ -203,23 +205,47 @@ def _heading(line: str, fmt: str) -> tuple[int, str] | None:
 
 
 def _question(
-    text: str, line: str, following: tuple[int, int, int] | None
+    text: str, line: str, following: tuple[int, int, int] | None, paired: bool
 ) -> tuple[int, str] | None:
     """``(rank, title)`` when ``line`` is the question of a question-and-answer pair.
 
     It is when two of three signs agree: a question mark opens it (``问：``), it ends in
-    one, a marked answer (``答：``) follows it. One alone is not enough: ``问题：`` also
-    opens statements in reports, and speeches ask questions of their own.
+    one, an answer follows it: a marked one (``答：``), or, where questions and answers
+    alternate line by line (``paired``, ``_alternates``), any statement. One sign alone is
+    not enough: ``问题：`` also opens statements in reports, and speeches ask questions of
+    their own.
     """
     if len(line) > _QUESTION_MAX or _is_answer(line):
         return None
     mark = _qa_mark(line)
+    after = text[following[0] : following[1]] if following is not None else None
     signs = (
         mark is not None and mark.re is _QUESTION_MARK,
         line.endswith(_QUESTIONS),
-        following is not None and _is_answer(text[following[0] : following[1]]),
+        after is not None and (_is_answer(after) or (paired and _is_statement(after))),
     )
     return (_QUESTION_RANK, _normalise_title(line)) if sum(signs) >= 2 else None
+
+
+def _alternates(text: str, lines: list[tuple[int, int, int]]) -> bool:
+    """Whether questions alternate with answers here without marks: at least two lines
+    that end in a question mark are each followed by a statement (an FAQ page whose
+    questions are set in bold, which the text no longer shows)."""
+    pairs = 0
+    for (start, end, _), (after_start, after_end, _) in itertools.pairwise(lines):
+        line = text[start:end]
+        pairs += (
+            len(line) <= _QUESTION_MAX
+            and line.endswith(_QUESTIONS)
+            and _is_statement(text[after_start:after_end])
+        )
+    return pairs >= 2
+
+
+def _is_statement(line: str) -> bool:
+    """Whether a line tells rather than asks (and is no marked question)."""
+    mark = _qa_mark(line)
+    return not line.endswith(_QUESTIONS) and (mark is None or mark.re is not _QUESTION_MARK)
 
 
 def _qa_mark(line: str) -> re.Match[str] | None:
