@@ -97,6 +97,20 @@ def test_unmarked_questions_alternating_with_answers_head_them() -> None:
     assert _chunks(one)[0].heading_path == ("办事指南",)  # one question alone is no FAQ
 
 
+def test_a_question_found_by_its_form_is_a_sibling_of_the_question_before_it() -> None:
+    text = (
+        "# 劳动争议指南\n\n## 常见问题\n\n"
+        "### 需要请律师吗？\n\n不一定，案情简单的可以自己申请仲裁。\n\n"
+        "仲裁要交费吗？\n\n劳动争议仲裁不收费。\n\n怎样申请强制执行？\n\n向人民法院申请。\n"
+    )
+    chunks = chunk_document(Document("/data/指南.md", text, "md"), SETTINGS)
+    assert [chunk.heading_path for chunk in chunks] == [
+        ("劳动争议指南", "常见问题", "需要请律师吗？"),
+        ("劳动争议指南", "常见问题", "仲裁要交费吗？"),
+        ("劳动争议指南", "常见问题", "怎样申请强制执行？"),
+    ]
+
+
 def test_statements_and_rhetorical_questions_stay_text() -> None:
     text = (
         "全市法院工作报告\n\n"

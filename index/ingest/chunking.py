@@ -27,7 +27,14 @@ from pathlib import PurePath
 
 from index.documents import Chunk, Document
 from index.ingest.cleaning import kept_regions, search_form
-from index.ingest.headings import CJK, Line, article_number, classify_lines
+from index.ingest.headings import (
+    CJK,
+    QUESTION_RANK,
+    Line,
+    article_number,
+    classify_lines,
+    is_question,
+)
 from index.settings import IndexSettings
 from index.text.segmentation import CHUNK_CLAUSES, CHUNK_SENTENCES, Span, breaks, segments, trim
 
@@ -151,7 +158,7 @@ def _sections(document: Document, kept: list[Span], limit: int) -> list[_Section
                 if has_body:
                     close()
                 if not stack or stack[-1][1] != line.title:
-                    while stack and stack[-1][0] >= line.rank:
+                    while stack and _outranks(stack[-1], line):
                         stack.pop()
                     stack.append((line.rank, line.title))
             elif line.kind == "article" and has_body:
@@ -159,6 +166,14 @@ def _sections(document: Document, kept: list[Span], limit: int) -> list[_Section
             current.append(line)
     close(last=True)
     return sections
+
+
+def _outranks(open_heading: tuple[int, str], line: Line) -> bool:
+    """Whether heading ``line`` closes the open heading ``(rank, title)``: it ranks as high,
+    or it is a question found by its form following a question (``### 如何申请？`` then a
+    plain ``需要多久？``): consecutive questions of a FAQ are siblings, whatever marks them."""
+    rank, title = open_heading
+    return rank >= line.rank or (line.rank == QUESTION_RANK and is_question(title))
 
 
 def _joins_previous(text: str, previous: _Section, section: _Section, limit: int) -> bool:

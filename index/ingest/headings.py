@@ -47,7 +47,7 @@ _NUMBERED_HEADINGS: tuple[tuple[re.Pattern[str], int, int], ...] = (
     (re.compile(r"\d{1,2}[.、．](?!\d)"), 16, 30),
     (re.compile(r"[（(]\d{1,2}[）)]"), 17, 30),
 )
-_QUESTION_RANK = 40
+QUESTION_RANK = 40
 """Below every numbered heading: a marked question sits inside a document's outline."""
 _QUESTION_MAX = 200
 """A marked question may be long: lay questions often tell their story first."""
@@ -224,7 +224,7 @@ def _question(
         line.endswith(_QUESTIONS),
         after is not None and (_is_answer(after) or (paired and _is_statement(after))),
     )
-    return (_QUESTION_RANK, _normalise_title(line)) if sum(signs) >= 2 else None
+    return (QUESTION_RANK, _normalise_title(line)) if sum(signs) >= 2 else None
 
 
 def _alternates(text: str, lines: list[tuple[int, int, int]]) -> bool:
