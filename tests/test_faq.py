@@ -144,6 +144,16 @@ def test_the_answer_quotes_the_answer_not_the_question_nor_its_mark() -> None:
     assert "丢了怎么办" not in answer and "A：" not in answer
 
 
+def test_a_question_mark_inside_prose_hides_no_sentence() -> None:
+    text = (
+        "1941年皖南事变发生后，周恩来题诗：“千古奇冤，江南一叶，同室操戈，相煎何急！？”"
+        "同年，中条山战役国军失败后，周恩来撰文回应。\n近十年不少新移民住在深水?，早期也有人住在北角。"
+    )
+    passage = Passage(1, 1, (1,), "a.txt", 0, len(text), text)
+    assert extractive_answer("中条山战役发生于哪一年？", [passage]).text.startswith("1941年")
+    assert "深水" in extractive_answer("新移民住在哪里？", [passage]).text
+
+
 @pytest.mark.model
 def test_a_gbk_faq_file_answers_with_the_right_pair_through_the_real_model(
     tmp_path: Path, monkeypatch, capsys, default_embedder

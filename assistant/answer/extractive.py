@@ -9,8 +9,8 @@ person for 谁, a number for 多少: ``assistant.answer.slots``) and per questio
 passage names (the court, the year). The best ones are quoted verbatim in reading order,
 each followed by its citation number, so verification finds every quote in its passage.
 
-A heading (the article's title line, a FAQ's question) is never a quote, nor is any
-question: they name the subject and answer nothing. Under a FAQ's question, each sentence of
+A heading (the article's title line, a FAQ's question) is never a quote, nor is a question
+line: they name the subject and answer nothing. Under a FAQ's question, each sentence of
 the answer is scored together with the question it answers; its ``答：`` mark is left out.
 A quote never starts inside an enumeration (``甲、乙、丙``) and never ends on a clause that
 announces what follows (ending in ``：``, 是, 为, 的 …): such a clause takes the next clause
@@ -33,7 +33,7 @@ from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
 from index.ingest.cleaning import without_debris
-from index.ingest.headings import answer_mark_end, is_question
+from index.ingest.headings import answer_mark_end, is_marked_question, is_question
 from index.text.folding import fold, tokenize
 from index.text.segmentation import (
     ENUMERATION_MARK,
@@ -187,7 +187,7 @@ def _complete_sentences(passage: Passage) -> list[Span]:
     sentences = [
         _unmarked(s)
         for s in sentence_spans(text)
-        if not is_question(s.text) and not any(fold(s.text).strip() in h for h in headings)
+        if not _asks(text, s) and not any(fold(s.text).strip() in h for h in headings)
     ]
     complete = []
     index = 0
@@ -201,6 +201,20 @@ def _complete_sentences(passage: Passage) -> list[Span]:
             complete.append(joined)
         index += 1
     return complete
+
+
+def _asks(text: str, sentence: Span) -> bool:
+    """Whether ``sentence`` of ``text`` is a question: marked as one (``问：``), or ending in a
+    question mark on a line of its own. A question mark inside prose (a quoted poem's
+    ``相煎何急！？」``, a character lost to encoding) makes no question."""
+    if is_marked_question(sentence.text):
+        return True
+    line_start = text.rfind("\n", 0, sentence.start) + 1
+    line_end = text.find("\n", sentence.end)
+    alone = not text[line_start : sentence.start].strip() and not (
+        text[sentence.end : line_end if line_end >= 0 else len(text)].strip()
+    )
+    return alone and is_question(sentence.text)
 
 
 def _unmarked(sentence: Span) -> Span:

@@ -95,10 +95,13 @@ def is_structural(line: str) -> bool:
 def is_question(text: str) -> bool:
     """Whether a heading or sentence asks: it opens with a question mark (``问：``) or ends
     in a question mark (closing quotes aside)."""
+    return is_marked_question(text) or text.rstrip().rstrip(QUOTES).endswith(_QUESTIONS)
+
+
+def is_marked_question(text: str) -> bool:
+    """Whether ``text`` opens with a question mark (``问：``, ``Q:``, ``【问】``)."""
     mark = _qa_mark(text)
-    return (mark is not None and mark.re is _QUESTION_MARK) or text.rstrip().rstrip(
-        QUOTES
-    ).endswith(_QUESTIONS)
+    return mark is not None and mark.re is _QUESTION_MARK
 
 
 def answer_mark_end(text: str) -> int:
@@ -217,10 +220,9 @@ def _question(
     """
     if len(line) > _QUESTION_MAX or _is_answer(line):
         return None
-    mark = _qa_mark(line)
     after = text[following[0] : following[1]] if following is not None else None
     signs = (
-        mark is not None and mark.re is _QUESTION_MARK,
+        is_marked_question(line),
         line.endswith(_QUESTIONS),
         after is not None and (_is_answer(after) or (paired and _is_statement(after))),
     )
@@ -244,8 +246,7 @@ def _alternates(text: str, lines: list[tuple[int, int, int]]) -> bool:
 
 def _is_statement(line: str) -> bool:
     """Whether a line tells rather than asks (and is no marked question)."""
-    mark = _qa_mark(line)
-    return not line.endswith(_QUESTIONS) and (mark is None or mark.re is not _QUESTION_MARK)
+    return not line.endswith(_QUESTIONS) and not is_marked_question(line)
 
 
 def _qa_mark(line: str) -> re.Match[str] | None:
