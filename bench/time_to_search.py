@@ -6,7 +6,8 @@ stored, so keyword search finds every file from then on; the end of the run is w
 vector is computed and dense search reaches every chunk. At the first point the benchmark
 asks one keyword question taken from the folder's last file and checks that file is found.
 ``--keywords-only`` stops there (the base is thrown away), for a quick measurement of a
-large collection whose vectors take much longer.
+large collection whose vectors take much longer. ``--milvus`` keeps the search indexes in a
+Milvus Lite collection of the run's own instead of FAISS and our BM25.
 
     nice .venv/bin/python -m bench.time_to_search ../shared/eval/laws-lecoqa/docs --keywords-only
 """
@@ -67,7 +68,8 @@ def _probe(folder: Path) -> tuple[str, str]:
 
 def measure(folder: Path, data_dir: Path, args: Any) -> dict[str, Any]:
     """Index ``folder`` into ``data_dir`` and time both points (see the module docstring)."""
-    settings = index_settings(data_dir, args.model_cache)
+    milvus = str(data_dir.parent / "milvus.db") if args.milvus else None
+    settings = index_settings(data_dir, args.model_cache, milvus_uri=milvus)
     embedder = load_embedder(settings)
     question, source = _probe(folder)
     timeline = _Timeline()
@@ -102,6 +104,7 @@ def measure(folder: Path, data_dir: Path, args: Any) -> dict[str, Any]:
         "probe_found": timeline.probe_found,
         "fully_embedded_seconds": total,
         "model_id": embedder.model_id,
+        "engine": "milvus-lite" if args.milvus else "embedded",
     }
 
 
@@ -110,10 +113,19 @@ def summary(results: dict[str, Any]) -> str:
     total = results["fully_embedded_seconds"]
     keywords = results["keyword_searchable_seconds"]
     return f"{describe_machine(results['machine'])}\n\n" + markdown_table(
-        ["folder", "files", "chunks", "keyword-searchable (s)", "probe found", "all vectors (s)"],
+        [
+            "folder",
+            "engine",
+            "files",
+            "chunks",
+            "keyword-searchable (s)",
+            "probe found",
+            "all vectors (s)",
+        ],
         [
             [
                 results["folder"],
+                results["engine"],
                 results["files"],
                 results["chunks"],
                 "never" if keywords is None else f"{keywords:.1f}",
@@ -130,6 +142,7 @@ def main() -> None:
     parser.add_argument(
         "--keywords-only", action="store_true", help="stop once every file is stored"
     )
+    parser.add_argument("--milvus", action="store_true", help="search indexes in Milvus Lite")
     args = parser.parse_args()
     setup_logging(args.verbose)
     work = Path(tempfile.mkdtemp(prefix="youju-bench-search-"))
