@@ -169,3 +169,13 @@ def test_rare_question_words_outweigh_the_subject_every_sentence_names() -> None
     passage = Passage(1, 1, (1,), "toad.txt", 0, len(text), text)
     answer = extractive_answer("科罗拉多河蟾蜍的毒腺长在身体哪个部位？", [passage], max_sentences=1)
     assert answer.text == "蟾蜍的毒腺长在眼下[1]。"
+
+
+def test_a_sentence_that_only_restates_the_question_is_not_quoted() -> None:
+    text = (
+        "（2023）京0105民初12345号\n"
+        "被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息。"
+    )
+    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(text), text)]
+    answer = extractive_answer("（2023）京0105民初12345号案件的判决结果是什么？", passages).text
+    assert answer.startswith("被告李某于本判决生效之日起十日内偿还")

@@ -14,8 +14,9 @@ line: they name the subject and answer nothing. Under a FAQ's question, each sen
 the answer is scored together with the question it answers; its ``答：`` mark is left out.
 A quote never starts inside an enumeration (``甲、乙、丙``) and never ends on a clause that
 announces what follows (ending in ``：``, 是, 为, 的 …): such a clause takes the next clause
-or sentence along, or is not quoted. Bracketed numbers of the document
-itself (``参见[12]``) are quoted as ``［12］``, never as citation markers.
+or sentence along, or is not quoted. Nor is a quote made of the question's own words (the
+case number asked about, ``RESTATES``). Bracketed numbers of the document itself
+(``参见[12]``) are quoted as ``［12］``, never as citation markers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.answer.overlap import bigrams
+from assistant.answer.overlap import bigrams, coverage
 from assistant.answer.question import QuestionAnalysis, analyse
 from assistant.answer.slots import find_slots
 from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
@@ -54,6 +55,13 @@ SLOT_BONUS = 0.3
 """Added when a quote holds a phrase of the asked type (only for types that have one)."""
 CONSTRAINT_BONUS = 0.3
 """Added, times the share of the question's constraints the quote's passage names."""
+RESTATES = 1.0
+"""A quote whose bigrams are at least this much the question's own only restates it (the
+case number or the names asked about) and answers nothing; it is not quoted. Only a whole
+restatement: questions of the development sets copy most of their answer's sentence, so at
+0.8 six drcd answers lost their gold; at 1.0 two more held it on each set."""
+RESTATE_MIN_BIGRAMS = 4
+"""Shorter quotes may be all question words and still answer: ``可以。``"""
 DANGLING_ENDS = ("：", ":", "是", "为", "的", "指", "如下", "包括", "分别")
 """A quote whose words end like this announces content that is not in it."""
 
@@ -164,10 +172,13 @@ def _quotes(
     quotes = []
     named = _named_share(analysis, passage)
     asked = _asked(passage)
+    question = bigrams(analysis.folded)
     for sentence in sentences:
         span = sentence
         if len(sentence.text) > LONG_SENTENCE:
             span = _best_clauses(scorer, analysis, sentence)
+        if _restates(span.text, question):
+            continue
         score = scorer.score(asked + span.text) + CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
         slots = tuple((span.start + a, span.start + b) for a, b in find_slots(span.text, analysis))
         if slots:
@@ -240,6 +251,12 @@ def starts_mid_enumeration(text: str, start: int) -> bool:
     """Whether a quote starting at ``start`` of ``text`` begins inside an enumeration."""
     before = text[:start].rstrip()
     return before.endswith(ENUMERATION_MARK)
+
+
+def _restates(quote: str, question: set[str]) -> bool:
+    """Whether ``quote`` is (nearly) made of the question's bigrams: nothing it could answer."""
+    own = bigrams(fold(quote))
+    return len(own) >= RESTATE_MIN_BIGRAMS and coverage(own, question) >= RESTATES
 
 
 def _asked(passage: Passage) -> str:
