@@ -254,7 +254,8 @@ def starts_mid_enumeration(text: str, start: int) -> bool:
 
 
 def _restates(quote: str, question: set[str]) -> bool:
-    """Whether ``quote`` is (nearly) made of the question's bigrams: nothing it could answer."""
+    """Whether ``quote`` is made of the question's bigrams (``RESTATES`` of them): it answers
+    nothing."""
     own = bigrams(fold(quote))
     return len(own) >= RESTATE_MIN_BIGRAMS and coverage(own, question) >= RESTATES
 

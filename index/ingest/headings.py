@@ -5,11 +5,11 @@ it is merely an item of a list, or a short unnumbered line before a clearly long
 The first line of a document is its title when it looks like one. Ranks order the outline:
 lower is higher, the document title is 0.
 
-The question of a question-and-answer pair (government FAQs, 答记者问) heads its answer: a
-line marked as a question (``问：``, ``Q:``, ``【问】``), a numbered line ending in a question
-mark, or any question line directly followed by a marked answer (``答：``). So each pair
-becomes a section of its own, its question leads the search form of every chunk of a long
-answer, and an answer never quotes the question. Marked answer lines are never headings.
+The question of a question-and-answer pair (government FAQs, 答记者问) heads its answer
+(``_question``: a line marked as a question, ``问：``, or ending in a question mark, that an
+answer follows; a numbered line ending in a question mark is a numbered heading). So each
+pair becomes a section of its own, its question leads the search form of every chunk of a
+long answer, and an answer never quotes the question. Marked answer lines are never headings.
 """
 
 from __future__ import annotations
@@ -100,8 +100,7 @@ def is_question(text: str) -> bool:
 
 def is_marked_question(text: str) -> bool:
     """Whether ``text`` opens with a question mark (``问：``, ``Q:``, ``【问】``)."""
-    mark = _qa_mark(text)
-    return mark is not None and mark.re is _QUESTION_MARK
+    return _opens_with(text, _QUESTION_MARK)
 
 
 def answer_mark_end(text: str) -> int:
@@ -257,8 +256,13 @@ def _qa_mark(line: str) -> re.Match[str] | None:
 
 def _is_answer(line: str) -> bool:
     """Whether ``line`` opens with an answer mark (``答：``, ``A:``, ``【答】``)."""
-    mark = _qa_mark(line)
-    return mark is not None and mark.re is _ANSWER_MARK
+    return _opens_with(line, _ANSWER_MARK)
+
+
+def _opens_with(text: str, kind: re.Pattern[str]) -> bool:
+    """Whether the question or answer mark ``text`` opens with is of ``kind``."""
+    mark = _qa_mark(text)
+    return mark is not None and mark.re is kind
 
 
 def _numbering_end(line: str) -> int:
