@@ -26,7 +26,7 @@ from assistant.answer.prompting import (
 )
 from assistant.answer.question import analyse
 from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
-from assistant.retrieval.passages import build_passages
+from assistant.retrieval.passages import build_passages, identifiers
 from assistant.retrieval.reliability import CACHE_NAME as RELIABILITY_CACHE
 from assistant.retrieval.reliability import FusionWeights
 from assistant.retrieval.reranking import CrossEncoderReranker
@@ -158,7 +158,12 @@ class Assistant:
         """The ``k`` numbered passages shown for ranked ``hits``: the best ``k × CONTEXT_FACTOR``
         chunks, neighbours merged into one passage, repeated texts dropped."""
         k = k or self.settings.top_k
-        return build_passages(hits[: k * CONTEXT_FACTOR], k)
+        passages = build_passages(hits[: k * CONTEXT_FACTOR], k)
+        heads = self.retriever.index.heads(sorted({passage.source for passage in passages}))
+        return [
+            replace(passage, identifiers=identifiers(heads.get(passage.source, "")))
+            for passage in passages
+        ]
 
     def ask(
         self,

@@ -428,6 +428,11 @@ class KnowledgeBase:
         """The original text of an indexed file (for the viewer), or None."""
         return self._store.document(source)
 
+    def heads(self, sources: Sequence[str]) -> dict[str, str]:
+        """Each file's opening (its first chunk), where a judgment or an official document
+        states its case or document number once for the whole text."""
+        return self._store.heads(sources)
+
     def chunks(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
         """The chunks of ``chunk_ids`` in the order asked; ids no longer stored are left out."""
         return self._store.chunk_records(chunk_ids)

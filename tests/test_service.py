@@ -316,3 +316,50 @@ def test_answers_say_when_part_of_the_base_has_no_vectors_yet(tmp_path: Path, co
     with KnowledgeBase.open(settings, FakeEmbedder()) as kb:
         kb.index_paths([corpus])
         assert kb.pending_vectors() == 0 and _assistant(kb).ask(QUESTION).notice == ""
+
+
+JUDGMENT = """北京市朝阳区人民法院
+民事判决书
+（2023）京0105民初12345号
+
+原告：张某某，男，1980年3月5日出生，汉族，住北京市朝阳区。
+被告：李某，女，1985年7月12日出生，汉族，住北京市海淀区。
+
+原告张某某与被告李某民间借贷纠纷一案，本院于2023年3月1日立案后，依法适用简易程序，公开开庭\
+进行了审理。原告张某某及其委托诉讼代理人王某到庭参加诉讼，被告李某经本院传票传唤无正当理由\
+拒不到庭参加诉讼，本院依法缺席审理。本案现已审理终结。
+
+本院经审理认定事实如下：{facts}
+
+本院认为，合法的借贷关系受法律保护。原告提交的借条、银行转账记录能够证明双方之间存在借贷\
+关系，被告未按约定归还借款，应承担还款责任。依照《中华人民共和国民法典》第六百六十七条、\
+第六百七十五条规定，判决如下：
+一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息；
+二、驳回原告张某某的其他诉讼请求。
+案件受理费4300元，由被告李某负担。
+""".format(
+    facts="".join(
+        f"{month}月{day}日，被告通过微信向原告表示资金周转困难，请求延期还款，原告未予同意。"
+        for month, day in ((6, 1), (7, 3), (8, 5), (9, 9), (10, 12), (11, 15), (12, 20))
+    )
+)
+
+
+def test_a_judgment_named_by_its_case_number_answers_from_any_of_its_passages(
+    tmp_path: Path, fake_embedder: FakeEmbedder
+) -> None:
+    """The case number is stated once, at the top; the fee's passage does not repeat it."""
+    folder = tmp_path / "judgments"
+    folder.mkdir()
+    (folder / "判决书.txt").write_text(JUDGMENT, encoding="utf-8")
+    with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), fake_embedder) as kb:
+        kb.index_paths([folder])
+        assert kb.chunk_count() > 1
+        assistant = _assistant(kb)
+        (head,) = kb.heads([str((folder / "判决书.txt").resolve())]).values()
+        assert head.startswith("北京市朝阳区人民法院\n民事判决书\n（2023）京0105民初12345号")
+        answer = assistant.ask("（2023）京0105民初12345号案件的案件受理费是多少？")
+        assert answer.found and "案件受理费4300元" in answer.text
+        assert all(p.identifiers == "（2023）京0105民初12345号" for p in answer.passages)
+        other = assistant.ask("（2019）京0105民初54321号案件的案件受理费是多少？")
+        assert not other.found  # another case: its number is nowhere

@@ -266,3 +266,10 @@ def test_a_literal_percent_sign_is_sql_on_both_engines(tmp_path: Path, database_
     with plain_sql(address) as database:
         assert database.execute("SELECT '100%'").fetchone()[0] == "100%"
         assert database.execute("SELECT '100%' || ?", ("?",)).fetchone()[0] == "100%?"
+
+
+def test_heads_are_each_files_first_chunk(store: Store) -> None:
+    chunks = _chunks()
+    store.put_indexed(_document(), "h", b"s", chunks, recipe="r")
+    source = _document().source
+    assert store.heads([source, "/docs/none.txt"]) == {source: chunks[0].chunk.text}

@@ -298,9 +298,9 @@ def _run_score(scorer: TermScorer, analysis: QuestionAnalysis, run: Span) -> flo
 
 
 def searchable(passage: Passage) -> str:
-    """A passage's folded text with its heading path (the document title names the subject):
-    what a question's constraints and words are looked up in."""
-    return fold(" ".join((*passage.heading_path, passage.text)))
+    """A passage's folded text with its heading path (the document title names the subject)
+    and its document's case numbers: what a question's constraints and words are looked up in."""
+    return fold(" ".join((*passage.heading_path, passage.identifiers, passage.text)))
 
 
 def _named_share(analysis: QuestionAnalysis, passage: Passage) -> float:

@@ -18,6 +18,9 @@ class Passage:
 
     ``document.text[start:end] == text`` in the original file; ``n`` (1-based) is the number
     an answer cites as ``[n]``; ``chunk_id`` is the best-ranked chunk it contains.
+    ``identifiers`` are the case and document numbers its document's opening states
+    (``（2023）京0105民初12345号``, ``京政发〔2023〕12号``): a passage deep inside a judgment
+    still belongs to that case.
     """
 
     n: int
@@ -30,6 +33,7 @@ class Passage:
     heading_path: tuple[str, ...] = ()
     page: int | None = None
     score: float = 0.0
+    identifiers: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ from index.text.folding import fold
 
 MAX_MERGED_CHUNKS = 3
 """A passage grows from at most this many consecutive chunks, so context stays focused."""
+CASE_NUMBER = re.compile(r"[（(〔\[［]\d{4}[）)〕\]］][^\s，。；、,;]{0,20}?\d+号")
+"""A case number (``（2023）京0105民初12345号``) or a document number (``〔2023〕12号``)."""
 
 
 @dataclass
@@ -74,6 +77,12 @@ def build_passages(hits: Sequence[Hit], limit: int) -> list[Passage]:
             )
         )
     return passages
+
+
+def identifiers(head: str) -> str:
+    """The case and document numbers in a document's opening, space-separated. Only these:
+    the opening of a scraped page may name other events, which no later passage is about."""
+    return " ".join(CASE_NUMBER.findall(head))
 
 
 def _merged_span(records: Sequence[ChunkRecord]) -> tuple[int, int, str]:

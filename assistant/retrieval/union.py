@@ -49,6 +49,13 @@ class UnionIndex:
                 found[pooled] = ChunkRecord(pooled, record.source, record.chunk)
         return [found[pooled] for pooled in chunk_ids if pooled in found]
 
+    def heads(self, sources: Sequence[str]) -> dict[str, str]:
+        """Each file's opening, from the first base holding it."""
+        found: dict[str, str] = {}
+        for kb in reversed(self.bases):
+            found.update(kb.heads(sources))
+        return found
+
     def pending_vectors(self) -> int:
         """Chunks of every base that dense search does not reach yet."""
         return sum(kb.pending_vectors() for kb in self.bases)

@@ -338,6 +338,19 @@ class Store:
             ).fetchone()
         return None if row is None else document_from_row(source, *row)
 
+    def heads(self, sources: Sequence[str]) -> dict[str, str]:
+        """The text of the first chunk of each indexed file of ``sources`` (unknown left out)."""
+        found: dict[str, str] = {}
+        with self._lock:
+            for batch in sql.batches(list(sources)):
+                rows = self._db.execute(
+                    "SELECT source, chunks.text FROM files JOIN chunks USING (file_id) "
+                    f"WHERE chunks.ordinal = 0 AND source IN ({sql.placeholders(len(batch))})",
+                    tuple(batch),
+                ).fetchall()
+                found.update(rows)
+        return found
+
     def chunk_records(self, chunk_ids: Sequence[int]) -> list[ChunkRecord]:
         """The chunks of ``chunk_ids`` in the order asked; unknown ids are left out."""
         found: dict[int, ChunkRecord] = {}
