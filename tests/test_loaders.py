@@ -134,6 +134,20 @@ def test_html_headings_are_headings_whatever_they_read_like(
     _check_spans(prepared)
 
 
+def test_html_table_cells_are_never_glued_together(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    page = """<html><head><meta charset="utf-8"></head><body><table>
+    <tr><th>事项</th><th>办理时限</th></tr>
+    <tr><td>居住证签注</td><td>当场办结</td></tr>
+    </table></body></html>"""
+    path = tmp_path / "table.html"
+    path.write_text(page, encoding="utf-8")
+    prepared = prepare(path, "table.html", index_settings)
+    assert prepared.document.text.splitlines() == ["事项 办理时限", "居住证签注 当场办结"]
+    _check_spans(prepared)
+
+
 def test_word_heading_styles_are_headings(tmp_path: Path, index_settings: IndexSettings) -> None:
     document = docx.Document()
     document.add_heading("全市法院工作报告", level=0)

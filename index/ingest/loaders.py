@@ -101,6 +101,7 @@ _UNCOUNTED = frozenset(
     | {"colgroup", "caption", "rp", "rt", "html", "head", "body", "area", "base", "br", "col"}
     | {"embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
+_CELL_TAGS = frozenset({"td", "th"})
 _HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WORD_HEADING = re.compile(r"(?:heading|标题)\s*([1-6])", re.IGNORECASE)
 _WORD_TITLE = re.compile(r"title|标题", re.IGNORECASE)
@@ -242,7 +243,8 @@ def _decode_html(source: str, data: bytes, declared: str | None) -> tuple[str, s
 
 
 def _visible(root: Tag) -> Iterator[str]:
-    """Text pieces under ``root`` in document order, with line breaks around block elements.
+    """Text pieces under ``root`` in document order, with line breaks around block elements
+    and a space before each table cell.
 
     Walked with an explicit stack, not recursion: a page may nest elements a hundred
     thousand deep.
@@ -265,6 +267,8 @@ def _visible(root: Tag) -> Iterator[str]:
             block = child.name in _BLOCK_TAGS
             if block:
                 yield "\n"
+            elif child.name in _CELL_TAGS:
+                yield " "  # cells of a row stay one line, never glued together
             children.append(iter(child.children))
             blocks.append(block)
 
