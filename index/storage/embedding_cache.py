@@ -21,6 +21,13 @@ import numpy as np
 from index.storage.database import Database
 from index.storage.sql import SQL_BATCH, batches, iter_rows_of_ids, placeholders, transaction
 
+_WITHOUT_VECTOR = (
+    "FROM chunks LEFT JOIN embeddings "
+    "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
+    "WHERE embeddings.text_hash IS NULL"
+)
+"""The stored chunks that lack a vector of the model given as the one parameter."""
+
 
 def text_hash(search_text: str) -> bytes:
     """The embedding cache key of a chunk: SHA-256 of its search text."""
@@ -107,9 +114,8 @@ class EmbeddingCache:
         """
         with self._lock:
             rows = self._db.execute(
-                "SELECT chunks.text_hash, chunk_id FROM chunks LEFT JOIN embeddings "
-                "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
-                "WHERE embeddings.text_hash IS NULL AND chunk_id > ? ORDER BY chunk_id LIMIT ?",
+                f"SELECT chunks.text_hash, chunk_id {_WITHOUT_VECTOR} "
+                "AND chunk_id > ? ORDER BY chunk_id LIMIT ?",
                 (model_id, after, limit),
             ).fetchall()
         keys = list(dict.fromkeys(bytes(key) for key, _ in rows))
@@ -119,10 +125,7 @@ class EmbeddingCache:
         """How many distinct texts of stored chunks lack a vector of ``model_id``."""
         with self._lock:
             (count,) = self._db.execute(
-                "SELECT COUNT(DISTINCT chunks.text_hash) FROM chunks LEFT JOIN embeddings "
-                "ON embeddings.model_id = ? AND embeddings.text_hash = chunks.text_hash "
-                "WHERE embeddings.text_hash IS NULL",
-                (model_id,),
+                f"SELECT COUNT(DISTINCT chunks.text_hash) {_WITHOUT_VECTOR}", (model_id,)
             ).fetchone()
         return int(count)
 

@@ -299,7 +299,7 @@ class MilvusIndexes(FollowsStore):
                 vectored += ids
             bare = np.setdiff1d(missing, vectored).tolist()
             for batch in batches(bare):
-                self._write(batch, _texts(snapshot, batch), embedded=False)
+                self._write(batch, _texts(snapshot, batch))
             changed = len(extra) + len(vectored) + len(bare)
         with self.lock:
             self.generation = generation
@@ -335,7 +335,7 @@ class MilvusIndexes(FollowsStore):
 
     def add(self, ids: Sequence[int], texts: Sequence[ChunkText]) -> None:
         """Insert just-stored chunks, searchable by keywords at once; their vectors follow."""
-        self._write(ids, dict(zip(ids, texts, strict=True)), embedded=False)
+        self._write(ids, dict(zip(ids, texts, strict=True)))
 
     def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         """Give stored chunks their vectors (their rows are rewritten with the stored text)."""
@@ -347,17 +347,13 @@ class MilvusIndexes(FollowsStore):
         self._write(ids, texts, vectors)
 
     def _write(
-        self,
-        ids: Sequence[int],
-        texts: dict[int, ChunkText],
-        vectors: np.ndarray | None = None,
-        *,
-        embedded: bool = True,
+        self, ids: Sequence[int], texts: dict[int, ChunkText], vectors: np.ndarray | None = None
     ) -> None:
         """Upsert the rows of those of ``ids`` with a text (Milvus analyses it), with
-        ``vectors``, or zeros and ``embedded`` false while a chunk has none."""
+        ``vectors``, or zeros and ``embedded`` false while the chunks have none."""
+        embedded = vectors is not None
         if vectors is None:
-            vectors, embedded = np.zeros((len(ids), self._dimension), np.float32), False
+            vectors = np.zeros((len(ids), self._dimension), np.float32)
         rows = _rows(ids, np.asarray(vectors, dtype=np.float32), texts, embedded=embedded)
         with self.lock:
             for begin in range(0, len(rows), INSERT_BATCH):
