@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from index.embed.protocol import Embedder
 from index.settings import IndexSettings
 from tests.browser_harness import browser, chromium_path  # noqa: F401  (fixtures)
 from tests.fakes import FakeEmbedder
@@ -21,6 +22,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = PROJECT_ROOT / "samples"
+
+
+def use_embedder(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> None:
+    """Make the command line and the assistant load ``embedder``, and clear the environment
+    settings (LLM, reranker, data folder, top-k) that would change what they answer."""
+    monkeypatch.setattr("index.embed.factory.load_embedder", lambda settings: embedder)
+    monkeypatch.setattr("assistant.service.load_embedder", lambda settings: embedder)
+    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
+        monkeypatch.delenv(f"YOUJU_{name}", raising=False)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.cli import main
 from index.text.folding import fold
+from tests.conftest import use_embedder
 from tests.fakes import FakeEmbedder
 
 CITATION_KEYS = {"n", "source", "start", "end", "page", "text", "score", "supported"}
@@ -28,10 +29,7 @@ def indexed_samples(tmp_path: Path, samples_dir: Path, monkeypatch, request) -> 
         embedder = request.getfixturevalue("default_embedder")
     else:
         embedder = FakeEmbedder()
-    monkeypatch.setattr("index.embed.factory.load_embedder", lambda settings: embedder)
-    monkeypatch.setattr("assistant.service.load_embedder", lambda settings: embedder)
-    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
-        monkeypatch.delenv(f"YOUJU_{name}", raising=False)
+    use_embedder(monkeypatch, embedder)
     data = tmp_path / "kb"
     assert main(["index", str(samples_dir), "--data", str(data), "--json"]) == 0
     return data

@@ -11,6 +11,7 @@ import pytest
 from assistant import evaluation
 from assistant.cli import main
 from index.documents import Document, FileInfo
+from tests.conftest import use_embedder
 from tests.fakes import FakeEmbedder
 
 REPORT_KEYS = {"set", "questions", "retrieval", "answers", "gold_passage_not_located"}
@@ -98,9 +99,7 @@ def docs_set(tmp_path: Path) -> Path:
 @pytest.fixture
 def embedder(monkeypatch) -> FakeEmbedder:
     fake = FakeEmbedder()
-    monkeypatch.setattr("assistant.service.load_embedder", lambda settings: fake)
-    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
-        monkeypatch.delenv(f"YOUJU_{name}", raising=False)
+    use_embedder(monkeypatch, fake)
     return fake
 
 

@@ -14,6 +14,7 @@ from index.documents import Document
 from index.ingest.chunking import chunk_document
 from index.ingest.cleaning import clean
 from index.settings import IndexSettings
+from tests.conftest import use_embedder
 
 FAQ = """居住证办理常见问题解答
 
@@ -161,10 +162,7 @@ def test_a_gbk_faq_file_answers_with_the_right_pair_through_the_real_model(
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "居住证问答.txt").write_bytes(FAQ.encode("gb18030"))
-    monkeypatch.setattr("index.embed.factory.load_embedder", lambda settings: default_embedder)
-    monkeypatch.setattr("assistant.service.load_embedder", lambda settings: default_embedder)
-    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
-        monkeypatch.delenv(f"YOUJU_{name}", raising=False)
+    use_embedder(monkeypatch, default_embedder)
     data = tmp_path / "kb"
     assert main(["index", str(folder), "--data", str(data), "--json"]) == 0
     capsys.readouterr()
