@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 
 from index.errors import DocumentError
-from index.ingest.prepare import prepare
+from index.ingest.prepare import PreparedFile, prepare
 from index.settings import IndexSettings
 from tests.formats import CJK_FONT, write_document
 
@@ -146,6 +146,47 @@ def test_html_table_cells_are_never_glued_together(
     prepared = prepare(path, "table.html", index_settings)
     assert prepared.document.text.splitlines() == ["事项 办理时限", "居住证签注 当场办结"]
     _check_spans(prepared)
+
+
+QA_ROWS = (
+    ("问题", "答复"),
+    ("外地户口的孩子能在本市上小学吗？", "可以。持有本市居住证的，其随迁子女可以按照规定入学。"),
+    ("居住证怎么办理？", "携带身份证和居住登记凭证到社区服务站申请，当场受理。"),
+    ("办理居住证收费吗？", "不收费。"),
+)
+
+
+def _pairs_are_sections(prepared: PreparedFile) -> None:
+    """Each question of ``QA_ROWS`` is a line of its own heading the answer after it."""
+    lines = prepared.document.text.splitlines()
+    for question, answer in QA_ROWS[1:]:
+        assert lines[lines.index(question) + 1] == answer
+    sections = {chunk.heading_path[-1]: chunk.text for chunk in prepared.chunks}
+    assert all(answer in sections[question] for question, answer in QA_ROWS[1:])
+    _check_spans(prepared)
+
+
+def test_an_html_question_and_answer_table_reads_as_a_faq(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    rows = "".join(f"<tr><td>{q}</td><td>{a}</td></tr>" for q, a in QA_ROWS)
+    page = f"<html><head><meta charset='utf-8'></head><body><table>{rows}</table></body></html>"
+    path = tmp_path / "faq.html"
+    path.write_text(page, encoding="utf-8")
+    _pairs_are_sections(prepare(path, "faq.html", index_settings))
+
+
+def test_a_word_question_and_answer_table_reads_as_a_faq(
+    tmp_path: Path, index_settings: IndexSettings
+) -> None:
+    document = docx.Document()
+    table = document.add_table(rows=len(QA_ROWS), cols=2)
+    for row, cells in enumerate(QA_ROWS):
+        for column, text in enumerate(cells):
+            table.cell(row, column).text = text
+    path = tmp_path / "faq.docx"
+    document.save(str(path))
+    _pairs_are_sections(prepare(path, "faq.docx", index_settings))
 
 
 def test_word_heading_styles_are_headings(tmp_path: Path, index_settings: IndexSettings) -> None:

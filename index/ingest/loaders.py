@@ -22,6 +22,7 @@ from docx.table import Table
 from index.documents import Document, PageStart
 from index.errors import DocumentError, UndecodableError
 from index.ingest.encoding import decode
+from index.ingest.headings import is_question
 
 _BINARY_MAGIC = (
     (b"%PDF-", "PDF"),
@@ -246,31 +247,42 @@ def _visible(root: Tag) -> Iterator[str]:
     """Text pieces under ``root`` in document order, with line breaks around block elements
     and a space before each table cell.
 
-    Walked with an explicit stack, not recursion: a page may nest elements a hundred
-    thousand deep.
+    A table row stays one line, except after a cell that asks (``如何办理居住证？``): a
+    question-and-answer table becomes question lines each followed by its answer, as in a
+    FAQ written as text. Walked with an explicit stack, not recursion: a page may nest
+    elements a hundred thousand deep.
     """
     children = [iter(root.children)]
-    blocks = [False]
+    kinds = [""]
+    last = ""  # the last piece that shows something
     while children:
         child = next(children[-1], None)
         if child is None:
             children.pop()
-            if blocks.pop():
+            kind = kinds.pop()
+            if kind == "block" or (kind == "cell" and is_question(last)):
                 yield "\n"
         elif isinstance(child, Comment) or (
             isinstance(child, NavigableString) and type(child) is not NavigableString
         ):
             continue
         elif isinstance(child, NavigableString):
-            yield str(child).replace("\n", " ")
+            piece = str(child).replace("\n", " ")
+            last = piece if piece.strip() else last
+            yield piece
         elif isinstance(child, Tag):
-            block = child.name in _BLOCK_TAGS
-            if block:
-                yield "\n"
-            elif child.name in _CELL_TAGS:
-                yield " "  # cells of a row stay one line, never glued together
+            kind = _element_kind(child.name)
+            if kind:
+                yield "\n" if kind == "block" else " "  # cells of a row are never glued
             children.append(iter(child.children))
-            blocks.append(block)
+            kinds.append(kind)
+
+
+def _element_kind(name: str) -> str:
+    """``block`` for elements on lines of their own, ``cell`` for table cells, else ""."""
+    if name in _BLOCK_TAGS:
+        return "block"
+    return "cell" if name in _CELL_TAGS else ""
 
 
 def _load_pdf(source: str, data: bytes, max_chars: int) -> Document:
@@ -395,14 +407,22 @@ def _refuse_bomb(source: str, data: bytes, limit: int) -> None:
 
 
 def _table_lines(table: Table) -> Iterator[str]:
-    """One line per table row; a merged cell appears once."""
+    """One line per table row, cells separated by tabs; a merged cell appears once. A cell
+    that asks ends its line, so a question-and-answer table reads like a FAQ (``_visible``)."""
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
             text = " ".join(cell.text.split())
             if not cells or text != cells[-1]:
                 cells.append(text)
-        yield "\t".join(cells)
+        line: list[str] = []
+        for cell in cells:
+            line.append(cell)
+            if is_question(cell):
+                yield "\t".join(line)
+                line = []
+        if line:
+            yield "\t".join(line)
 
 
 _LOADERS: dict[str, Loader] = {

@@ -14,7 +14,7 @@ from index.ingest.loaders import load
 from index.ingest.reading import read_file
 from index.settings import IndexSettings
 
-PIPELINE_VERSION = 9
+PIPELINE_VERSION = 10
 """Bump whenever loading, cleaning, chunking or tokenizing changes what a file yields, so
 knowledge bases built by an older version re-prepare their files on the next index run."""
 
