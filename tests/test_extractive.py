@@ -179,3 +179,64 @@ def test_a_sentence_that_only_restates_the_question_is_not_quoted() -> None:
     passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(text), text)]
     answer = extractive_answer("（2023）京0105民初12345号案件的判决结果是什么？", passages).text
     assert answer.startswith("被告李某于本判决生效之日起十日内偿还")
+
+
+RULING = (
+    "本院认为，被告未按约定归还借款，应承担还款责任。依照《中华人民共和国民法典》"
+    "第六百六十七条、第六百七十五条，《中华人民共和国民事诉讼法》第一百四十七条规定，判决如下：\n"
+    "一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息"
+    "（以20万元为基数，按照年利率6%，自2021年5月10日起计算至实际清偿之日止）；\n"
+    "二、驳回原告张某某的其他诉讼请求。\n"
+    "案件受理费4300元，由被告李某负担。"
+)
+
+
+def test_a_ruling_is_the_items_after_the_lead_in_of_the_operative_part() -> None:
+    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(RULING), RULING)]
+    answer = extractive_answer("法院是怎么判的？", passages, max_sentences=2)
+    assert answer.text == (
+        "一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息"
+        "（以20万元为基数，按照年利率6%，自2021年5月10日起计算至实际清偿之日止）[1]。"
+        "二、驳回原告张某某的其他诉讼请求[1]。"
+    )
+    assert all(quote.answer_slots for quote in answer.quotes)
+    assert all(s.supported for s in verify(answer.text, passages))
+
+
+def test_an_item_is_scored_with_the_lead_in_that_names_its_subject() -> None:
+    text = (
+        "劳动者有下列情形之一的，用人单位可以解除劳动合同：\n"
+        "（一）在试用期间被证明不符合录用条件的；\n"
+        "（二）严重违反用人单位的规章制度的。\n"
+        "用人单位应当向劳动者支付工资。"
+    )
+    passages = [Passage(1, 1, (1,), "劳动合同法.txt", 0, len(text), text)]
+    answer = extractive_answer("员工严重违反规章制度，单位能解除劳动合同吗？", passages)
+    assert answer.best is not None
+    assert answer.best.span.text == "（二）严重违反用人单位的规章制度的。"
+
+
+def test_a_narrowed_quote_never_cuts_a_bracket_in_two() -> None:
+    text = (
+        "被告应于本判决生效之日起十日内偿还原告借款本金20万元，并支付利息"
+        "（以20万元为基数，按照年利率6%，自2021年5月10日起计算至实际清偿之日止），"
+        "逾期付款的，应当加倍支付迟延履行期间的债务利息，本案受理费由被告负担。"
+    )
+    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(text), text)]
+    answer = extractive_answer("利息怎么计算？", passages)
+    assert answer.text.count("（") == answer.text.count("）")
+    assert "年利率6%" in answer.text
+
+
+def test_a_long_sentence_is_not_narrowed_to_the_words_of_the_question() -> None:
+    """Narrowed to its title clause, the sentence naming the author only restated the
+    question and was dropped; a run that restates is no candidate, so the sentence stays."""
+    text = (
+        "《长河，一部未写完的书》（原标题的意思是「来自远方的一封信」，副标题则为「穿越群山的旅行」）"
+        "是作家李明将其为了写作长篇小说《山》耗时五年在全国各地的海边、山村和城市里反复走访所收集的"
+        "大量资料、访谈记录、照片与当时写下的工作笔记重新加以汇整并全部改写而成的一本厚达六百多页的"
+        "非小说类书籍。这本书出版后广受好评。"
+    )
+    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    answer = extractive_answer("《长河，一部未写完的书》的作者是谁？", passages).text
+    assert "是作家李明" in answer

@@ -28,6 +28,11 @@ from index.text.folding import fold
         ("个体工商户是否承担共同责任？", AnswerType.YES_NO),
         ("哪个部门负责登记？", AnswerType.ORGANISATION),
         ("个体工商户的诉讼主体是什么？", AnswerType.OTHER),
+        ("（2023）京0105民初12345号案件的判决结果是什么？", AnswerType.RULING),
+        ("法院是怎么判的？", AnswerType.RULING),
+        ("张某盗窃案判了几年？", AnswerType.RULING),
+        ("法院为什么这样判？", AnswerType.REASON),
+        ("怎么判断商标相同或商标近似？", AnswerType.METHOD),
     ],
 )
 def test_answer_type(question: str, expected: AnswerType) -> None:

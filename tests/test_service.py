@@ -12,6 +12,7 @@ from assistant.answer.prompting import NOT_FOUND, recent_turns
 from assistant.answer.types import Answer
 from assistant.service import DECLINED, LLM_UNVERIFIED, VECTORS_PENDING, Assistant
 from assistant.settings import LLMSettings, Settings
+from index.embed.protocol import Embedder
 from index.errors import ConfigurationError, ModelNotFoundError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
@@ -363,3 +364,19 @@ def test_a_judgment_named_by_its_case_number_answers_from_any_of_its_passages(
         assert all(p.identifiers == "（2023）京0105民初12345号" for p in answer.passages)
         other = assistant.ask("（2019）京0105民初54321号案件的案件受理费是多少？")
         assert not other.found  # another case: its number is nowhere
+
+
+def test_the_outcome_of_a_judgment_is_its_operative_part(
+    tmp_path: Path, default_embedder: Embedder
+) -> None:
+    """判决结果 asks what the court decided: the items after 判决如下：, not the procedure."""
+    folder = tmp_path / "judgments"
+    folder.mkdir()
+    (folder / "判决书.txt").write_text(JUDGMENT, encoding="gb18030")
+    with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), default_embedder) as kb:
+        kb.index_paths([folder])
+        answer = _assistant(kb).ask("（2023）京0105民初12345号案件的判决结果是什么？")
+    assert answer.found
+    assert answer.text.startswith("一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金")
+    assert "二、驳回原告张某某的其他诉讼请求" in answer.text
+    assert "立案" not in answer.text and "判决如下" not in answer.text

@@ -23,10 +23,20 @@ def _slots(question: str, text: str) -> list[str]:
         ("丹东中院审结了多少件案件？", "全年共受理各类案件2万件，审结1.8万件。", "1.8万件"),
         ("会议是哪天召开的？", "2月27日，丹东市中级人民法院组织召开全市法院院长会议。", "2月27日"),
         ("刑事、民事、行政被称为什么？", "刑事、民事、行政审判被称为“三大审判”。", "“三大审判”"),
+        ("法院怎么判的？", "依照上述规定，判决如下：驳回原告的诉讼请求。", "驳回原告的诉讼请求。"),
+        ("参加会议的有哪些人？", "一、班子成员、各庭庭长参加会议", "班子成员、各庭庭长参加会议"),
     ],
 )
 def test_slots_of_the_asked_type(question: str, text: str, expected: str) -> None:
     assert expected in _slots(question, text)
+
+
+def test_a_number_in_another_unit_than_asked_answers_nothing() -> None:
+    text = "本院于2023年3月1日立案，判令被告偿还借款本金20万元，同比增长3.2%。"
+    assert _slots("被告需要偿还多少钱？", text) == ["20万元"]
+    assert _slots("审结了多少件案件？", "2023年审结案件1.8万件。") == ["1.8万件"]
+    assert _slots("审结了多少件案件？", "2023年审结案件18000余，同比增长3.2%。") == ["18000余，"]
+    assert _slots("审结案件数是多少？", "2023年审结案件1.8万件。") == ["2023年", "1.8万件"]
 
 
 def test_phrases_already_in_the_question_are_no_slots() -> None:

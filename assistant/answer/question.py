@@ -29,6 +29,7 @@ class AnswerType(StrEnum):
     LIST = "list"
     DEFINITION = "definition"
     REASON = "reason"
+    RULING = "ruling"
     METHOD = "method"
     YES_NO = "yes_no"
     OTHER = "other"
@@ -44,6 +45,11 @@ _TYPE_RULES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
         (AnswerType.YES_NO, r"是否|是不是|能否|可否|可不可以|能不能|有没有|会不会|吗[?？]?$"),
         (AnswerType.REASON, r"为什么|为何|何故|什么原因|原因是|因何|缘何"),
+        (
+            AnswerType.RULING,
+            r"(?:判决|裁判|裁定|审判|判罚)(?:的)?(?:结果|内容|主文)|"
+            r"(?:怎么|如何|怎样)(?:判(?![断别明读])|裁判|裁定)|判(?:了|处了?|决了?)(?:什么|多少|几|哪些)",
+        ),
         (AnswerType.LIST, r"哪些|哪几|包括什么|包含什么|几个方面|几方面"),
         (AnswerType.PERSON, r"谁|哪位|哪一位|什么人|何人"),
         (
@@ -73,7 +79,8 @@ _TYPE_RULES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
     )
 )
 """First match wins: the order puts the most specific question words first. 怎样的 asks
-what kind (怎样的形象), not how: no method."""
+what kind (怎样的形象), not how: no method. A ruling (判决结果, 怎么判, 判了几年) is what a
+court decided, before any number or list it holds."""
 
 _WHO_IS = re.compile(r"^(\S{2,8})(是谁)[?？]?$")
 

@@ -1,14 +1,16 @@
 """Answer slots: where in a sentence a phrase of the asked type stands.
 
-A question asks for a person, a number, a date, a place, an organisation, a list or a
-definition (``assistant.answer.question.AnswerType``). A sentence can answer it only if it
-holds such a phrase that the question itself does not already contain: "X市中院的院长是谁？"
-is answered by a sentence naming a person other than anyone named in the question.
+A question asks for a person, a number, a date, a place, an organisation, a list, a
+definition or a court's ruling (``assistant.answer.question.AnswerType``). A sentence can
+answer it only if it holds such a phrase that the question itself does not already contain:
+"X市中院的院长是谁？" is answered by a sentence naming a person other than anyone named in
+the question; "多少钱" by an amount in 元, not by a date.
 
-``find_slots`` returns the spans of those phrases, in offsets of the text given, so an
-answer can mark them and the decline decision can ask whether any candidate has one. Types
-with no recognisable surface form (reason, method, yes/no, other) have no slots: for them
-``has_slot`` is always true.
+``find_slots`` returns the spans of those phrases, in offsets of the text given (the
+extractive answer gives a quote with the lead-in of its list before it, so the items after
+``判决如下：`` are rulings), so an answer can mark them and the decline decision can ask
+whether any candidate has one. Types with no recognisable surface form (reason, method,
+yes/no, other) have no slots: for them ``has_slot`` is always true.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from collections.abc import Callable
 from assistant.answer.question import AnswerType, QuestionAnalysis
 from assistant.answer.tagging import pos_tags
 from assistant.retrieval.query import query_terms
+from index.ingest.headings import numbering_end
 from index.text.folding import fold
-from index.text.segmentation import Span
+from index.text.segmentation import ENUMERATION_MARK, Span
 
 _DIGITS = "0-9０-９零〇一二三四五六七八九十百千万亿两"
+_MAGNITUDES = "万亿千百"
+_UNITS = "倍成件个人名次项种岁年月天日元米吨克家所位条户座部本场届期"
+"""Units a question may name right after its question word (多少件, 几岁)."""
 _NUMBER = re.compile(
     rf"[{_DIGITS}][{_DIGITS}.,，点余多几]*\s*"
     r"(?:%|％|‰|倍|成|万|亿|千|百|件|个|人|名|次|项|种|岁|年|月|天|日|小时|分钟|秒|元|"
     r"米|公里|千米|平方|公顷|亩|吨|克|千克|公斤|家|所|位|条|户|座|部|本|场|届|期)?"
 )
+_MONEY = re.compile(r"[钱块]|金额|费用")
+_DIGIT = re.compile(rf"[{_DIGITS}]")
 _TIME = re.compile(
     rf"(?:公元前?)?[{_DIGITS}]{{1,4}}\s*年(?:[{_DIGITS}]{{1,2}}\s*月)?(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
     rf"[{_DIGITS}]{{1,2}}\s*月(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
@@ -45,6 +53,10 @@ _ORGANISATION_SUFFIX = re.compile(
 )
 _ENUMERATION = re.compile(r"[^，,。；;：:、\s]{1,30}(?:、[^，,。；;：:、\s]{1,30})+")
 _QUOTED_NAME = re.compile(r"[“「『《\"][^”」』》\"]{1,30}[”」』》\"]")
+_RULING = re.compile(
+    r"(?:(?:判决|裁定|决定)如下|达成(?:如下)?(?:调解)?协议(?:如下)?)\s*[:：]\s*(\S.*)", re.DOTALL
+)
+"""What a court decided: everything after the lead-in of a judgment's operative part."""
 _DEFINITION = re.compile(r"(?:是指|指的是|系指|称为|称作|叫做|简称|又称|即|是)([^，,。；;]{2,60})")
 
 NAME_WINDOW = 12
@@ -75,7 +87,34 @@ def find_slots(text: str, analysis: QuestionAnalysis) -> list[Span]:
     if analysis.answer_type in _NAMED_TYPES:
         anchors = _anchors(folded, analysis)
         spans = [span for span in spans if _near(span, anchors)]
+    if analysis.answer_type is AnswerType.NUMBER:
+        unit = asked_unit(analysis)
+        spans = [span for span in spans if _fits(folded[span[0] : span[1]], unit)]
     return spans
+
+
+def asked_unit(analysis: QuestionAnalysis) -> str:
+    """The unit a number question names with its question word: 件 of 多少件 or 几件, 元 of
+    多少钱; "" when it names none (多少 alone, 多少万 without a unit after it)."""
+    if analysis.focus is None:
+        return ""
+    start, end = analysis.focus
+    asked = analysis.folded[start:end].rstrip(_MAGNITUDES)
+    if asked[-1:] in _UNITS:
+        return asked[-1]
+    after = analysis.folded[end:].lstrip(_MAGNITUDES)
+    if _MONEY.match(after):
+        return "元"
+    return after[:1] if after[:1] in _UNITS else ""
+
+
+def _fits(number: str, unit: str) -> bool:
+    """Whether a number can answer a question asking for ``unit``: it carries that unit or
+    none (审结1.8万件 or 1.8万 answers 多少件; 2023年 does not; 4300元 answers 多少钱)."""
+    if not unit:
+        return True
+    bare = number.rstrip(_MAGNITUDES + " .,，点余多几")
+    return not bare or _DIGIT.fullmatch(bare[-1]) is not None or bare.endswith(unit)
 
 
 def _anchors(folded: str, analysis: QuestionAnalysis) -> list[int]:
@@ -160,14 +199,35 @@ def _definitions(text: str) -> list[Span]:
     return sorted(spans + [match.span() for match in _QUOTED_NAME.finditer(text)])
 
 
+def _enumerations(text: str) -> list[Span]:
+    """Enumerations (``甲、乙、丙``); outline numbering (``一、被告…``) enumerates nothing,
+    so a match opening with it counts from its second item, and only while two remain."""
+    spans = []
+    for match in _ENUMERATION.finditer(text):
+        start, end = match.span()
+        numbering = numbering_end(match.group())
+        if numbering:
+            start += numbering
+            if ENUMERATION_MARK not in text[start:end]:
+                continue
+        spans.append((start, end))
+    return spans
+
+
+def _rulings(text: str) -> list[Span]:
+    """The operative part after ``判决如下：`` (with the lead-in in view: an item of it)."""
+    return [match.span(1) for match in _RULING.finditer(text)]
+
+
 _FINDERS: dict[AnswerType, Callable[[str], list[Span]]] = {
     AnswerType.PERSON: _persons,
     AnswerType.NUMBER: _matches(_NUMBER),
     AnswerType.TIME: _matches(_TIME),
     AnswerType.PLACE: _tagged(_PLACE_TAGS, _PLACE_SUFFIX),
     AnswerType.ORGANISATION: _tagged(_ORGANISATION_TAGS, _ORGANISATION_SUFFIX),
-    AnswerType.LIST: _matches(_ENUMERATION),
+    AnswerType.LIST: _enumerations,
     AnswerType.DEFINITION: _definitions,
+    AnswerType.RULING: _rulings,
 }
 """How each type with a surface form is found; other types have no slots."""
 _NAMED_TYPES = frozenset({AnswerType.PERSON, AnswerType.PLACE, AnswerType.ORGANISATION})

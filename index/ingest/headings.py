@@ -250,7 +250,7 @@ def _is_statement(line: str) -> bool:
 
 def _qa_mark(line: str) -> re.Match[str] | None:
     """The question or answer mark ``line`` opens with, after any outline numbering."""
-    start = _numbering_end(line)
+    start = numbering_end(line)
     return _QUESTION_MARK.match(line, start) or _ANSWER_MARK.match(line, start)
 
 
@@ -265,8 +265,9 @@ def _opens_with(text: str, kind: re.Pattern[str]) -> bool:
     return mark is not None and mark.re is kind
 
 
-def _numbering_end(line: str) -> int:
-    """Where ``line``'s text starts after its outline numbering (``1.``, ``（二）``), if any."""
+def numbering_end(line: str) -> int:
+    """Where ``line``'s text starts after its outline numbering (``1.``, ``（二）``); 0 when
+    it opens with none."""
     for pattern, _, _ in _NUMBERED_HEADINGS:
         match = pattern.match(line)
         if match:
