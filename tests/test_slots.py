@@ -39,6 +39,11 @@ def test_a_number_in_another_unit_than_asked_answers_nothing() -> None:
     assert _slots("审结案件数是多少？", "2023年审结案件1.8万件。") == ["2023年", "1.8万件"]
 
 
+def test_outline_numbering_is_no_number() -> None:
+    assert _slots("被告需要偿还多少钱？", "判决如下：\n一、被告偿还借款本金20万元。") == ["20万元"]
+    assert _slots("共有多少人？", "2. 参加人数共计300人") == ["300人"]
+
+
 def test_phrases_already_in_the_question_are_no_slots() -> None:
     assert "吴威" not in _slots("吴威是谁？", "院长吴威主持会议并讲话。")
 

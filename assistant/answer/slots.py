@@ -199,6 +199,22 @@ def _definitions(text: str) -> list[Span]:
     return sorted(spans + [match.span() for match in _QUOTED_NAME.finditer(text)])
 
 
+def _numbers(text: str) -> list[Span]:
+    """Numbers with their unit; a line's outline numbering (``一、``, ``2.``) counts nothing."""
+    return [
+        match.span()
+        for match in _NUMBER.finditer(text)
+        if match.group().strip()
+        and not (_line_start(text, match.start()) and numbering_end(text[match.start() :]))
+    ]
+
+
+def _line_start(text: str, offset: int) -> bool:
+    """Whether only blanks stand between a line's start and ``offset`` of ``text``."""
+    before = text[:offset].rstrip(" \t")
+    return not before or before.endswith("\n")
+
+
 def _enumerations(text: str) -> list[Span]:
     """Enumerations (``甲、乙、丙``); outline numbering (``一、被告…``) enumerates nothing,
     so a match opening with it counts from its second item, and only while two remain."""
@@ -221,7 +237,7 @@ def _rulings(text: str) -> list[Span]:
 
 _FINDERS: dict[AnswerType, Callable[[str], list[Span]]] = {
     AnswerType.PERSON: _persons,
-    AnswerType.NUMBER: _matches(_NUMBER),
+    AnswerType.NUMBER: _numbers,
     AnswerType.TIME: _matches(_TIME),
     AnswerType.PLACE: _tagged(_PLACE_TAGS, _PLACE_SUFFIX),
     AnswerType.ORGANISATION: _tagged(_ORGANISATION_TAGS, _ORGANISATION_SUFFIX),
