@@ -240,3 +240,15 @@ def test_a_long_sentence_is_not_narrowed_to_the_words_of_the_question() -> None:
     passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
     answer = extractive_answer("《长河，一部未写完的书》的作者是谁？", passages).text
     assert "是作家李明" in answer
+
+
+def test_a_heading_holding_the_asked_for_name_answers() -> None:
+    """A judgment's text says 本院: only its heading names the court."""
+    text = (
+        "北京市朝阳区人民法院\n民事判决书\n（2023）京0105民初12345号\n"
+        "本院于2023年3月1日立案后，公开开庭进行了审理。"
+    )
+    passage = Passage(1, 1, (1,), "判决书.txt", 0, len(text), text, ("北京市朝阳区人民法院",))
+    answer = extractive_answer("（2023）京0105民初12345号案件是哪个法院审理的？", [passage])
+    assert answer.text.startswith("北京市朝阳区人民法院[1]。")
+    assert [text[a:b] for a, b in answer.quotes[0].slots] == ["北京市朝阳区人民法院"]

@@ -39,6 +39,11 @@ def test_a_number_in_another_unit_than_asked_answers_nothing() -> None:
     assert _slots("审结案件数是多少？", "2023年审结案件1.8万件。") == ["2023年", "1.8万件"]
 
 
+def test_overlapping_phrases_are_one_slot() -> None:
+    text = "北京市朝阳区人民法院\n民事判决书"
+    assert _slots("这个案件是哪个法院审理的？", text) == ["北京市朝阳区人民法院"]
+
+
 def test_outline_numbering_is_no_number() -> None:
     assert _slots("被告需要偿还多少钱？", "判决如下：\n一、被告偿还借款本金20万元。") == ["20万元"]
     assert _slots("共有多少人？", "2. 参加人数共计300人") == ["300人"]

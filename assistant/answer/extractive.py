@@ -10,7 +10,8 @@ passage names (the court, the year). The best ones are quoted verbatim in readin
 each followed by its citation number, so verification finds every quote in its passage.
 
 A heading (the article's title line, a FAQ's question) is never a quote, nor is a question
-line: they name the subject and answer nothing. Under a FAQ's question, each sentence of
+line: they name the subject and answer nothing; only a heading holding the name asked for
+is quoted (the court heading a judgment, for 哪个法院). Under a FAQ's question, each sentence of
 the answer is scored together with the question it answers; its ``答：`` mark is left out.
 Likewise an item of an enumerated list is scored with the lead-in that announces the list
 (``判决如下：``, ``有下列情形之一的：``; ``assistant.answer.leads``). A question about a
@@ -35,7 +36,7 @@ from functools import lru_cache
 from assistant.answer.leads import inline_lead_in, lead_ins
 from assistant.answer.overlap import bigrams, coverage
 from assistant.answer.question import AnswerType, QuestionAnalysis, analyse
-from assistant.answer.slots import find_slots
+from assistant.answer.slots import asks_for_name, find_slots
 from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
@@ -188,7 +189,10 @@ def _quotes(
     passage: Passage,
     sentences: Sequence[tuple[Span, str]],
 ) -> list[Quote]:
-    """Every quotable sentence of ``passage`` (long ones narrowed to clauses), scored."""
+    """Every quotable sentence of ``passage`` (long ones narrowed to clauses), scored; and,
+    for a question asking for a name, a heading line holding one (the court a judgment is
+    headed by answers 哪个法院, as nothing in its text can: the text says 本院). A year in
+    an article's title (``2008年度香港小姐竞选``) answers nothing the text does not."""
     quotes = []
     named = _named_share(analysis, passage)
     asked = _asked(passage)
@@ -201,13 +205,27 @@ def _quotes(
             continue
         lead = lead or inline_lead_in(sentence.text[: span.start - sentence.start], span.text)
         context = asked + (lead + "\n" if lead else "")
-        score = scorer.score(context + span.text)
-        score += CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
-        slots = _slots(analysis, context, span)
-        if slots:
-            score += SLOT_BONUS
-        quotes.append(Quote(passage.n, span, score, slots, named == 1.0))
+        quotes.append(_quote(scorer, analysis, passage, named, span, context))
+    for heading in _heading_lines(passage) if asks_for_name(analysis) else ():
+        quote = _quote(scorer, analysis, passage, named, heading, "")
+        if quote.slots and not _restates(heading.text, question):
+            quotes.append(quote)
     return quotes
+
+
+def _quote(
+    scorer: TermScorer,
+    analysis: QuestionAnalysis,
+    passage: Passage,
+    named: float,
+    span: Span,
+    context: str,
+) -> Quote:
+    """``span`` of ``passage`` scored as a quote read after ``context`` (see the module
+    docstring); ``named`` is the share of the question's constraints the passage names."""
+    slots = _slots(analysis, context, span)
+    score = scorer.score(context + span.text) + CONSTRAINT_BONUS * named + RANK_BONUS / passage.n
+    return Quote(passage.n, span, score + (SLOT_BONUS if slots else 0.0), slots, named == 1.0)
 
 
 def _slots(analysis: QuestionAnalysis, context: str, span: Span) -> tuple[tuple[int, int], ...]:
@@ -236,7 +254,7 @@ def _complete_sentences(passage: Passage) -> list[tuple[Span, str]]:
     sentences = [
         _unmarked(s)
         for s in sentence_spans(text)
-        if not _asks(text, s) and not any(fold(s.text).strip() in h for h in headings)
+        if not _asks(text, s) and not _in_headings(s, headings)
     ]
     leads = lead_ins(sentences)
     complete = []
@@ -255,6 +273,21 @@ def _complete_sentences(passage: Passage) -> list[tuple[Span, str]]:
             complete.append((joined, lead))
         index += 1
     return complete
+
+
+def _heading_lines(passage: Passage) -> list[Span]:
+    """The sentences of ``passage`` that are (part of) its headings, questions aside."""
+    headings = [fold(heading) for heading in passage.heading_path]
+    return [
+        s
+        for s in sentence_spans(passage.text)
+        if _in_headings(s, headings) and not is_question(s.text)
+    ]
+
+
+def _in_headings(sentence: Span, headings: Sequence[str]) -> bool:
+    """Whether ``sentence`` is (part of) one of the folded ``headings``."""
+    return any(fold(sentence.text).strip() in heading for heading in headings)
 
 
 def _before_announcing_clause(sentence: Span) -> Span:

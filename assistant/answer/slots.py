@@ -90,7 +90,19 @@ def find_slots(text: str, analysis: QuestionAnalysis) -> list[Span]:
     if analysis.answer_type is AnswerType.NUMBER:
         unit = asked_unit(analysis)
         spans = [span for span in spans if _fits(folded[span[0] : span[1]], unit)]
-    return spans
+    return _merged(spans)
+
+
+def _merged(spans: list[Span]) -> list[Span]:
+    """``spans`` in order, overlapping ones merged (a name jieba tags inside an organisation
+    matched by its suffix: 北京市朝阳区 in 北京市朝阳区人民法院), so each is marked once."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def asked_unit(analysis: QuestionAnalysis) -> str:
@@ -141,6 +153,11 @@ def _near(span: Span, anchors: list[int]) -> bool:
     """Whether a name is close enough to a question word to be what the question asks for."""
     start, end = span
     return any(start - NAME_WINDOW <= anchor <= end + NAME_WINDOW for anchor in anchors)
+
+
+def asks_for_name(analysis: QuestionAnalysis) -> bool:
+    """Whether the question asks for a name (a person, place or organisation)."""
+    return analysis.answer_type in _NAMED_TYPES
 
 
 def has_typed_slots(analysis: QuestionAnalysis) -> bool:
