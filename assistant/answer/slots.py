@@ -88,7 +88,7 @@ def find_slots(text: str, analysis: QuestionAnalysis) -> list[Span]:
         anchors = _anchors(folded, analysis)
         spans = [span for span in spans if _near(span, anchors)]
     if analysis.answer_type is AnswerType.NUMBER:
-        unit = asked_unit(analysis)
+        unit = _asked_unit(analysis)
         spans = [span for span in spans if _fits(folded[span[0] : span[1]], unit)]
     return _merged(spans)
 
@@ -105,7 +105,7 @@ def _merged(spans: list[Span]) -> list[Span]:
     return merged
 
 
-def asked_unit(analysis: QuestionAnalysis) -> str:
+def _asked_unit(analysis: QuestionAnalysis) -> str:
     """The unit a number question names with its question word: 件 of 多少件 or 几件, 元 of
     多少钱; "" when it names none (多少 alone, 多少万 without a unit after it)."""
     if analysis.focus is None:
