@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -160,6 +161,30 @@ def _answer(payload: str = "", method: AnswerMethod = "llm") -> Answer:
         confidence=0.83,
         answer_spans=(AnswerSpan(1, "/srv/docs/报告.txt", 0, 4, "审判质效"),),
     )
+
+
+def test_an_answer_phrase_is_bold_only_in_the_sentence_that_quotes_it() -> None:
+    """The 一 of 一人 answers; the 一 opening the first quote's 一、 is numbering."""
+    file = "/srv/docs/报告.txt"
+    first = "一、被告偿还借款本金。"
+    second = "此外另有一人到庭。"
+    answer = Answer(
+        question="有几人到庭？",
+        text=f"{first[:-1]}[1]。{second[:-1]}[1]。",
+        found=True,
+        sentences=(
+            AnswerSentence(first, (_citation(1, 0, 11, first),), True),
+            AnswerSentence(second, (_citation(1, 20, 29, second),), True),
+        ),
+        answer_spans=(AnswerSpan(1, file, 24, 25, "一"),),
+    )
+    assert answer.marked_text() == "一、被告偿还借款本金[1]。此外另有**一**人到庭[1]。"
+    markup = render_answer.answer_html(answer, turn=1, text=ZH)
+    assert re.findall(r'<strong class="yj-slot">(.*?)</strong>', markup) == ["一"]
+    overlapping = replace(
+        answer, answer_spans=(*answer.answer_spans, AnswerSpan(1, file, 24, 26, "一人"))
+    )
+    assert overlapping.marked_text().endswith("此外另有**一人**到庭[1]。")
 
 
 def test_answer_html_links_each_marker_to_its_passage_card() -> None:

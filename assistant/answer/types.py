@@ -6,8 +6,11 @@ the same objects directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from index.text.segmentation import ANSWER_SENTENCES, segments, strip_citation_marks
 
 AnswerMethod = Literal["extractive", "llm", "declined"]
 
@@ -142,12 +145,34 @@ class Answer:
                     result.append(citation)
         return result
 
+    def phrases_in(self, sentence: AnswerSentence) -> tuple[str, ...]:
+        """The answer phrases ``sentence`` quotes: those inside one of its citations' spans
+        (a 一 answering in one quote is not marked in the 一、 opening another)."""
+        return tuple(
+            dict.fromkeys(
+                span.text
+                for span in self.answer_spans
+                if any(
+                    c.source == span.source and c.start <= span.start and span.end <= c.end
+                    for c in sentence.citations
+                )
+            )
+        )
+
     def marked_text(self, before: str = "**", after: str = "**") -> str:
-        """``text`` with each answer phrase wrapped in ``before``/``after`` (Markdown bold)."""
-        text = self.text
-        for phrase in dict.fromkeys(span.text for span in self.answer_spans):
-            text = text.replace(phrase, f"{before}{phrase}{after}", 1)
-        return text
+        """``text`` with the answer phrases wrapped in ``before``/``after`` (Markdown bold),
+        each in the sentence that quotes it."""
+        phrases = {sentence.text: self.phrases_in(sentence) for sentence in self.sentences}
+        pieces, left = [], 0
+        for start, end in segments(self.text, ANSWER_SENTENCES):
+            piece = self.text[start:end]
+            marks = phrase_spans(piece, phrases.get(strip_citation_marks(piece), ()))
+            for mark_start, mark_end in reversed(marks):
+                phrase = piece[mark_start:mark_end]
+                piece = f"{piece[:mark_start]}{before}{phrase}{after}{piece[mark_end:]}"
+            pieces.append(self.text[left:start] + piece)
+            left = end
+        return "".join(pieces) + self.text[left:]
 
     @property
     def nearest(self) -> tuple[Passage, ...]:
@@ -186,3 +211,15 @@ class Answer:
                 for passage in self.nearest
             ],
         }
+
+
+def phrase_spans(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    """Where to mark ``phrases`` in ``text``: the first occurrence of each, longer phrases
+    first, none overlapping another, in order."""
+    marks: list[tuple[int, int]] = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        start = text.find(phrase)
+        end = start + len(phrase)
+        if phrase and start >= 0 and all(end <= begin or start >= stop for begin, stop in marks):
+            marks.append((start, end))
+    return sorted(marks)

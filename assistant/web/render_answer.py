@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from assistant.answer.types import Answer, AnswerSentence, Citation, Passage
+from assistant.answer.types import Answer, AnswerSentence, Citation, Passage, phrase_spans
 from assistant.web.i18n import UiText
 from assistant.web.render import (
     SourceName,
@@ -53,8 +53,9 @@ def answer_html(answer: Answer, turn: int, text: UiText) -> str:
             f'<p class="yj-hint">{escape(text.declined_hint)}</p>'
         )
     elif answer.sentences:
-        phrases = tuple(dict.fromkeys(span.text for span in answer.answer_spans))
-        sentences = "".join(_sentence_html(s, turn, text, phrases) for s in answer.sentences)
+        sentences = "".join(
+            _sentence_html(s, turn, text, answer.phrases_in(s)) for s in answer.sentences
+        )
         body = f"<p>{sentences}</p>"
     else:
         body = f"<p>{escape_inline(answer.text)}</p>"
@@ -82,14 +83,9 @@ def _sentence_html(
 
 
 def _with_phrases(sentence: str, phrases: Sequence[str]) -> str:
-    """``sentence`` escaped, the first occurrence of each phrase wrapped in ``<strong>``."""
-    marks: list[tuple[int, int]] = []
-    for phrase in phrases:
-        start = sentence.find(phrase)
-        if start >= 0 and all(start >= end or start + len(phrase) <= begin for begin, end in marks):
-            marks.append((start, start + len(phrase)))
+    """``sentence`` escaped, the asked-for ``phrases`` in it wrapped in ``<strong>``."""
     pieces, left = [], 0
-    for start, end in sorted(marks):
+    for start, end in phrase_spans(sentence, phrases):
         pieces.append(escape_inline(sentence[left:start]))
         pieces.append(f'<strong class="yj-slot">{escape_inline(sentence[start:end])}</strong>')
         left = end
