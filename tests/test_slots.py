@@ -47,6 +47,7 @@ def test_overlapping_phrases_are_one_slot() -> None:
 def test_outline_numbering_is_no_number() -> None:
     assert _slots("被告需要偿还多少钱？", "判决如下：\n一、被告偿还借款本金20万元。") == ["20万元"]
     assert _slots("共有多少人？", "2. 参加人数共计300人") == ["300人"]
+    assert _slots("共有多少人？", "统一部署，进一步做好这一案件，共三人") == ["三人"]
 
 
 def test_phrases_already_in_the_question_are_no_slots() -> None:

@@ -36,6 +36,7 @@ _NUMBER = re.compile(
 )
 _MONEY = re.compile(r"[钱块]|金额|费用")
 _DIGIT = re.compile(rf"[{_DIGITS}]")
+_LONE_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千万亿两]\s*")
 _TIME = re.compile(
     rf"(?:公元前?)?[{_DIGITS}]{{1,4}}\s*年(?:[{_DIGITS}]{{1,2}}\s*月)?(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
     rf"[{_DIGITS}]{{1,2}}\s*月(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
@@ -217,11 +218,13 @@ def _definitions(text: str) -> list[Span]:
 
 
 def _numbers(text: str) -> list[Span]:
-    """Numbers with their unit; a line's outline numbering (``一、``, ``2.``) counts nothing."""
+    """Numbers with their unit. A line's outline numbering (``一、``, ``2.``) counts nothing,
+    nor does one Chinese numeral alone, which is mostly a word's part (统一, 进一步, 一案)."""
     return [
         match.span()
         for match in _NUMBER.finditer(text)
         if match.group().strip()
+        and not _LONE_NUMERAL.fullmatch(match.group())
         and not (_line_start(text, match.start()) and numbering_end(text[match.start() :]))
     ]
 
