@@ -25,7 +25,8 @@ from index.ingest.headings import numbering_end
 from index.text.folding import fold
 from index.text.segmentation import ENUMERATION_MARK, Span
 
-_DIGITS = "0-9０-９零〇一二三四五六七八九十百千万亿两"
+_CHINESE_NUMERALS = "零〇一二三四五六七八九十百千万亿两"
+_DIGITS = "0-9０-９" + _CHINESE_NUMERALS
 _MAGNITUDES = "万亿千百"
 _UNITS = "倍成件个人名次项种岁年月天日元米吨克家所位条户座部本场届期"
 """Units a question may name right after its question word (多少件, 几岁)."""
@@ -36,7 +37,7 @@ _NUMBER = re.compile(
 )
 _MONEY = re.compile(r"[钱块]|金额|费用")
 _DIGIT = re.compile(rf"[{_DIGITS}]")
-_LONE_NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千万亿两]\s*")
+_LONE_NUMERAL = re.compile(rf"[{_CHINESE_NUMERALS}]\s*")
 _TIME = re.compile(
     rf"(?:公元前?)?[{_DIGITS}]{{1,4}}\s*年(?:[{_DIGITS}]{{1,2}}\s*月)?(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
     rf"[{_DIGITS}]{{1,2}}\s*月(?:[{_DIGITS}]{{1,2}}\s*[日号])?|"
