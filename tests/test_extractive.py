@@ -28,6 +28,11 @@ HONOURS = (
 FILLER = "这是另一篇讲话稿的内容。" * 30
 
 
+def _passage(text: str, source: str = "a.txt", headings: tuple[str, ...] = ()) -> Passage:
+    """Passage 1: the whole of ``text``, a file of its own."""
+    return Passage(1, 1, (1,), source, 0, len(text), text, headings)
+
+
 def _passages() -> list[Passage]:
     texts = [("other.txt", FILLER), ("meeting.txt", MEETING), ("honours.txt", HONOURS)]
     return [
@@ -84,7 +89,7 @@ def test_bracketed_number_of_the_document_is_quoted_not_cited() -> None:
 
 def test_bracketed_number_at_the_end_of_a_quote_is_not_a_second_marker() -> None:
     text = "详细的说明见附录[2]"
-    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    passages = [_passage(text)]
     answer = extractive_answer("详细的说明在哪里？", passages).text
     assert answer == "详细的说明见附录［2］[1]。"
     (sentence,) = verify(answer, passages)
@@ -93,7 +98,7 @@ def test_bracketed_number_at_the_end_of_a_quote_is_not_a_second_marker() -> None
 
 def test_asked_for_person_is_chosen_and_marked() -> None:
     text = "会议由党组副书记张三宣读文件。党组书记、院长吴威主持会议并讲话。会议气氛热烈。"
-    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    passages = [_passage(text)]
     answer = extractive_answer("会议由谁主持？", passages, max_sentences=1)
     assert answer.text.startswith("党组书记、院长吴威主持会议并讲话")
     assert answer.best is not None
@@ -104,7 +109,7 @@ def test_a_person_in_a_passage_about_another_court_answers_nothing() -> None:
     other = "丹东中院党组书记、院长吴威主持会议并讲话。"
     asked = "X市中级人民法院深入学习贯彻法治思想，院长论坛持续举办。"
     passages = [
-        Passage(1, 1, (1,), "x.txt", 0, len(asked), asked),
+        _passage(asked, "x.txt"),
         Passage(2, 2, (2,), "dandong.txt", 0, len(other), other),
     ]
     answer = extractive_answer("X市中院的院长是谁？", passages)
@@ -115,7 +120,7 @@ def test_a_person_in_a_passage_about_another_court_answers_nothing() -> None:
 
 def test_a_sentence_announcing_a_list_takes_the_list_along() -> None:
     text = "本次会议的主要任务是：\n总结全年工作，部署明年任务。\n其他事项另行通知。"
-    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    passages = [_passage(text)]
     answer = extractive_answer("这次会议的主要任务是什么？", passages, max_sentences=1)
     assert answer.text.startswith("本次会议的主要任务是：\n总结全年工作，部署明年任务")
 
@@ -153,7 +158,7 @@ def test_quotes_are_shown_without_scraper_debris_but_cite_the_original() -> None
 
 def test_a_heading_alone_is_never_quoted() -> None:
     text = "小灰头稚冠雉\n\n小灰头稚冠雉是一种凤冠雉。牠们的蛋表面粗糙，呈白色至奶白色。"
-    passage = Passage(1, 1, (1,), "bird.txt", 0, len(text), text, ("小灰头稚冠雉",))
+    passage = _passage(text, "bird.txt", ("小灰头稚冠雉",))
     answer = extractive_answer("小灰头稚冠雉的蛋表面是什么样的？", [passage]).text
     assert not answer.startswith("小灰头稚冠雉[1]")
     assert "蛋表面粗糙" in answer
@@ -166,7 +171,7 @@ def test_rare_question_words_outweigh_the_subject_every_sentence_names() -> None
         "科罗拉多河蟾蜍的寿命可达十年。"
         "蟾蜍的毒腺长在眼下。"
     )
-    passage = Passage(1, 1, (1,), "toad.txt", 0, len(text), text)
+    passage = _passage(text, "toad.txt")
     answer = extractive_answer("科罗拉多河蟾蜍的毒腺长在身体哪个部位？", [passage], max_sentences=1)
     assert answer.text == "蟾蜍的毒腺长在眼下[1]。"
 
@@ -176,7 +181,7 @@ def test_a_sentence_that_only_restates_the_question_is_not_quoted() -> None:
         "（2023）京0105民初12345号\n"
         "被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息。"
     )
-    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(text), text)]
+    passages = [_passage(text, "判决书.txt")]
     answer = extractive_answer("（2023）京0105民初12345号案件的判决结果是什么？", passages).text
     assert answer.startswith("被告李某于本判决生效之日起十日内偿还")
 
@@ -192,7 +197,7 @@ RULING = (
 
 
 def test_a_ruling_is_the_items_after_the_lead_in_of_the_operative_part() -> None:
-    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(RULING), RULING)]
+    passages = [_passage(RULING, "判决书.txt")]
     answer = extractive_answer("法院是怎么判的？", passages, max_sentences=2)
     assert answer.text == (
         "一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元及利息"
@@ -210,7 +215,7 @@ def test_an_item_is_scored_with_the_lead_in_that_names_its_subject() -> None:
         "（二）严重违反用人单位的规章制度的。\n"
         "用人单位应当向劳动者支付工资。"
     )
-    passages = [Passage(1, 1, (1,), "劳动合同法.txt", 0, len(text), text)]
+    passages = [_passage(text, "劳动合同法.txt")]
     answer = extractive_answer("员工严重违反规章制度，单位能解除劳动合同吗？", passages)
     assert answer.best is not None
     assert answer.best.span.text == "（二）严重违反用人单位的规章制度的。"
@@ -222,7 +227,7 @@ def test_a_narrowed_quote_never_cuts_a_bracket_in_two() -> None:
         "（以20万元为基数，按照年利率6%，自2021年5月10日起计算至实际清偿之日止），"
         "逾期付款的，应当加倍支付迟延履行期间的债务利息，本案受理费由被告负担。"
     )
-    passages = [Passage(1, 1, (1,), "判决书.txt", 0, len(text), text)]
+    passages = [_passage(text, "判决书.txt")]
     answer = extractive_answer("利息怎么计算？", passages)
     assert answer.text.count("（") == answer.text.count("）")
     assert "年利率6%" in answer.text
@@ -237,7 +242,7 @@ def test_a_long_sentence_is_not_narrowed_to_the_words_of_the_question() -> None:
         "大量资料、访谈记录、照片与当时写下的工作笔记重新加以汇整并全部改写而成的一本厚达六百多页的"
         "非小说类书籍。这本书出版后广受好评。"
     )
-    passages = [Passage(1, 1, (1,), "a.txt", 0, len(text), text)]
+    passages = [_passage(text)]
     answer = extractive_answer("《长河，一部未写完的书》的作者是谁？", passages).text
     assert "是作家李明" in answer
 
@@ -248,7 +253,7 @@ def test_a_heading_holding_the_asked_for_name_answers() -> None:
         "北京市朝阳区人民法院\n民事判决书\n（2023）京0105民初12345号\n"
         "本院于2023年3月1日立案后，公开开庭进行了审理。"
     )
-    passage = Passage(1, 1, (1,), "判决书.txt", 0, len(text), text, ("北京市朝阳区人民法院",))
+    passage = _passage(text, "判决书.txt", ("北京市朝阳区人民法院",))
     answer = extractive_answer("（2023）京0105民初12345号案件是哪个法院审理的？", [passage])
     assert answer.text.startswith("北京市朝阳区人民法院[1]。")
     assert [text[a:b] for a, b in answer.quotes[0].slots] == ["北京市朝阳区人民法院"]

@@ -346,13 +346,19 @@ JUDGMENT = """北京市朝阳区人民法院
 )
 
 
+def _judgment_folder(tmp_path: Path, encoding: str) -> Path:
+    """A folder holding ``JUDGMENT`` as ``判决书.txt`` in ``encoding``."""
+    folder = tmp_path / "judgments"
+    folder.mkdir()
+    (folder / "判决书.txt").write_text(JUDGMENT, encoding=encoding)
+    return folder
+
+
 def test_a_judgment_named_by_its_case_number_answers_from_any_of_its_passages(
     tmp_path: Path, fake_embedder: FakeEmbedder
 ) -> None:
     """The case number is stated once, at the top; the fee's passage does not repeat it."""
-    folder = tmp_path / "judgments"
-    folder.mkdir()
-    (folder / "判决书.txt").write_text(JUDGMENT, encoding="utf-8")
+    folder = _judgment_folder(tmp_path, "utf-8")
     with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), fake_embedder) as kb:
         kb.index_paths([folder])
         assert kb.chunk_count() > 1
@@ -370,9 +376,7 @@ def test_the_outcome_of_a_judgment_is_its_operative_part(
     tmp_path: Path, default_embedder: Embedder
 ) -> None:
     """判决结果 asks what the court decided: the items after 判决如下：, not the procedure."""
-    folder = tmp_path / "judgments"
-    folder.mkdir()
-    (folder / "判决书.txt").write_text(JUDGMENT, encoding="gb18030")
+    folder = _judgment_folder(tmp_path, "gb18030")
     with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), default_embedder) as kb:
         kb.index_paths([folder])
         answer = _assistant(kb).ask("（2023）京0105民初12345号案件的判决结果是什么？")
