@@ -26,6 +26,7 @@ from assistant.answer.prompting import (
 )
 from assistant.answer.question import analyse
 from assistant.answer.types import Answer, AnswerSentence, AnswerSpan, Passage
+from assistant.retrieval.lay_terms import LayTerms
 from assistant.retrieval.passages import build_passages, identifiers
 from assistant.retrieval.reliability import CACHE_NAME as RELIABILITY_CACHE
 from assistant.retrieval.reliability import FusionWeights
@@ -94,7 +95,12 @@ class Assistant:
             reranker = None
             if settings.reranker_model:
                 reranker = CrossEncoderReranker(settings.reranker_model)
-            retriever = Retriever(kb, reranker=reranker, auto_weights=_fusion_weights(kb))
+            retriever = Retriever(
+                kb,
+                reranker=reranker,
+                auto_weights=_fusion_weights(kb),
+                lay_terms=LayTerms.load(settings.lay_terms),
+            )
         self.retriever = retriever
 
     @classmethod
@@ -132,6 +138,7 @@ class Assistant:
             reranker=self.retriever.reranker,
             fusion=self.retriever.fusion,
             auto_weights=weights,
+            lay_terms=self.retriever.lay_terms,
         )
         return Assistant(
             bases[0], self.settings, chat=self.chat, retriever=retriever, confidence=self.confidence
@@ -255,10 +262,22 @@ class Assistant:
                 yield _noting(item, pending) if isinstance(item, Answer) else item
 
     def assess(self, query: str, hits: Sequence[Hit], k: int | None = None) -> Assessment:
-        """How well the best ``k`` passages built from ``hits`` answer ``query``."""
+        """How well the best ``k`` passages built from ``hits`` answer ``query``, as asked or
+        in its formal reading (its everyday words in a statute's terms: 房东不退押金 →
+        出租人不退保证金), whichever the confidence trusts more: a passage that says
+        出租人 answers the question about a 房东."""
         k = k or self.settings.top_k
         hits = hits[: k * CONTEXT_FACTOR]
         passages = tuple(self.passages(hits, k))
+        formal = self.retriever.lay_terms.formal_reading(query)
+        readings = (query,) if formal is None else (query, formal)
+        assessments = (self._assessed(reading, hits, passages) for reading in readings)
+        return max(assessments, key=lambda assessment: assessment.confidence)
+
+    def _assessed(
+        self, query: str, hits: Sequence[Hit], passages: tuple[Passage, ...]
+    ) -> Assessment:
+        """The extractive draft for ``query`` from ``passages`` and its confidence."""
         analysis = analyse(query)
         draft = extractive_answer(query, passages, analysis=analysis)
         evidence = gather(analysis, hits, passages, draft)

@@ -44,6 +44,8 @@ class Settings:
             them, sent along with a follow-up question; older ones are left out.
         index_roots: The only server folders the web page may index (with their
             sub-folders); empty means the sample corpus and the upload folder.
+        lay_terms: Vocabulary files of everyday words and their formal terms, added to the
+            shipped one (``assistant.retrieval.lay_terms``).
     """
 
     index: IndexSettings
@@ -60,6 +62,7 @@ class Settings:
     history_turns: int = 4
     history_chars: int = 3000
     index_roots: tuple[Path, ...] = ()
+    lay_terms: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse limits that would refuse everything, with ``ConfigurationError``."""
@@ -114,6 +117,7 @@ _ENV_FIELDS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "HISTORY_TURNS": ("", "history_turns", int),
     "HISTORY_CHARS": ("", "history_chars", int),
     "INDEX_ROOTS": ("", "index_roots", paths),
+    "LAY_TERMS": ("", "lay_terms", paths),
 }
 
 

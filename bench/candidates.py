@@ -68,11 +68,12 @@ def candidates(root: Path, data: Path, scope: evaluation.Scope, depth: int) -> I
     assistant = Assistant.open(settings)
     try:
         kb = assistant.kb
+        lay_terms = assistant.retriever.lay_terms
         questions = list(run.answerable)
         texts = [question.question for question in questions]
         yield Candidates(
             set_name=eval_set.name,
-            lexical=[kb.lexical_search(text, depth) for text in texts],
+            lexical=[kb.lexical_search(lay_terms.expand(text), depth) for text in texts],
             dense=kb.dense_search_many(texts, depth),
             chosen_weight=assistant.retriever.fusion_weights()[1],
             _assistant=assistant,

@@ -7,7 +7,8 @@ measured on each knowledge base (``reliability.FusionWeights``, which the ``Assi
 passes in): a dense model that finds the base's own sentences about as well as BM25 gets
 equal weight, one that ranks at random none, so hybrid does not fall below BM25 on corpora
 where the small dense model is weak. Without it, and for RRF, the fixed lexical 0.6 / dense
-0.4 apply (docs/read-path.md).
+0.4 apply (docs/read-path.md). The keyword query also carries the formal terms of the
+question's everyday words (``lay_terms``: 房东 → 出租人), when a vocabulary is given.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
 
 from assistant.retrieval.fusion import DEFAULT_RRF_K, reciprocal_rank_fusion, score_fusion
+from assistant.retrieval.lay_terms import LayTerms
 from assistant.retrieval.reliability import FusionWeights
 from index.documents import ChunkRecord
 
@@ -81,8 +83,10 @@ class Retriever:
         candidates: int = CANDIDATES,
         reranker: Reranker | None = None,
         auto_weights: FusionWeights | None = None,
+        lay_terms: LayTerms | None = None,
     ) -> None:
-        """Fixed fusion weights, or ``auto_weights`` measured on the base (score fusion)."""
+        """Fixed fusion weights, or ``auto_weights`` measured on the base (score fusion);
+        ``lay_terms`` expands the keyword query (none: it is searched as asked)."""
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
@@ -92,6 +96,7 @@ class Retriever:
         self.candidates = candidates
         self.reranker = reranker
         self.auto_weights = auto_weights
+        self.lay_terms = lay_terms or LayTerms()
 
     def fusion_weights(self) -> tuple[float, float]:
         """``(lexical, dense)`` weights of hybrid search, measured on the base when automatic.
@@ -111,7 +116,8 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         depth = max(k, self.candidates)
-        lexical = self.index.lexical_search(query, depth) if mode != "dense" else []
+        keywords = self.lay_terms.expand(query)
+        lexical = self.index.lexical_search(keywords, depth) if mode != "dense" else []
         dense = self.index.dense_search(query, depth) if mode != "lexical" else []
         if mode == "hybrid" and self.fusion == "rrf":
             ranked = reciprocal_rank_fusion([lexical, dense], self.weights, self.rrf_k)
