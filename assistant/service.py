@@ -269,10 +269,12 @@ class Assistant:
         k = k or self.settings.top_k
         hits = hits[: k * CONTEXT_FACTOR]
         passages = tuple(self.passages(hits, k))
+        as_asked = self._assessed(query, hits, passages)
         formal = self.retriever.lay_terms.formal_reading(query)
-        readings = (query,) if formal is None else (query, formal)
-        assessments = (self._assessed(reading, hits, passages) for reading in readings)
-        return max(assessments, key=lambda assessment: assessment.confidence)
+        if formal is None:
+            return as_asked
+        read_formally = replace(self._assessed(formal, hits, passages), formal_reading=formal)
+        return max(as_asked, read_formally, key=lambda assessment: assessment.confidence)
 
     def _assessed(
         self, query: str, hits: Sequence[Hit], passages: tuple[Passage, ...]
@@ -342,13 +344,16 @@ def _final(items: Iterator[str | Answer]) -> Answer:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Whether passages can answer a question: the extractive draft and its confidence."""
+    """Whether passages can answer a question: the extractive draft and its confidence;
+    ``formal_reading`` is the question in formal terms when the draft was made for that
+    reading, else empty."""
 
     passages: tuple[Passage, ...]
     draft: ExtractiveAnswer
     evidence: Evidence
     confidence: float
     answerable: bool
+    formal_reading: str = ""
 
 
 def _declined(question: str, passages: Sequence[Passage], confidence: float) -> Answer:
@@ -371,6 +376,7 @@ def _extractive(question: str, assessment: Assessment, notice: str = "") -> Answ
         "extractive",
         assessment.confidence,
         _answer_spans(assessment),
+        assessment.formal_reading,
     )
 
 

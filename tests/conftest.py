@@ -29,7 +29,7 @@ def use_embedder(monkeypatch: pytest.MonkeyPatch, embedder: Embedder) -> None:
     settings (LLM, reranker, data folder, top-k) that would change what they answer."""
     monkeypatch.setattr("index.embed.factory.load_embedder", lambda settings: embedder)
     monkeypatch.setattr("assistant.service.load_embedder", lambda settings: embedder)
-    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K"):
+    for name in ("LLM_BASE_URL", "LLM_MODEL", "RERANKER_MODEL", "DATA_DIR", "TOP_K", "LAY_TERMS"):
         monkeypatch.delenv(f"YOUJU_{name}", raising=False)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from assistant.cli import main
 from assistant.retrieval.lay_terms import LayTerms
 from assistant.retrieval.retriever import Retriever
 from assistant.service import Assistant
@@ -13,6 +15,7 @@ from assistant.settings import build_settings
 from index.errors import ConfigurationError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
+from tests.conftest import use_embedder
 from tests.fakes import FakeEmbedder
 
 STATUTE = "用人单位应当按照劳动合同约定和国家规定，向劳动者及时足额支付劳动报酬。"
@@ -42,8 +45,9 @@ def test_traditional_questions_are_expanded_in_simplified(shipped: LayTerms) -> 
 
 
 def test_the_formal_reading_says_the_question_in_a_statute_s_words(shipped: LayTerms) -> None:
-    assert shipped.formal_reading("房東不退押金怎麼辦？") == "出租人不退保证金怎么办?"
-    assert shipped.formal_reading("学生偷东西是犯罪吗？") == "学生盗窃是犯罪吗?"  # longest first
+    # the asker's characters stay; only the lay words change
+    assert shipped.formal_reading("房東不退押金怎麼辦？") == "出租人不退保证金怎麼辦？"
+    assert shipped.formal_reading("学生偷东西是犯罪吗？") == "学生盗窃是犯罪吗？"  # longest first
     assert shipped.formal_reading("偷税漏税怎么处理？") is None
 
 
@@ -126,3 +130,21 @@ def test_a_lay_question_is_answered_from_the_statute_with_the_real_model(
         answer = assistant.ask("房东不退押金怎么办？")
     assert answer.found
     assert "无正当理由拒不退还的，承租人可以向人民法院起诉" in answer.text
+    assert answer.formal_reading == "出租人不退保证金怎么办？"  # shown to the asker
+
+
+def test_the_command_line_says_how_it_read_a_lay_question(
+    tmp_path: Path, default_embedder, monkeypatch, capsys
+) -> None:
+    folder = tmp_path / "laws"
+    folder.mkdir()
+    (folder / "租赁条例.txt").write_text(LEASE_LAW, encoding="utf-8")
+    use_embedder(monkeypatch, default_embedder)
+    data = str(tmp_path / "kb")
+    assert main(["index", str(folder), "--data", data]) == 0
+    capsys.readouterr()
+    assert main(["ask", "房东不退押金怎么办？", "--data", data]) == 0
+    assert "（按正式用语理解为：出租人不退保证金怎么办？）" in capsys.readouterr().out
+    assert main(["ask", "房东不退押金怎么办？", "--data", data, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["found"] and answer["formal_reading"] == "出租人不退保证金怎么办？"

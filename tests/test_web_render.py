@@ -332,6 +332,16 @@ def test_answer_shows_its_confidence_and_marks_the_asked_for_phrase() -> None:
     assert "confidence 83%" in visible(render_answer.answer_html(_answer(), 1, EN))
 
 
+def test_an_answer_read_in_formal_terms_says_how_it_read_the_question() -> None:
+    plain = render_answer.answer_html(_answer(), 1, ZH)
+    assert "按正式用语理解为" not in visible(plain)
+    formal = replace(_answer(), formal_reading="出租人不退保证金<b>怎么办？")
+    assert "按正式用语理解为：出租人不退保证金<b>怎么办？" in visible(
+        render_answer.answer_html(formal, 1, ZH)
+    )
+    assert "Read in formal terms as: 出租人" in visible(render_answer.answer_html(formal, 1, EN))
+
+
 def test_scraper_debris_is_dimmed_but_kept_in_the_document() -> None:
     text = "婁星區(qū)法院召開會議。"
     document = Document(source="a.txt", text=text, format="txt")

@@ -120,6 +120,8 @@ class Answer:
     ``confidence`` is the calibrated probability that the answer holds what was asked
     (``assistant.answer.confidence``; None when not assessed); a declined answer carries the
     confidence that fell short. ``answer_spans`` mark the asked-for phrases in the quotes.
+    ``formal_reading`` is the question as the extractive answer read it, its everyday words
+    in formal terms (房东 → 出租人), when that reading was the more confident; else empty.
     """
 
     question: str
@@ -131,6 +133,7 @@ class Answer:
     method: AnswerMethod = "extractive"
     confidence: float | None = None
     answer_spans: tuple[AnswerSpan, ...] = ()
+    formal_reading: str = ""
 
     @property
     def citations(self) -> list[Citation]:
@@ -190,6 +193,7 @@ class Answer:
             "method": self.method,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "answer_spans": [span.as_json() for span in self.answer_spans],
+            "formal_reading": self.formal_reading,
             "sentences": [
                 {
                     "text": sentence.text,

@@ -80,6 +80,8 @@ def _render(answer: Answer) -> str:
     """An answer for the terminal: text (asked-for phrases in **bold**), notice, confidence,
     then each citation with its span."""
     lines = [answer.marked_text()]
+    if answer.formal_reading:
+        lines.append(f"（按正式用语理解为：{answer.formal_reading}）")
     if answer.notice:
         lines.append(f"（{answer.notice}）")
     if answer.confidence is not None:

@@ -62,14 +62,22 @@ class LayTerms:
         return " ".join((question, *extra)) if extra else question
 
     def formal_reading(self, question: str) -> str | None:
-        """``question`` folded, each lay word replaced by its first formal term (房东不退押金
-        → 出租人不退保证金), or None when it holds no lay word: how a statute would say it."""
+        """``question`` with each lay word replaced by its first formal term (房东不退押金
+        → 出租人不退保证金), or None when it holds no lay word: how a statute would say it.
+
+        The rest keeps the asker's characters (Traditional, full-width) where folding kept
+        the length, as it nearly always does; else the folded question is rewritten.
+        """
         folded = fold(question)
         found = sorted(self._lay_words(folded), key=len, reverse=True)
         if not found:
             return None
-        pattern = re.compile("|".join(map(re.escape, found)))
-        return pattern.sub(lambda match: self.terms[match.group()][0], folded)
+        text = question if len(question) == len(folded) else folded
+        pieces, left = [], 0
+        for match in re.finditer("|".join(map(re.escape, found)), folded):
+            pieces += [text[left : match.start()], self.terms[match.group()][0]]
+            left = match.end()
+        return "".join(pieces) + text[left:]
 
     def _lay_words(self, folded: str) -> list[str]:
         """The lay words in ``folded``, in the order they appear."""

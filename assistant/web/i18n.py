@@ -44,6 +44,7 @@ class UiText:
     support: str
     confidence: str
     confidence_hint: str
+    formal_reading: str
     unsupported: str
     unsupported_hint: str
     declined: str
@@ -137,6 +138,7 @@ ZH = UiText(
     support="支持度 {score:.0%}",
     confidence="可信度 {score:.0%}",
     confidence_hint="在评测集上校准的估计：这个回答包含所问内容的概率",
+    formal_reading="按正式用语理解为：{question}",
     unsupported="未核实",
     unsupported_hint="这句话在引用的原文中没有找到依据",
     declined="文档中没有找到相关内容",
@@ -231,6 +233,7 @@ EN = UiText(
     support="support {score:.0%}",
     confidence="confidence {score:.0%}",
     confidence_hint="Calibrated on evaluation sets: the chance this answer holds what was asked",
+    formal_reading="Read in formal terms as: {question}",
     unsupported="unverified",
     unsupported_hint="No support for this sentence was found in the cited passages",
     declined="Nothing relevant was found in the documents",

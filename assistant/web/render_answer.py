@@ -59,6 +59,9 @@ def answer_html(answer: Answer, turn: int, text: UiText) -> str:
         body = f"<p>{sentences}</p>"
     else:
         body = f"<p>{escape_inline(answer.text)}</p>"
+    if answer.formal_reading:
+        reading = text.formal_reading.format(question=answer.formal_reading)
+        body += f'<p class="yj-reading">{escape(reading)}</p>'
     if answer.notice:
         body += f'<p class="yj-notice">{escape_inline(answer.notice)}</p>'
     if answer.confidence is not None:
