@@ -257,3 +257,20 @@ def test_a_heading_holding_the_asked_for_name_answers() -> None:
     answer = extractive_answer("（2023）京0105民初12345号案件是哪个法院审理的？", [passage])
     assert answer.text.startswith("北京市朝阳区人民法院[1]。")
     assert [text[a:b] for a, b in answer.quotes[0].slots] == ["北京市朝阳区人民法院"]
+
+
+def test_a_list_in_another_file_does_not_ride_on_its_slot_bonus() -> None:
+    """Any enumeration is a slot of a 哪些 question; one in a speech is no answer about a case."""
+    judgment = (
+        "张某某向本院提出诉讼请求：1.判令被告偿还借款本金20万元及利息；2.本案诉讼费用由被告负担。\n"
+        "判决如下：\n一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金20万元；\n"
+        "二、驳回原告张某某的其他诉讼请求。"
+    )
+    speech = "法院推进智慧法院建设，实现庭审直播、电子卷宗、在线调解等功能。"
+    passages = [
+        Passage(1, 1, (1,), "判决书.txt", 0, len(judgment), judgment),
+        Passage(2, 2, (2,), "讲话.txt", 0, len(speech), speech),
+    ]
+    answer = extractive_answer("法院驳回了哪些请求？", passages)
+    assert "二、驳回原告张某某的其他诉讼请求[1]" in answer.text
+    assert "[2]" not in answer.text

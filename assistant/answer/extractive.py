@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant.answer.leads import inline_lead_in, lead_ins
@@ -132,6 +132,8 @@ def extractive_answer(
     ]
     if analysis.answer_type is AnswerType.RULING and any(q.answer_slots for q in quotes):
         quotes = [quote for quote in quotes if quote.answer_slots]
+    if analysis.answer_type is AnswerType.LIST:
+        quotes = _home_lists(quotes, {passage.n: passage.source for passage in passages})
     chosen = _select(quotes, max_sentences, max_chars)
     best = chosen[0] if chosen else None
     chosen.sort(key=lambda quote: (quote.n, quote.span.start))
@@ -447,6 +449,25 @@ def _named_share(analysis: QuestionAnalysis, passage: Passage) -> float:
     if not analysis.constraints:
         return 1.0
     return 1.0 - len(analysis.missing(searchable(passage))) / len(analysis.constraints)
+
+
+def _home_lists(quotes: list[Quote], sources: dict[int, str]) -> list[Quote]:
+    """``quotes`` with the slot bonus taken back from those outside the best quote's file.
+
+    Any enumeration is a slot of a list question (哪些), so a sentence listing something
+    else in another file kept up with the answer on its bonus alone: "法院驳回了哪些请求？"
+    quoted the judgment's 二、驳回… and then two speech sentences listing court reforms.
+    A list in another file must now earn its place by its words.
+    """
+    if not quotes:
+        return quotes
+    home = sources[max(quotes, key=lambda quote: quote.score).n]
+    return [
+        replace(quote, score=quote.score - SLOT_BONUS)
+        if quote.slots and sources[quote.n] != home
+        else quote
+        for quote in quotes
+    ]
 
 
 def _select(quotes: list[Quote], max_sentences: int, max_chars: int) -> list[Quote]:
