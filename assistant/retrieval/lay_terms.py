@@ -13,7 +13,12 @@ separated by spaces; ``#`` starts a comment. A lay word of two or more character
 anywhere in the question (jieba splits 还钱 into 还 and 钱), a one-character one only as a
 word of its own (偷, not the 偷 of 偷税). An entry must name the same thing in both
 registers: 公司 is an employer (用人单位) only sometimes, and mapping it pulled the texts
-about employers into questions about a power company, so it has no entry.
+about employers into questions about a power company, so it has no entry. Nor has a word
+whose formal term is in every text it serves (案子 → 案件 in court texts): read formally, a
+vague question then matches everything and is answered with confidence.
+
+The answer side reads a question holding lay words a second time in formal terms
+(``formal_reading``) and keeps the more confident draft (``assistant.service``).
 """
 
 from __future__ import annotations
