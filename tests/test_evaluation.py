@@ -23,6 +23,7 @@ ANSWER_KEYS = {
     "answered",
     "declined",
     "gold_shown",
+    "read_formally",
     "counts",
 }
 
@@ -171,9 +172,12 @@ def test_gold_shown_separates_answered_from_declined_questions() -> None:
     outcomes = [(True, True), (True, True), (True, False), (False, False), (False, False)]
     for found, shown in outcomes:
         tally.add_retrieval([shown])
-        tally.add_answer(question, SimpleNamespace(found=found, citations=()), 0, shown)
+        answer = SimpleNamespace(found=found, citations=(), formal_reading="出租人…" * shown)
+        tally.add_answer(question, answer, 0, shown)
     answers = tally.as_json("set", "all", "hybrid")["answers"]
     assert answers["gold_shown"] == {"answered": 0.6667, "declined": 0.0}
+    # answers built for the question's formal reading (everyday words in formal terms)
+    assert answers["read_formally"] == {"answered": 2, "gold_shown": 1.0}
 
 
 def test_unanswerable_questions_are_scored_as_declines(

@@ -91,6 +91,8 @@ class Tally:
     answered: int = 0
     answered_gold_shown: int = 0
     declined_gold_shown: int = 0
+    read_formally: int = 0
+    read_formally_gold_shown: int = 0
     unanswerable: int = 0
     unanswerable_declined: int = 0
 
@@ -119,6 +121,9 @@ class Tally:
         self.answered += answer.found
         self.answered_gold_shown += answer.found and gold_shown
         self.declined_gold_shown += not answer.found and gold_shown
+        formal = answer.found and bool(answer.formal_reading)
+        self.read_formally += formal
+        self.read_formally_gold_shown += formal and gold_shown
         self.citations += len(answer.citations)
         self.gold_citations += gold_citations
         if question.answer_type == "span":
@@ -140,6 +145,10 @@ class Tally:
                 "gold_shown": {
                     "answered": _ratio(self.answered_gold_shown, self.answered),
                     "declined": _ratio(self.declined_gold_shown, self.questions - self.answered),
+                },
+                "read_formally": {
+                    "answered": self.read_formally,
+                    "gold_shown": _ratio(self.read_formally_gold_shown, self.read_formally),
                 },
                 "counts": {
                     "answerable": self.questions,
