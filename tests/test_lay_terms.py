@@ -1,4 +1,4 @@
-"""Everyday words bring their formal terms into keyword search."""
+"""Everyday words bring their formal terms into keyword search and into the answer."""
 
 from __future__ import annotations
 
