@@ -12,6 +12,14 @@ CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 FORMATS = ("txt", "md", "html", "docx", "pdf")
 
 
+def single_file_folder(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    """``folder``, created, holding ``text`` as the file ``name`` in ``encoding``: a corpus
+    of one document."""
+    folder.mkdir()
+    (folder / name).write_text(text, encoding=encoding)
+    return folder
+
+
 def write_document(stem: Path, fmt: str, lines: list[str]) -> Path:
     """Write ``lines`` as a ``fmt`` file named ``stem.<fmt>``; returns its path.
 

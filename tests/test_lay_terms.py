@@ -17,6 +17,7 @@ from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from tests.conftest import use_embedder
 from tests.fakes import FakeEmbedder
+from tests.formats import single_file_folder
 
 STATUTE = "用人单位应当按照劳动合同约定和国家规定，向劳动者及时足额支付劳动报酬。"
 TRIP = "公司老板周末带领大家参观了科技馆。"
@@ -128,9 +129,7 @@ def test_a_lay_question_is_answered_from_the_statute_with_the_real_model(
     tmp_path: Path, default_embedder
 ) -> None:
     """房东 and 押金 are nowhere in the statute: 出租人 and 保证金 are."""
-    folder = tmp_path / "laws"
-    folder.mkdir()
-    (folder / "租赁条例.txt").write_text(LEASE_LAW, encoding="gb18030")
+    folder = single_file_folder(tmp_path / "laws", "租赁条例.txt", LEASE_LAW, "gb18030")
     with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), default_embedder) as base:
         base.index_paths([folder])
         assistant = Assistant(base, build_settings(env={}))
@@ -143,9 +142,7 @@ def test_a_lay_question_is_answered_from_the_statute_with_the_real_model(
 def test_the_command_line_says_how_it_read_a_lay_question(
     tmp_path: Path, default_embedder, monkeypatch, capsys
 ) -> None:
-    folder = tmp_path / "laws"
-    folder.mkdir()
-    (folder / "租赁条例.txt").write_text(LEASE_LAW, encoding="utf-8")
+    folder = single_file_folder(tmp_path / "laws", "租赁条例.txt", LEASE_LAW)
     use_embedder(monkeypatch, default_embedder)
     data = str(tmp_path / "kb")
     assert main(["index", str(folder), "--data", data]) == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from index.errors import ConfigurationError, ModelNotFoundError
 from index.knowledge_base import KnowledgeBase
 from index.settings import IndexSettings
 from tests.fakes import DocumentsFail, FakeEmbedder
+from tests.formats import single_file_folder
 from tests.openai_server import closed_port_url, openai_server
 
 MEETING = (
@@ -346,24 +349,26 @@ JUDGMENT = """北京市朝阳区人民法院
 )
 
 
-def _judgment_folder(tmp_path: Path, encoding: str) -> Path:
-    """A folder holding ``JUDGMENT`` as ``判决书.txt`` in ``encoding``."""
-    folder = tmp_path / "judgments"
-    folder.mkdir()
-    (folder / "判决书.txt").write_text(JUDGMENT, encoding=encoding)
-    return folder
+@contextmanager
+def _judgment_base(
+    tmp_path: Path, encoding: str, embedder: Embedder
+) -> Iterator[tuple[KnowledgeBase, Path]]:
+    """``JUDGMENT`` as ``判决书.txt`` in ``encoding``, indexed with ``embedder``: the open
+    knowledge base and the file."""
+    folder = single_file_folder(tmp_path / "judgments", "判决书.txt", JUDGMENT, encoding)
+    with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), embedder) as kb:
+        kb.index_paths([folder])
+        yield kb, folder / "判决书.txt"
 
 
 def test_a_judgment_named_by_its_case_number_answers_from_any_of_its_passages(
     tmp_path: Path, fake_embedder: FakeEmbedder
 ) -> None:
     """The case number is stated once, at the top; the fee's passage does not repeat it."""
-    folder = _judgment_folder(tmp_path, "utf-8")
-    with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), fake_embedder) as kb:
-        kb.index_paths([folder])
+    with _judgment_base(tmp_path, "utf-8", fake_embedder) as (kb, judgment):
         assert kb.chunk_count() > 1
         assistant = _assistant(kb)
-        (head,) = kb.heads([str((folder / "判决书.txt").resolve())]).values()
+        (head,) = kb.heads([str(judgment.resolve())]).values()
         assert head.startswith("北京市朝阳区人民法院\n民事判决书\n（2023）京0105民初12345号")
         answer = assistant.ask("（2023）京0105民初12345号案件的案件受理费是多少？")
         assert answer.found and "案件受理费4300元" in answer.text
@@ -376,9 +381,7 @@ def test_the_outcome_of_a_judgment_is_its_operative_part(
     tmp_path: Path, default_embedder: Embedder
 ) -> None:
     """判决结果 asks what the court decided: the items after 判决如下：, not the procedure."""
-    folder = _judgment_folder(tmp_path, "gb18030")
-    with KnowledgeBase.open(IndexSettings(data_dir=tmp_path / "kb"), default_embedder) as kb:
-        kb.index_paths([folder])
+    with _judgment_base(tmp_path, "gb18030", default_embedder) as (kb, _):
         answer = _assistant(kb).ask("（2023）京0105民初12345号案件的判决结果是什么？")
     assert answer.found
     assert answer.text.startswith("一、被告李某于本判决生效之日起十日内偿还原告张某某借款本金")

@@ -1,7 +1,7 @@
 """Everyday words and the words official texts use for the same thing, for keyword search.
 
-People ask "房东不退押金怎么办？" about a statute that says 出租人 and 押金 only; BM25 finds
-nothing for 房东. A vocabulary maps such everyday words (``lay``) to their formal terms, and
+People ask "房东不退押金怎么办？" about a statute that says 出租人 and 保证金; BM25 finds
+nothing for 房东 or 押金. A vocabulary maps such everyday words (``lay``) to their formal terms, and
 the keyword query gets the formal terms of the lay words it contains, the ones it does not
 already say. The dense query is left as asked: the embedding model already relates the two
 registers, and a question padded with terms reads worse to it.
