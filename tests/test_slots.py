@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,22 @@ def test_a_number_in_another_unit_than_asked_answers_nothing() -> None:
     assert _slots("审结案件数是多少？", "2023年审结案件1.8万件。") == ["2023年", "1.8万件"]
 
 
+def test_a_rate_is_answered_by_a_share_only() -> None:
+    text = "2月27日，丹东中院总结2023年工作，结案率96.5%，调解率三成，百分之九十的案件当庭宣判。"
+    assert _slots("2023年丹东中院的结案率是多少？", text) == ["96.5%", "三成", "百分之九十"]
+    assert _slots("调解案件占比多少？", "2023年调解案件1.2万件。") == []
+    assert _slots("丹东中院结案率是多少？", "会议于2月27日召开，总结2023年工作。") == []
+
+
+def test_numerals_inside_a_name_count_nothing() -> None:
+    text = "以学习贯彻党的二十大精神为主线，落实十四五规划，全年收案三千余件。"
+    assert _slots("娄星区法院收案多少件？", text) == ["三千余件"]
+    assert _slots("有多少案件调解结案？", "九十的案件调解结案，三千以上当庭宣判。") == [
+        "九十",
+        "三千",
+    ]
+
+
 def test_overlapping_phrases_are_one_slot() -> None:
     text = "北京市朝阳区人民法院\n民事判决书"
     assert _slots("这个案件是哪个法院审理的？", text) == ["北京市朝阳区人民法院"]
@@ -66,9 +83,7 @@ def test_shipped_confidence_model_loads_and_orders_evidence() -> None:
     good = Evidence(
         0.9, 0.05, 1.2, absent=0.0, any_absent=0.0, unsaid=0.0, no_slot=0.0, unnamed=0.0
     )
-    near_miss = Evidence(
-        0.9, 0.05, 1.2, absent=0.5, any_absent=1.0, unsaid=0.5, no_slot=0.0, unnamed=1.0
-    )
+    near_miss = replace(good, absent=0.5, any_absent=1.0, unsaid=0.5, unnamed=1.0)
     assert 0.0 <= model.confidence(near_miss) < model.confidence(good) <= 1.0
 
 

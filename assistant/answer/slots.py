@@ -31,11 +31,18 @@ _MAGNITUDES = "万亿千百"
 _UNITS = "倍成件个人名次项种岁年月天日元米吨克家所位条户座部本场届期"
 """Units a question may name right after its question word (多少件, 几岁)."""
 _NUMBER = re.compile(
-    rf"[{_DIGITS}][{_DIGITS}.,，点余多几]*\s*"
+    rf"(?:[百千]分之)?[{_DIGITS}][{_DIGITS}.,，点余多几]*\s*"
     r"(?:%|％|‰|倍|成|万|亿|千|百|件|个|人|名|次|项|种|岁|年|月|天|日|小时|分钟|秒|元|"
     r"米|公里|千米|平方|公顷|亩|吨|克|千克|公斤|家|所|位|条|户|座|部|本|场|届|期)?"
 )
 _MONEY = re.compile(r"[钱块]|金额|费用")
+_RATE = re.compile(r"(?:率|比例|比率|占比|比重|百分比)(?:是|为|有|达到?|约)?$")
+RATE = "%"
+"""The unit of a rate question (结案率是多少, 比例, 百分之几): a percentage, per mille or 成."""
+_RATE_FORMS = ("%", "‰", "成")
+_WORD_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_AFTER_NUMBER = frozenset("的以左上至到和或及与是为")
+"""Characters that follow a quantity without forming a word with it (九十的案件, 三千以上)."""
 _DIGIT = re.compile(rf"[{_DIGITS}]")
 _LONE_NUMERAL = re.compile(rf"[{_CHINESE_NUMERALS}]\s*")
 _TIME = re.compile(
@@ -109,11 +116,14 @@ def _merged(spans: list[Span]) -> list[Span]:
 
 def _asked_unit(analysis: QuestionAnalysis) -> str:
     """The unit a number question names with its question word: 件 of 多少件 or 几件, 元 of
-    多少钱; "" when it names none (多少 alone, 多少万 without a unit after it)."""
+    多少钱, ``RATE`` of 结案率是多少; "" when it names none (多少 alone, 多少万 without a
+    unit after it)."""
     if analysis.focus is None:
         return ""
     start, end = analysis.focus
     asked = analysis.folded[start:end].rstrip(_MAGNITUDES)
+    if asked in ("比例", "百分之几") or _RATE.search(analysis.folded[:start]):
+        return RATE
     if asked[-1:] in _UNITS:
         return asked[-1]
     after = analysis.folded[end:].lstrip(_MAGNITUDES)
@@ -124,10 +134,13 @@ def _asked_unit(analysis: QuestionAnalysis) -> str:
 
 def _fits(number: str, unit: str) -> bool:
     """Whether a number can answer a question asking for ``unit``: it carries that unit or
-    none (审结1.8万件 or 1.8万 answers 多少件; 2023年 does not; 4300元 answers 多少钱)."""
+    none (审结1.8万件 or 1.8万 answers 多少件; 2023年 does not; 4300元 answers 多少钱); a
+    rate is a share (96.5%, 三成, 百分之九十), never a bare number."""
     if not unit:
         return True
     bare = number.rstrip(_MAGNITUDES + " .,，点余多几")
+    if unit == RATE:
+        return bare.endswith(_RATE_FORMS) or number.startswith(("百分之", "千分之"))
     return not bare or _DIGIT.fullmatch(bare[-1]) is not None or bare.endswith(unit)
 
 
@@ -220,14 +233,29 @@ def _definitions(text: str) -> list[Span]:
 
 def _numbers(text: str) -> list[Span]:
     """Numbers with their unit. A line's outline numbering (``一、``, ``2.``) counts nothing,
-    nor does one Chinese numeral alone, which is mostly a word's part (统一, 进一步, 一案)."""
+    nor does one Chinese numeral alone, which is mostly a word's part (统一, 进一步, 一案),
+    nor Chinese numerals running on into a word (党的二十大, 十四五规划)."""
     return [
         match.span()
         for match in _NUMBER.finditer(text)
         if match.group().strip()
         and not _LONE_NUMERAL.fullmatch(match.group())
+        and not _inside_word(text, match)
         and not (_line_start(text, match.start()) and numbering_end(text[match.start() :]))
     ]
+
+
+def _inside_word(text: str, match: re.Match[str]) -> bool:
+    """Whether a number of Chinese numerals without a unit runs on into a word."""
+    number = match.group()
+    after = text[match.end() : match.end() + 1]
+    return (
+        number[-1] in _CHINESE_NUMERALS
+        and not number.startswith(("百分之", "千分之"))
+        and not any(char.isascii() and char.isdigit() for char in number)
+        and _WORD_CHAR.fullmatch(after) is not None
+        and after not in _AFTER_NUMBER
+    )
 
 
 def _line_start(text: str, offset: int) -> bool:
