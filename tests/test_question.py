@@ -33,6 +33,9 @@ from index.text.folding import fold
         ("张某盗窃案判了几年？", AnswerType.RULING),
         ("法院为什么这样判？", AnswerType.REASON),
         ("怎么判断商标相同或商标近似？", AnswerType.METHOD),
+        ("娄底娄星区法院院长叫什么名字？", AnswerType.PERSON),
+        ("丹东中院院长的名字是什么？", AnswerType.PERSON),
+        ("至NET奇兵的法文版主题曲叫什么名字？", AnswerType.DEFINITION),
     ],
 )
 def test_answer_type(question: str, expected: AnswerType) -> None:
@@ -92,6 +95,25 @@ def test_named_event_requires_its_kind_of_meeting() -> None:
     assert games.satisfied_by("第29届夏季奥林匹克运动会于2008年在北京举行")
     kinds = [c.kind for c in analyse("娄星区法院工作讲评会有哪些人参加？").constraints]
     assert kinds == [ConstraintKind.ENTITY, ConstraintKind.EVENT]
+
+
+def test_a_rate_asked_about_is_a_constraint() -> None:
+    def rates(question: str) -> list[str]:
+        return [c.text for c in analyse(question).constraints if c.kind is ConstraintKind.METRIC]
+
+    (rate,) = [
+        c for c in analyse("2023年丹东全市法院结案率是多少？").constraints if c.kind == "metric"
+    ]
+    assert rate.text == "结案率" and not rate.satisfied_by("总结2023年全市法院工作，审结1.8万件")
+    assert rates("调解率是多少？") == ["调解率"]  # jieba: 调解 / 率
+    assert rates("一审服判息诉率有多高？") == ["息诉率"]  # jieba: 息诉 / 率有
+    assert rates("贷款利率是多少？") == ["利率"]
+    for verb in (
+        "明宣宗亲率三千骑兵在哪一年大战？",
+        "王守仁在哪一年率兵攻破军寨？",
+        "谁起到了表率作用？",
+    ):
+        assert rates(verb) == [], verb
 
 
 def test_numbers_other_than_years() -> None:

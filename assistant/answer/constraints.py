@@ -5,8 +5,9 @@ speak of 丹东中院 in 2023, the user asks about X市中院, or about 2022. ``
 in a folded question its quoted terms, institutions named by their place, other proper names,
 named events (全市法院院长座谈会: a passage about a 院长会议 tells of another meeting), posts
 (院长, 副庭长: a passage that never mentions the post cannot say who holds it), years and
-numbers. Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔
-区人民法院) are expanded, so a constraint written one way is found written the other way.
+numbers, and rates (结案率: a passage giving other figures does not give this one).
+Abbreviations of Chinese institution names (中院 ↔ 中级人民法院, 区法院 ↔ 区人民法院) are
+expanded, so a constraint written one way is found written the other way.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ _POST = re.compile(
     r"县长|区长|镇长|乡长|村长|主席|秘书长|理事长|董事长|总经理|校长|所长|总统|总理|首相)"
 )
 """A post whose holder a question may ask for; the deputy (副院长) is another post."""
+_POST_AT_END = re.compile(rf"(?:{_POST.pattern})的?$")
+_RATE = "率"
+_RATE_FOLLOWERS = "有为是达约"
+"""What jieba may glue to a rate's 率 (息诉率有多高 → 息诉 / 率有)."""
+_NOT_RATES = frozenset({"表率", "草率", "坦率", "直率", "轻率", "统率", "亲率", "督率"})
+"""Words ending in 率 that name no rate (a model, a manner, leading troops)."""
 
 _GENERIC_PLACES = frozenset(
     {"全市", "全省", "全区", "全县", "全国", "本市", "本院", "我市", "我院"}
@@ -86,6 +93,7 @@ class ConstraintKind(StrEnum):
     ENTITY = "entity"
     EVENT = "event"
     POST = "post"
+    METRIC = "metric"
     YEAR = "year"
     NUMBER = "number"
     QUOTED = "quoted"
@@ -110,8 +118,8 @@ class Constraint:
 
 
 def constraints(folded: str) -> tuple[Constraint, ...]:
-    """Quoted terms, institutions, other named entities, years, numbers, events and posts,
-    in that order.
+    """Quoted terms, institutions, other named entities, years, numbers, events, posts and
+    rates, in that order.
 
     A later constraint whose text lies inside an earlier one is dropped, so 《民法典》 and
     民法典 do not both count.
@@ -125,6 +133,7 @@ def constraints(folded: str) -> tuple[Constraint, ...]:
         *_numbers(folded),
         *_events(folded),
         *_posts(folded),
+        *_metrics(folded),
     ):
         if not any(constraint.text in kept.text for kept in found):
             found.append(constraint)
@@ -223,9 +232,30 @@ def _events(folded: str) -> list[Constraint]:
     ]
 
 
+def ends_with_post(folded: str) -> bool:
+    """Whether ``folded`` ends by naming a post (…院长, …书记的), whose holder comes next."""
+    return _POST_AT_END.search(folded) is not None
+
+
 def _posts(folded: str) -> list[Constraint]:
     """Posts the question names (院长 in X市中院的院长是谁)."""
     return [
         Constraint(match.group(), ConstraintKind.POST, ((match.group(),),))
         for match in _POST.finditer(folded)
     ]
+
+
+def _metrics(folded: str) -> list[Constraint]:
+    """Rates the question names (结案率, 调解率, 利率): a passage that never names the rate
+    asked about cannot give it, whatever figures it holds. 率 as a verb (率兵, 亲率) is none."""
+    tagged = pos_tags(folded)
+    rates = []
+    for index, (word, tag) in enumerate(tagged):
+        if len(word) >= 2 and word.endswith(_RATE) and tag.startswith("n"):
+            if word not in _NOT_RATES:
+                rates.append(word)
+        elif word[:1] == _RATE and word[1:] in ("", *_RATE_FOLLOWERS) and index > 0:
+            before, before_tag = tagged[index - 1]
+            if len(before) >= 2 and before_tag[:1] in ("v", "n"):
+                rates.append(before + _RATE)
+    return [Constraint(rate, ConstraintKind.METRIC, ((rate,),)) for rate in dict.fromkeys(rates)]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assistant.answer.constraints import Constraint, constraints
+from assistant.answer.constraints import Constraint, constraints, ends_with_post
 from assistant.answer.tagging import pos_tags
 from index.text.folding import fold
 
@@ -83,6 +83,7 @@ what kind (怎样的形象), not how: no method. A ruling (判决结果, 怎么�
 court decided, before any number or list it holds."""
 
 _WHO_IS = re.compile(r"^(\S{2,8})(是谁)[?？]?$")
+_NAME_OF = re.compile(r"叫什么名字|叫什么|(?:名字|姓名)是什么")
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,15 @@ def answer_type(folded: str) -> tuple[AnswerType, tuple[int, int] | None]:
     """The type of answer a folded question asks for, and where its question word stands.
 
     ``OTHER`` when no rule applies. "吴威是谁？" names the person and asks what they are:
-    a description, not a name.
+    a description, not a name. The name of a post's holder (院长叫什么名字) is a person's,
+    though 叫什么 otherwise asks what a thing is called.
     """
     who_is = _WHO_IS.match(folded)
     if who_is and any(tag.startswith("nr") for _, tag in pos_tags(who_is.group(1), guess=True)):
         return AnswerType.OTHER, who_is.span(2)
+    name_of = _NAME_OF.search(folded)
+    if name_of and ends_with_post(folded[: name_of.start()]):
+        return AnswerType.PERSON, name_of.span()
     for kind, pattern in _TYPE_RULES:
         match = pattern.search(folded)
         if match:
