@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.citations import verify
-from assistant.answer.extractive import extractive_answer, is_dangling, starts_mid_enumeration
+from assistant.answer.extractive import (
+    MAX_CHARS,
+    extractive_answer,
+    is_dangling,
+    starts_mid_enumeration,
+)
 from assistant.answer.spans import sentence_spans
 from assistant.answer.types import Passage
 from index.ingest.prepare import prepare
@@ -274,3 +279,44 @@ def test_a_list_in_another_file_does_not_ride_on_its_slot_bonus() -> None:
     answer = extractive_answer("法院驳回了哪些请求？", passages)
     assert "二、驳回原告张某某的其他诉讼请求[1]" in answer.text
     assert "[2]" not in answer.text
+
+
+def test_a_sentence_longer_than_a_whole_answer_is_quoted_by_its_best_clauses() -> None:
+    """A speech may open with one sentence of 275 characters; its clause that answers is
+    quoted, not the whole sentence, and not nothing."""
+    opening = (
+        "同志们：\n这次全市法院院长座谈会的主要任务是，以习近平新时代中国特色社会主义思想为指导，"
+        + "深入学习贯彻上级会议精神，" * 16
+        + "研究部署今年工作。"
+    )
+    passages = [_passage(opening), *_passages()[1:]]
+    answer = extractive_answer("全市法院院长座谈会的主要任务是什么？", passages)
+    assert answer.best is not None and answer.best.n == 1
+    assert answer.best.span.text.startswith("这次全市法院院长座谈会的主要任务是")
+    assert len(answer.best.span.text) <= MAX_CHARS < len(opening)
+    assert all(sentence.supported for sentence in verify(answer.text, passages))
+
+
+def test_no_quote_starts_or_ends_inside_pinyin_debris() -> None:
+    """``認真?zhèn)鬟_學(xué)習``: the ``?`` of the debris ends no sentence and its ``)`` closes no
+    bracket, so the quote keeps its start and its debris is not shown."""
+    text = (
+        "會議認真?zhèn)鬟_學(xué)習了習近平總書記對政法工作的重要指示精神，認真?zhèn)鬟_學(xué)習了"
+        "中央政法工作會議精神，認真?zhèn)鬟_學(xué)習全國高級法院院長會議精神，並結合工作實際作出部署。"
+    )
+    passages = [_passage(text)]
+    answer = extractive_answer("会议学习了全国高级法院院长会议精神吗？", passages)
+    assert answer.best is not None and "院長會議精神" in answer.text
+    assert "zhèn" not in answer.text and not answer.text.startswith(("鬟", "zh"))
+    assert all(sentence.supported for sentence in verify(answer.text, passages))
+
+
+def test_a_run_cut_from_an_overlong_sentence_must_hold_the_asked_for_phrase() -> None:
+    """Asked who presided, the opening's run naming the meeting says no one's name."""
+    opening = (
+        "这次全市法院院长座谈会的主要任务是，以习近平新时代中国特色社会主义思想为指导，"
+        + "深入学习贯彻上级会议精神，" * 16
+        + "研究部署今年工作。"
+    )
+    answer = extractive_answer("全市法院院长座谈会由谁主持？", [_passage(opening)])
+    assert answer.best is None and answer.text == ""

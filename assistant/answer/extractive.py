@@ -36,11 +36,11 @@ from functools import lru_cache
 from assistant.answer.leads import inline_lead_in, lead_ins
 from assistant.answer.overlap import bigrams, coverage
 from assistant.answer.question import AnswerType, QuestionAnalysis, analyse
-from assistant.answer.slots import asks_for_name, find_slots
+from assistant.answer.slots import asks_for_name, find_slots, has_typed_slots
 from assistant.answer.spans import Span, clause_spans, sentence_spans, windows
 from assistant.answer.types import Passage
 from assistant.retrieval.query import QueryTerms, query_terms
-from index.ingest.cleaning import without_debris
+from index.ingest.cleaning import debris_spans, without_debris
 from index.ingest.headings import (
     answer_mark_end,
     is_marked_question,
@@ -194,7 +194,11 @@ def _quotes(
     """Every quotable sentence of ``passage`` (long ones narrowed to clauses), scored; and,
     for a question asking for a name, a heading line holding one (the court a judgment is
     headed by answers 哪个法院, as nothing in its text can: the text says 本院). A year in
-    an article's title (``2008年度香港小姐竞选``) answers nothing the text does not."""
+    an article's title (``2008年度香港小姐竞选``) answers nothing the text does not. A
+    sentence longer than a whole answer (a speech's 275-character opening) is quoted by its
+    best run of clauses, or not at all; for a question asking for a typed phrase (谁, 多少),
+    only by a run holding one: cut out of so long a sentence, a run of the question's words
+    alone (这次座谈会的主要任务是…) does not say who presided."""
     quotes = []
     named = _named_share(analysis, passage)
     asked = _asked(passage)
@@ -203,11 +207,13 @@ def _quotes(
         span = sentence
         if len(sentence.text) > LONG_SENTENCE:
             span = _best_clauses(scorer, analysis, sentence, question)
-        if _restates(span.text, question):
+        if len(span.text) > MAX_CHARS or _restates(span.text, question):
             continue
         lead = lead or inline_lead_in(sentence.text[: span.start - sentence.start], span.text)
         context = asked + (lead + "\n" if lead else "")
-        quotes.append(_quote(scorer, analysis, passage, named, span, context))
+        quote = _quote(scorer, analysis, passage, named, span, context)
+        if quote.slots or len(sentence.text) <= MAX_CHARS or not has_typed_slots(analysis):
+            quotes.append(quote)
     for heading in _heading_lines(passage) if asks_for_name(analysis) else ():
         quote = _quote(scorer, analysis, passage, named, heading, "")
         if quote.slots and not _restates(heading.text, question):
@@ -249,7 +255,7 @@ def _complete_sentences(passage: Passage) -> list[tuple[Span, str]]:
     then each item is quoted on its own, scored with the lead-in, and of the lead-in only
     what precedes its announcing clause may be quoted (``依照…规定`` of ``依照…规定，判决
     如下：``). Headings and questions are left out, and so is a dangling sentence with nothing
-    after it or too long once joined; an answer mark (``答：``) is cut off the sentence it opens.
+    after it; an answer mark (``答：``) is cut off the sentence it opens.
     """
     text = passage.text
     headings = [fold(heading) for heading in passage.heading_path]
@@ -271,7 +277,7 @@ def _complete_sentences(passage: Passage) -> list[tuple[Span, str]]:
             index += 1
             last = sentences[index]
         joined = Span(first.start, last.end, text[first.start : last.end])
-        if joined.text and not is_dangling(joined.text) and len(joined.text) <= MAX_CHARS:
+        if joined.text and not is_dangling(joined.text):
             complete.append((joined, lead))
         index += 1
     return complete
@@ -412,10 +418,14 @@ def _clauses(text: str) -> list[Span]:
 def _outside_brackets(run: Span) -> Span:
     """``run`` without the parts of brackets or quotes it cuts in two: from after a closing
     one it holds no opening for, up to an opening one it holds no closing for
-    (``及利息（以20万元为基数`` → ``及利息``)."""
+    (``及利息（以20万元为基数`` → ``及利息``). Brackets of debris (``區(qū)``, ``?zhèn)``) are
+    no brackets: they are not shown."""
     start, end = 0, len(run.text)
     opened: list[int] = []
+    shown = _shown(run.text)
     for offset, char in enumerate(run.text):
+        if not shown[offset]:
+            continue
         if char in _OPENERS:
             opened.append(offset)
         elif char in _CLOSERS:
@@ -429,6 +439,14 @@ def _outside_brackets(run: Span) -> Span:
     while start < end and run.text[start] in _LEADING_MARKS:
         start += 1
     return Span(run.start + start, run.start + end, run.text[start:end])
+
+
+def _shown(text: str) -> list[bool]:
+    """For each character of ``text``, whether it is shown (not debris)."""
+    shown = [True] * len(text)
+    for start, end in debris_spans(text):
+        shown[start:end] = [False] * (end - start)
+    return shown
 
 
 def _run_score(scorer: TermScorer, analysis: QuestionAnalysis, sentence: str, run: Span) -> float:

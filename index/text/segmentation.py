@@ -69,9 +69,10 @@ CHUNK_SENTENCES = Ends(STOPS + SEMICOLONS + ELLIPSIS, closers=QUOTES + BRACKETS,
 text, one paragraph of wrapped lines) at a time, so line breaks are its business."""
 CHUNK_CLAUSES = Ends(CLAUSE_MARKS + ENUMERATION_MARK, closers="")
 """Where the chunker may cut a sentence too long for one chunk."""
-QUOTE_SENTENCES = Ends(STOPS + SEMICOLONS, trailing=ELLIPSIS, newlines=True)
+QUOTE_SENTENCES = Ends(STOPS + SEMICOLONS, trailing=ELLIPSIS, latin_guard=True, newlines=True)
 """The sentences of a passage an answer may quote and a citation may point at; an
-ellipsis alone does not end them (``他说……然后`` is one sentence)."""
+ellipsis alone does not end them (``他说……然后`` is one sentence), nor does the ``?`` of
+pinyin debris (a quote starting ``zhèn)`` would keep debris its cleaning cannot see)."""
 QUOTE_CLAUSES = replace(QUOTE_SENTENCES, marks=STOPS + SEMICOLONS + CLAUSE_MARKS + ENUMERATION_MARK)
 """The clauses of a long quoted sentence, for a tighter quote or highlight."""
 ANSWER_SENTENCES = replace(QUOTE_SENTENCES, citations=True)
