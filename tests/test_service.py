@@ -118,6 +118,17 @@ def test_a_why_question_counts_its_year_but_advice_counts_no_situation(kb) -> No
     assert advice.any_absent == advice.unnamed == advice.unsaid == 0.0
 
 
+def test_an_answer_without_the_number_or_rate_asked_for_leaves_it_unnamed(kb) -> None:
+    """The meeting reviewed 2023 but gives no count and no rate: whatever it quotes, the
+    answer leaves out what was asked, and is declined."""
+    assistant = _assistant(kb)
+    for question in ("丹东中院2023年收案多少件？", "2023年丹东中院的结案率是多少？"):
+        hits = assistant.retriever.search(question, 10)
+        assessment = assistant.assess(question, hits)
+        assert assessment.evidence.unnamed == 1.0, question
+        assert not assistant.ask(question).found, question
+
+
 def test_answer_carries_its_confidence_and_the_asked_for_phrase(kb) -> None:
     answer = _assistant(kb).ask(QUESTION)
     assert answer.confidence is not None and answer.confidence >= default_model().threshold

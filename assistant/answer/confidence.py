@@ -13,10 +13,14 @@ the user asks about X市中院. A retrieval score cannot see that; the evidence 
   (a 座谈会 asked about, a 工作会议 found);
 - ``no_slot``: the question asks for a typed phrase (a person, a number, a date …) and no
   quote from a passage naming all the constraints holds one (``assistant.answer.slots``);
-- ``unnamed``: whether the best quote's own passage fails to name one of the constraints.
+- ``unnamed``: whether the answer leaves out something the question requires: the best
+  quote's own passage fails to name one of the constraints, or the question asks how many
+  (多少件, 几年, 结案率是多少) and no quote holds a number of the asked kind.
 
-An answer whose passage does not name what the question names (another court, another year)
-is about something else far more often than not, however well its words match: its
+An answer whose passage does not name what the question names (another court, another year,
+another rate) is about something else far more often than not, however well its words
+match; an answer to 多少 that quotes no number does not say how many, whatever else it says
+("娄星区法院2022年收案多少件？" finds the 2022 review, which gives no count). Its
 confidence is the share of such attempts that held the answer on the development sets
 (``unnamed_rate``). Every other answer gets ``sigmoid(w · features + b)``, the logistic
 estimate of the probability that it holds the answer.
@@ -52,6 +56,10 @@ WEIGHTS_FILE = Path(__file__).with_name("confidence.json")
 DENSE_FLOOR = 0.85
 """Cosine similarity the default model gives unrelated Chinese text (see relevance)."""
 ADVICE_TYPES = frozenset({AnswerType.METHOD, AnswerType.YES_NO})
+COUNTED_TYPES = frozenset({AnswerType.NUMBER})
+"""Types an answer must hold a phrase of. Numbers are written as numbers, so the slot finder
+does not miss them; names and definitions often answer in a form it does not recognise (on
+the development sets most answers to 谁 without a tagged name still held the gold)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,8 @@ larger gap never raises it."""
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """Logistic weights over the ``SCORED`` evidence, the confidence of an answer whose
-    passage leaves a constraint unnamed, and the threshold below which to decline."""
+    """Logistic weights over the ``SCORED`` evidence, the confidence of an answer that leaves
+    out what the question requires (``unnamed``), and the threshold below which to decline."""
 
     weights: tuple[float, ...]
     bias: float
@@ -149,7 +157,7 @@ def gather(
         any_absent=float(absent > 0),
         unsaid=unsaid,
         no_slot=float(typed and not found),
-        unnamed=float(unnamed),
+        unnamed=float(unnamed or (analysis.answer_type in COUNTED_TYPES and not found)),
     )
 
 

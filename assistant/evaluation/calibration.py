@@ -115,7 +115,8 @@ def collect(
 def fit(samples: Sequence[Sample], answer_rate: float = ANSWER_RATE) -> ConfidenceModel:
     """The confidence model of these samples, and the threshold keeping ``answer_rate``.
 
-    Attempts whose passage leaves a constraint unnamed get their share of correct answers
+    Attempts that leave out what the question requires (``unnamed``: a constraint their
+    passage does not name, no number for 多少) get their share of correct answers
     (smoothed); the logistic weights are fitted on the others, each weight on the side its
     feature argues (``SUPPORT``): one the plain fit puts on the wrong side (overlapping
     gap features can trade signs) is fixed at zero and the rest refitted, until all agree.
