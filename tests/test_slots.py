@@ -56,6 +56,13 @@ def test_numerals_inside_a_name_count_nothing() -> None:
     ]
 
 
+def test_words_shaped_like_a_dynasty_name_no_time() -> None:
+    speech = "以习近平新时代中国特色社会主义思想为指导，推进审判工作现代化，人大代表列席。"
+    assert _slots("座谈会是什么时候召开的？", speech) == []
+    history = "寺庙建于唐代，明朝末年重修，被新寺所取代。"
+    assert _slots("寺庙建于什么时候？", history) == ["于唐代", "明朝末年"]
+
+
 def test_overlapping_phrases_are_one_slot() -> None:
     text = "北京市朝阳区人民法院\n民事判决书"
     assert _slots("这个案件是哪个法院审理的？", text) == ["北京市朝阳区人民法院"]
