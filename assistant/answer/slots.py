@@ -36,10 +36,11 @@ _NUMBER = re.compile(
     r"米|公里|千米|平方|公顷|亩|吨|克|千克|公斤|家|所|位|条|户|座|部|本|场|届|期)?"
 )
 _MONEY = re.compile(r"[钱块]|金额|费用")
-_RATE = re.compile(r"(?:率|比例|比率|占比|比重|百分比)(?:是|为|有|达到?|约)?$")
-RATE = "%"
-"""The unit of a rate question (结案率是多少, 比例, 百分之几): a percentage, per mille or 成."""
-_RATE_FORMS = ("%", "‰", "成")
+_RATE_NAMED = re.compile(r"(?:率|比例|比率|占比|比重|百分比)(?:是|为|有|达到?|约)?$")
+"""What precedes the question word of a rate question (结案率是多少, 占比多少)."""
+_SHARE = "%"
+"""The unit a rate question asks for: a share (a percentage, per mille or 成)."""
+_SHARE_FORMS = ("%", "‰", "成")
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _AFTER_NUMBER = frozenset("的以左上至到和或及与是为")
 """Characters that follow a quantity without forming a word with it (九十的案件, 三千以上)."""
@@ -119,14 +120,14 @@ def _merged(spans: list[Span]) -> list[Span]:
 
 def _asked_unit(analysis: QuestionAnalysis) -> str:
     """The unit a number question names with its question word: 件 of 多少件 or 几件, 元 of
-    多少钱, ``RATE`` of 结案率是多少; "" when it names none (多少 alone, 多少万 without a
+    多少钱, ``_SHARE`` of 结案率是多少; "" when it names none (多少 alone, 多少万 without a
     unit after it)."""
     if analysis.focus is None:
         return ""
     start, end = analysis.focus
     asked = analysis.folded[start:end].rstrip(_MAGNITUDES)
-    if asked in ("比例", "百分之几") or _RATE.search(analysis.folded[:start]):
-        return RATE
+    if asked in ("比例", "百分之几") or _RATE_NAMED.search(analysis.folded[:start]):
+        return _SHARE
     if asked[-1:] in _UNITS:
         return asked[-1]
     after = analysis.folded[end:].lstrip(_MAGNITUDES)
@@ -142,8 +143,8 @@ def _fits(number: str, unit: str) -> bool:
     if not unit:
         return True
     bare = number.rstrip(_MAGNITUDES + " .,，点余多几")
-    if unit == RATE:
-        return bare.endswith(_RATE_FORMS) or number.startswith(("百分之", "千分之"))
+    if unit == _SHARE:
+        return bare.endswith(_SHARE_FORMS) or number.startswith(("百分之", "千分之"))
     return not bare or _DIGIT.fullmatch(bare[-1]) is not None or bare.endswith(unit)
 
 
@@ -181,13 +182,6 @@ def asks_for_name(analysis: QuestionAnalysis) -> bool:
 def has_typed_slots(analysis: QuestionAnalysis) -> bool:
     """Whether the question asks for a phrase with a surface form ``find_slots`` can find."""
     return analysis.answer_type in _FINDERS
-
-
-def _matches(pattern: re.Pattern[str]) -> Callable[[str], list[Span]]:
-    def find(text: str) -> list[Span]:
-        return [match.span() for match in pattern.finditer(text) if match.group().strip()]
-
-    return find
 
 
 def _tagged(
