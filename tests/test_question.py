@@ -93,6 +93,9 @@ def test_named_event_requires_its_kind_of_meeting() -> None:
     assert not event.satisfied_by("丹东中院组织召开全市法院院长会议")
     (games,) = [c for c in analyse("2008年奥运会在哪里举行？").constraints if c.kind == "event"]
     assert games.satisfied_by("第29届夏季奥林匹克运动会于2008年在北京举行")
+    (meeting,) = analyse("审判管理工作会议提出了哪些要求？").constraints
+    assert meeting.satisfied_by("在2024年全市法院审判管理工作会上的讲话")
+    assert not meeting.satisfied_by("全市法院院长会议")
     kinds = [c.kind for c in analyse("娄星区法院工作讲评会有哪些人参加？").constraints]
     assert kinds == [ConstraintKind.ENTITY, ConstraintKind.EVENT]
 

@@ -46,8 +46,10 @@ _EVENT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "奥运会": ("奥运会", "奥林匹克运动会"),
     "世博会": ("世博会", "世界博览会"),
     "全会": ("全会", "全体会议"),
+    "工作会议": ("工作会议", "工作会"),
 }
-"""Event kinds and the full names a document may write instead."""
+"""Event kinds and the other names a document may write instead (全体会议 for 全会, the
+short 工作会 for 工作会议: 审判管理工作会上的讲话)."""
 
 _POST = re.compile(
     r"(?:副|常务副)?(?:院长|庭长|审判长|检察长|书记|局长|厅长|处长|科长|主任|部长|省长|市长|"
