@@ -31,6 +31,12 @@ HONOURS = (
     "陳容同志被評為全省法院辦案能手，一大批幹警獲得區級以上表彰獎勵。"
 )
 FILLER = "这是另一篇讲话稿的内容。" * 30
+OPENING = (
+    "这次全市法院院长座谈会的主要任务是，以习近平新时代中国特色社会主义思想为指导，"
+    + "深入学习贯彻上级会议精神，" * 16
+    + "研究部署今年工作。"
+)
+"""A speech's opening: one sentence longer than a whole answer (``MAX_CHARS``)."""
 
 
 def _passage(text: str, source: str = "a.txt", headings: tuple[str, ...] = ()) -> Passage:
@@ -284,11 +290,7 @@ def test_a_list_in_another_file_does_not_ride_on_its_slot_bonus() -> None:
 def test_a_sentence_longer_than_a_whole_answer_is_quoted_by_its_best_clauses() -> None:
     """A speech may open with one sentence of 275 characters; its clause that answers is
     quoted, not the whole sentence, and not nothing."""
-    opening = (
-        "同志们：\n这次全市法院院长座谈会的主要任务是，以习近平新时代中国特色社会主义思想为指导，"
-        + "深入学习贯彻上级会议精神，" * 16
-        + "研究部署今年工作。"
-    )
+    opening = "同志们：\n" + OPENING
     passages = [_passage(opening), *_passages()[1:]]
     answer = extractive_answer("全市法院院长座谈会的主要任务是什么？", passages)
     assert answer.best is not None and answer.best.n == 1
@@ -313,10 +315,5 @@ def test_no_quote_starts_or_ends_inside_pinyin_debris() -> None:
 
 def test_a_run_cut_from_an_overlong_sentence_must_hold_the_asked_for_phrase() -> None:
     """Asked who presided, the opening's run naming the meeting says no one's name."""
-    opening = (
-        "这次全市法院院长座谈会的主要任务是，以习近平新时代中国特色社会主义思想为指导，"
-        + "深入学习贯彻上级会议精神，" * 16
-        + "研究部署今年工作。"
-    )
-    answer = extractive_answer("全市法院院长座谈会由谁主持？", [_passage(opening)])
+    answer = extractive_answer("全市法院院长座谈会由谁主持？", [_passage(OPENING)])
     assert answer.best is None and answer.text == ""
